@@ -1,0 +1,200 @@
+// The host side of a trilut engine simulation: streams commands, weight beats and activation
+// beats into the engine and collects result beats, one clock at a time, entirely in C++.
+//
+// The three input streams are independent FIFOs: the engine only takes weights while loading
+// and activations while running, so the host never needs to know what the engine is doing.
+// Backpressure is random but seeded: a stream with data raises valid with probability
+// `validProb` and then holds it until the handshake (as AXI requires); the result sink raises
+// ready with probability `readyProb` every cycle.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "verilated.h"
+
+namespace trilut {
+
+// ---- port access for every width Verilator may choose
+inline void put(CData& port, const uint32_t* w) { port = static_cast<CData>(w[0]); }
+inline void put(SData& port, const uint32_t* w) { port = static_cast<SData>(w[0]); }
+inline void put(IData& port, const uint32_t* w) { port = w[0]; }
+inline void put(QData& port, const uint32_t* w) { port = static_cast<QData>(w[0]) | (static_cast<QData>(w[1]) << 32); }
+template <std::size_t N>
+inline void put(VlWide<N>& port, const uint32_t* w) {
+  for (std::size_t i = 0; i < N; i++) port[i] = w[i];
+}
+inline void get(const CData& port, uint32_t* w) { w[0] = port; }
+inline void get(const SData& port, uint32_t* w) { w[0] = port; }
+inline void get(const IData& port, uint32_t* w) { w[0] = port; }
+inline void get(const QData& port, uint32_t* w) {
+  w[0] = static_cast<uint32_t>(port);
+  w[1] = static_cast<uint32_t>(port >> 32);
+}
+template <std::size_t N>
+inline void get(const VlWide<N>& port, uint32_t* w) {
+  for (std::size_t i = 0; i < N; i++) w[i] = port[i];
+}
+
+// ---- seeded randomness (splitmix64): cheap, and the same sequence on every platform
+struct Random {
+  uint64_t state;
+  explicit Random(uint64_t seed) : state(seed) {}
+  uint64_t next() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  // true with probability p (p >= 1 never draws, so full-speed runs are unaffected by the seed)
+  bool chance(double p) { return p >= 1.0 || static_cast<double>(next() >> 11) * 0x1.0p-53 < p; }
+};
+
+struct Stream {
+  const uint32_t* data = nullptr;
+  uint64_t beats = 0;
+  uint64_t wordsPerBeat = 0;
+  uint64_t next = 0;    // beats handed over
+  bool valid = false;
+  const uint32_t* beat() const { return data + next * wordsPerBeat; }
+  bool more() const { return next < beats; }
+};
+
+struct RunSpec {
+  Stream commands;  // 5 words per beat: op, count, groups, clear, drain
+  Stream weights;
+  Stream acts;
+  uint32_t* results = nullptr;
+  uint64_t resultBeats = 0;
+  uint64_t resultWordsPerBeat = 0;
+  double validProb = 1.0;
+  double readyProb = 1.0;
+  uint64_t seed = 1;
+  uint64_t maxCycles = 0;    // 0: no limit
+  uint64_t stallLimit = 100000;  // cycles without any handshake before the watchdog fires
+};
+
+struct RunOutcome {
+  uint64_t cycles = 0;
+  uint64_t resultsReceived = 0;
+  std::string error;  // empty on success
+};
+
+// Something that records the waveform, called after every half clock.
+struct TraceSink {
+  virtual ~TraceSink() = default;
+  virtual void dump(uint64_t halfCycles) = 0;
+};
+
+template <class Top>
+void reset(Top& top, TraceSink* trace, uint64_t& halfCycles) {
+  top.rst = 1;
+  top.cmd_valid = 0;
+  top.w_valid = 0;
+  top.x_valid = 0;
+  top.y_ready = 0;
+  for (int i = 0; i < 2; i++) {
+    top.clk = 0;
+    top.eval();
+    if (trace) trace->dump(halfCycles);
+    halfCycles++;
+    top.clk = 1;
+    top.eval();
+    if (trace) trace->dump(halfCycles);
+    halfCycles++;
+  }
+  top.rst = 0;
+}
+
+template <class Top>
+RunOutcome runStreams(Top& top, RunSpec& spec, TraceSink* trace) {
+  RunOutcome out;
+  Random rng(spec.seed);
+  uint64_t half = 0;
+  reset(top, trace, half);
+  uint64_t cycle = 0;
+  uint64_t lastProgress = 0;
+  uint64_t received = 0;
+  uint32_t scratch[2] = {0, 0};
+  for (;;) {
+    // offer data: valid rises at random and then holds until the handshake
+    Stream* streams[3] = {&spec.commands, &spec.weights, &spec.acts};
+    for (Stream* s : streams)
+      if (!s->valid && s->more() && rng.chance(spec.validProb)) s->valid = true;
+    const bool yReady = rng.chance(spec.readyProb);
+
+    top.cmd_valid = spec.commands.valid;
+    if (spec.commands.more()) {
+      const uint32_t* c = spec.commands.beat();
+      top.cmd_op = c[0] & 1;
+      scratch[0] = c[1];
+      put(top.cmd_count, scratch);
+      scratch[0] = c[2];
+      put(top.cmd_groups, scratch);
+      top.cmd_clear = c[3] & 1;
+      top.cmd_drain = c[4] & 1;
+    }
+    top.w_valid = spec.weights.valid;
+    if (spec.weights.more()) put(top.w_data, spec.weights.beat());
+    top.x_valid = spec.acts.valid;
+    if (spec.acts.more()) put(top.x_data, spec.acts.beat());
+    top.y_ready = yReady;
+
+    top.clk = 0;
+    top.eval();
+    if (trace) trace->dump(half);
+    half++;
+
+    if (!spec.commands.more() && received == spec.resultBeats && !top.busy) {
+      if (spec.weights.more() || spec.acts.more())
+        out.error = "schedule left " + std::to_string(spec.weights.beats - spec.weights.next) + " weight and " +
+                    std::to_string(spec.acts.beats - spec.acts.next) + " activation beats unconsumed";
+      break;
+    }
+
+    const bool cmdFire = top.cmd_valid && top.cmd_ready;
+    const bool wFire = top.w_valid && top.w_ready;
+    const bool xFire = top.x_valid && top.x_ready;
+    const bool yFire = top.y_valid && yReady;
+    if (yFire) {
+      if (received >= spec.resultBeats) {
+        out.error = "engine produced more result beats than the schedule drains (" +
+                    std::to_string(spec.resultBeats) + ") at cycle " + std::to_string(cycle);
+        break;
+      }
+      get(top.y_data, spec.results + received * spec.resultWordsPerBeat);
+      received++;
+    }
+
+    top.clk = 1;
+    top.eval();
+    if (trace) trace->dump(half);
+    half++;
+    cycle++;
+
+    if (cmdFire) { spec.commands.next++; spec.commands.valid = false; }
+    if (wFire) { spec.weights.next++; spec.weights.valid = false; }
+    if (xFire) { spec.acts.next++; spec.acts.valid = false; }
+    if (cmdFire || wFire || xFire || yFire) lastProgress = cycle;
+
+    if (cycle - lastProgress > spec.stallLimit) {
+      out.error = "simulation hung: no handshake for " + std::to_string(spec.stallLimit) + " cycles at cycle " +
+                  std::to_string(cycle) + " (commands " + std::to_string(spec.commands.next) + "/" +
+                  std::to_string(spec.commands.beats) + ", weight beats " + std::to_string(spec.weights.next) + "/" +
+                  std::to_string(spec.weights.beats) + ", activation beats " + std::to_string(spec.acts.next) + "/" +
+                  std::to_string(spec.acts.beats) + ", results " + std::to_string(received) + "/" +
+                  std::to_string(spec.resultBeats) + ", engine " + (top.busy ? "busy" : "idle") + ")";
+      break;
+    }
+    if (spec.maxCycles != 0 && cycle >= spec.maxCycles) {
+      out.error = "simulation exceeded the limit of " + std::to_string(spec.maxCycles) + " cycles";
+      break;
+    }
+  }
+  out.cycles = cycle;
+  out.resultsReceived = received;
+  return out;
+}
+
+}  // namespace trilut

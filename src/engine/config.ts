@@ -1,0 +1,140 @@
+import { compileSchema } from "../util/schema.js";
+import { UserError } from "../util/errors.js";
+import { type Encoding, entryAddressBits, entryBits, indexBits, tableEntries, ceilLog2 } from "./encoding.js";
+
+/**
+ * Everything that shapes the generated engine. One validated object generates the RTL parameters,
+ * the weight packing, the schedule and the cycle model, so none of them can drift apart.
+ */
+export interface EngineConfig {
+  /** Activations per group (one table per group). */
+  G: number;
+  encoding: Encoding;
+  /** Tables read in parallel per output row per cycle (groups per step). */
+  T: number;
+  /** Output rows per cycle: readers of every table, and banks of the weight buffer. */
+  P: number;
+  /** 72-bit URAM288 words cascaded for the width of one bank word (T index fields). */
+  c: number;
+  /** Activation bits (int8). */
+  actBits: number;
+  /** Words per weight-buffer bank (URAM288 is 4096 deep). */
+  bufferDepth: number;
+  /** Largest row count one pass holds partial sums for (int32 per row, in block RAM). */
+  maxRows: number;
+  /** Weight buffer memory: UltraRAM, or block RAM on parts without it. */
+  weightMemory: "uram" | "bram";
+  /** Adder-tree levels between pipeline registers. */
+  treeLevelsPerStage: number;
+}
+
+export const DEFAULT_ENGINE: EngineConfig = {
+  G: 3,
+  encoding: "full",
+  T: 28,
+  P: 16,
+  c: 2,
+  actBits: 8,
+  bufferDepth: 4096,
+  maxRows: 8192,
+  weightMemory: "uram",
+  treeLevelsPerStage: 2,
+};
+
+export const ENGINE_SCHEMA = {
+  $id: "https://trilut.dev/schema/engine.json",
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    G: { type: "integer", minimum: 2, maximum: 5 },
+    encoding: { enum: ["full", "mirrored"] },
+    T: { type: "integer", minimum: 1, maximum: 256 },
+    P: { type: "integer", minimum: 1, maximum: 256 },
+    c: { type: "integer", minimum: 1, maximum: 16 },
+    actBits: { const: 8 },
+    bufferDepth: { type: "integer", minimum: 16, maximum: 1048576 },
+    maxRows: { type: "integer", minimum: 1, maximum: 1048576 },
+    weightMemory: { enum: ["uram", "bram"] },
+    treeLevelsPerStage: { type: "integer", minimum: 1, maximum: 16 },
+  },
+} as const;
+
+const validateEngineShape = compileSchema<Partial<EngineConfig>>(ENGINE_SCHEMA);
+
+/** Validates a (partial) engine description over the defaults, with checks a schema cannot express. */
+export function resolveEngine(partial: unknown, where: string): EngineConfig {
+  const given = validateEngineShape(partial, where);
+  const cfg: EngineConfig = { ...DEFAULT_ENGINE, ...given };
+  const ib = indexBits(cfg.G, cfg.encoding);
+  if (cfg.T * ib > 72 * cfg.c) {
+    throw new UserError(
+      `${where}: /T: ${cfg.T} tables × ${ib}-bit indices = ${cfg.T * ib} bits do not fit c = ${cfg.c} URAM words ` +
+        `(${72 * cfg.c} bits); raise c to ${Math.ceil((cfg.T * ib) / 72)} or lower T to ${Math.floor((72 * cfg.c) / ib)}`,
+    );
+  }
+  if (cfg.weightMemory === "uram" && cfg.bufferDepth % 4096 !== 0) {
+    throw new UserError(`${where}: /bufferDepth: ${cfg.bufferDepth} is not a whole number of URAM288 depths (4096)`);
+  }
+  return cfg;
+}
+
+/** Parses `key=value` overrides from the command line into a partial engine object. */
+export function parseEngineOverrides(pairs: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new UserError(`--set ${pair}: expected key=value`);
+    const key = pair.slice(0, eq);
+    const raw = pair.slice(eq + 1);
+    out[key] = /^-?\d+$/.test(raw) ? Number(raw) : raw;
+  }
+  return out;
+}
+
+/** Sizes every derived quantity of the hardware once, for codegen, packing and the cycle model. */
+export interface EngineGeometry {
+  readonly cfg: EngineConfig;
+  /** Table entries (E) and the bits addressing them. */
+  readonly entries: number;
+  readonly entryAddressBits: number;
+  /** Bits per stored group index. */
+  readonly indexBits: number;
+  /** Bits of a signed table entry. */
+  readonly entryBits: number;
+  /** Activations consumed per step (T·G). */
+  readonly stepActivations: number;
+  /** Bits of one bank word (T indices) and of one weight beat (P bank words). */
+  readonly bankWordBits: number;
+  readonly weightBeatBits: number;
+  /** Bits of one activation beat (T·G int8) and of one result beat (P int32). */
+  readonly actBeatBits: number;
+  readonly resultBeatBits: number;
+  /** Row groups the partial-sum memory holds (ceil(maxRows / P)). */
+  readonly maxGroups: number;
+  /** Adder-tree levels and the pipeline registers they take. */
+  readonly treeLevels: number;
+  readonly treeStages: number;
+  /** Weights consumed per cycle at full rate. */
+  readonly weightsPerCycle: number;
+}
+
+export function engineGeometry(cfg: EngineConfig): EngineGeometry {
+  const treeLevels = ceilLog2(cfg.T);
+  const bankWordBits = cfg.T * indexBits(cfg.G, cfg.encoding);
+  return {
+    cfg,
+    entries: tableEntries(cfg.G, cfg.encoding),
+    entryAddressBits: entryAddressBits(cfg.G, cfg.encoding),
+    indexBits: indexBits(cfg.G, cfg.encoding),
+    entryBits: entryBits(cfg.G, cfg.actBits),
+    stepActivations: cfg.T * cfg.G,
+    bankWordBits,
+    weightBeatBits: bankWordBits * cfg.P,
+    actBeatBits: cfg.T * cfg.G * cfg.actBits,
+    resultBeatBits: cfg.P * 32,
+    maxGroups: Math.ceil(cfg.maxRows / cfg.P),
+    treeLevels,
+    treeStages: Math.ceil(treeLevels / cfg.treeLevelsPerStage),
+    weightsPerCycle: cfg.P * cfg.T * cfg.G,
+  };
+}

@@ -1,0 +1,65 @@
+import { type EngineGeometry } from "../engine/config.js";
+import { type Command, type Schedule } from "../engine/schedule.js";
+
+/**
+ * The analytic cycle model of the engine, cycle-exact against the RTL (hw/trilut_engine_core.v)
+ * when every stream is ready: a test compares it with Verilator on every configuration it runs.
+ * Cycle 0 of a command is the cycle the engine accepts it; its cost runs to the cycle it is idle
+ * again, when the next command is accepted.
+ */
+
+/** Weight buffer read latency (trilut_uram72: array register + output register). */
+const BUFFER_LATENCY = 2;
+
+/** LOAD: the accept cycle, then one beat per cycle. */
+export function loadCycles(beats: number): number {
+  return 1 + beats;
+}
+
+/**
+ * RUN of `steps` steps over `groups` row groups. Per step s the precompute unit accepts the
+ * activations at a[s] and writes E entries on the next E cycles; the lookups of step s issue from
+ * i[s], one row group per cycle, once its tables are complete. A build may only start when the
+ * half it overwrites (last read by step s-2) has been read by every row group, which happens
+ * BUFFER_LATENCY cycles after that group issues.
+ */
+export function runCycles(geo: EngineGeometry, steps: number, groups: number, drain: boolean): number {
+  const E = geo.entries;
+  const a: number[] = new Array<number>(steps);
+  const i: number[] = new Array<number>(steps);
+  a[0] = 1; // the cycle after accepting the command
+  i[0] = a[0] + E + 1;
+  for (let s = 1; s < steps; s++) {
+    let start = a[s - 1]! + E; // the unit takes a new step in the cycle of its last write
+    if (s >= 2) start = Math.max(start, i[s - 2]! + groups - 1 + BUFFER_LATENCY + 1);
+    a[s] = start;
+    i[s] = Math.max(i[s - 1]! + groups, a[s]! + E + 1);
+  }
+  const lastIssue = i[steps - 1]! + groups - 1;
+  // the last group's sum is written PIPE = 3 + treeStages cycles after it issues; the engine sees
+  // an empty pipeline the cycle after and leaves RUN on the next
+  const pipe = 3 + geo.treeStages;
+  const runEnd = lastIssue + pipe + 2;
+  return runEnd + (drain ? groups + 1 : 0);
+}
+
+export function commandCycles(geo: EngineGeometry, cmd: Command): number {
+  return cmd.op === "load" ? loadCycles(cmd.beats) : runCycles(geo, cmd.steps, cmd.groups, cmd.drain);
+}
+
+export interface CycleBreakdown {
+  readonly total: number;
+  readonly load: number;
+  readonly run: number;
+}
+
+/** Predicted cycles of a whole schedule, from reset to the engine idle with every result out. */
+export function scheduleCycles(geo: EngineGeometry, schedule: Schedule): CycleBreakdown {
+  let load = 0;
+  let run = 0;
+  for (const cmd of schedule.commands) {
+    if (cmd.op === "load") load += commandCycles(geo, cmd);
+    else run += commandCycles(geo, cmd);
+  }
+  return { total: load + run, load, run };
+}
