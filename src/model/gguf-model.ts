@@ -1,0 +1,70 @@
+/** GGUF as a ModelReader: llama.cpp's per-architecture metadata keys mapped to model dimensions. */
+import { openGguf, type GgufFile } from "./gguf.js";
+import { dimensionsFrom, type DimensionField, type ModelDimensions, type ModelReader, type ModelTensorListing } from "./reader.js";
+import { isTernaryTypeName } from "./ggml-types.js";
+import type { TernaryTensor } from "./types.js";
+
+/** llama.cpp stores hyperparameters as "<architecture>.<suffix>". */
+const GGUF_DIMENSION_KEYS: Readonly<Record<DimensionField, string>> = {
+  hidden: "embedding_length",
+  ffn: "feed_forward_length",
+  layers: "block_count",
+  heads: "attention.head_count",
+  kvHeads: "attention.head_count_kv",
+  headDim: "attention.key_length",
+  vocab: "vocab_size",
+};
+
+export class GgufModelReader implements ModelReader {
+  readonly file: GgufFile;
+
+  constructor(path: string) {
+    this.file = openGguf(path);
+  }
+
+  get path(): string {
+    return this.file.path;
+  }
+  get formatLabel(): string {
+    return `GGUF v${this.file.version}`;
+  }
+  get fileBytes(): number {
+    return this.file.fileSize;
+  }
+  get architecture(): string | undefined {
+    return this.file.architecture;
+  }
+
+  dimensions(): ModelDimensions {
+    const f = this.file;
+    const arch = f.architecture;
+    return dimensionsFrom((field) => {
+      const v = arch === undefined ? undefined : f.getNumber(`${arch}.${GGUF_DIMENSION_KEYS[field]}`);
+      if (v !== undefined || field !== "vocab") return v;
+      // Many converters omit <arch>.vocab_size: count the tokenizer's tokens or embedding rows.
+      const tokens = f.metadata.get("tokenizer.ggml.tokens");
+      if (Array.isArray(tokens)) return tokens.length;
+      return f.has("token_embd.weight") ? f.tensor("token_embd.weight").shape[0] : undefined;
+    });
+  }
+
+  listTensors(): readonly ModelTensorListing[] {
+    return this.file.tensors.map((t) => ({
+      name: t.name,
+      typeName: t.typeName,
+      shape: t.shape,
+      dims: [...t.ne].reverse(),
+      elements: t.elements,
+      byteLength: t.byteLength,
+      ternary: isTernaryTypeName(t.typeName),
+    }));
+  }
+
+  readTernary(name: string): TernaryTensor {
+    return this.file.readTernary(name);
+  }
+
+  close(): void {
+    this.file.close();
+  }
+}
