@@ -52,7 +52,7 @@ export const ENGINE_SCHEMA = {
     P: { type: "integer", minimum: 1, maximum: 256 },
     c: { type: "integer", minimum: 1, maximum: 16 },
     actBits: { const: 8 },
-    bufferDepth: { type: "integer", minimum: 16, maximum: 1048576 },
+    bufferDepth: { type: "integer", minimum: 2, maximum: 1048576 },
     maxRows: { type: "integer", minimum: 1, maximum: 1048576 },
     weightMemory: { enum: ["uram", "bram"] },
     treeLevelsPerStage: { type: "integer", minimum: 1, maximum: 16 },

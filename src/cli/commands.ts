@@ -1,0 +1,202 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { resolveBudget, type Budget } from "../budget/budget.js";
+import { compileModel } from "../codegen/compile.js";
+import { planEngine, type PlannedEngine } from "../engine/plan.js";
+import { makeLlamaModel, type TernaryGgufFormat } from "../model/make-model.js";
+import { formatInspect, inspectModel } from "../model/inspect.js";
+import { withModel } from "../model/open.js";
+import { type TernaryTensor } from "../model/types.js";
+import { ternaryMatmul } from "../ref/kernel.js";
+import { simulateMatmul, type SimulationResult } from "../sim/simulate.js";
+import { UserError } from "../util/errors.js";
+import { Rng } from "../util/random.js";
+import { readInt8Matrix, writeInt32Matrix } from "../util/rawio.js";
+import { printJson, table } from "./output.js";
+import { PACKAGE_ROOT } from "../codegen/templates.js";
+
+export interface EngineArgs {
+  device?: string | undefined;
+  budget?: string | undefined;
+  engine?: string | undefined;
+  set?: string[] | undefined;
+}
+
+function plan(args: EngineArgs): { budget: Budget; engine: PlannedEngine } {
+  const budget = resolveBudget(args);
+  return { budget, engine: planEngine(budget, { engineFile: args.engine, set: args.set }) };
+}
+
+export function makeModelCommand(args: {
+  out: string;
+  format: string;
+  hidden: number;
+  ffn: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  vocab: number;
+  seed: number;
+  zeroFraction: number;
+}): void {
+  const r = makeLlamaModel({
+    path: args.out,
+    format: args.format as TernaryGgufFormat,
+    hidden: args.hidden,
+    ffn: args.ffn,
+    layers: args.layers,
+    heads: args.heads,
+    kvHeads: args.kvHeads,
+    vocab: args.vocab,
+    seed: args.seed,
+    zeroFraction: args.zeroFraction,
+  });
+  console.log(`wrote ${r.path}: ${r.tensorCount} tensors, ${r.ternaryWeights.toLocaleString("en-US")} ternary weights, ${r.fileBytes.toLocaleString("en-US")} bytes`);
+}
+
+export function inspectCommand(args: { model: string; json: boolean }): void {
+  const report = withModel(args.model, (m) => inspectModel(m));
+  if (args.json) printJson(report);
+  else console.log(formatInspect(report));
+}
+
+function readTensor(modelPath: string, name: string): TernaryTensor {
+  return withModel(modelPath, (m) => {
+    const listing = m.listTensors().find((t) => t.name === name);
+    if (listing && !listing.ternary) throw new UserError(`tensor "${name}" in ${modelPath} is ${listing.typeName}, not ternary`);
+    return m.readTernary(name);
+  });
+}
+
+/** Activations from --input, or seeded random int8 values. */
+function activations(tensor: TernaryTensor, input: string | undefined, tokens: number | undefined, seed: number): { x: Int8Array; tokens: number } {
+  if (input) {
+    const { data, rows } = readInt8Matrix(input, tensor.k, tokens);
+    return { x: data, tokens: rows };
+  }
+  const m = tokens ?? 1;
+  const rng = new Rng(seed);
+  const x = new Int8Array(m * tensor.k);
+  for (let i = 0; i < x.length; i++) x[i] = rng.int(-128, 127);
+  return { x, tokens: m };
+}
+
+export function refCommand(args: { model: string; tensor: string; input: string; tokens?: number | undefined; out: string }): void {
+  const tensor = readTensor(args.model, args.tensor);
+  const { data, rows } = readInt8Matrix(args.input, tensor.k, args.tokens);
+  const y = ternaryMatmul(tensor, data, rows);
+  writeInt32Matrix(args.out, y);
+  console.log(`wrote ${args.out}: ${rows} × ${tensor.n} int32 (${args.tensor}, k = ${tensor.k})`);
+}
+
+export function compileCommand(args: EngineArgs & { model: string; out: string; tensor?: string[] | undefined }): void {
+  const { budget, engine } = plan(args);
+  const result = withModel(args.model, (m) => compileModel(m, budget, engine, args.out, args.tensor));
+  const { cfg } = engine;
+  console.log(
+    `engine G=${cfg.G} ${cfg.encoding} T=${cfg.T} P=${cfg.P} c=${cfg.c} on ${budget.device}: ` +
+      `${engine.geo.weightsPerCycle} weights/cycle, ${engine.resources.uram} URAM, ${engine.resources.bram36} BRAM36`,
+  );
+  console.log(
+    table(
+      ["tensor", "n", "k", "predicted cycles", "image bytes"],
+      result.tensors.map((t) => [t.name, t.n, t.k, t.predictedCycles, t.imageBytes]),
+    ),
+  );
+  console.log(`wrote ${result.dir}: ${result.rtlFiles.length} Verilog files, engine.json, schedule.json, ${result.tensors.length} weight images`);
+}
+
+export interface SimArgs extends EngineArgs {
+  model: string;
+  tensor: string;
+  input?: string | undefined;
+  out?: string | undefined;
+  tokens?: number | undefined;
+  trace?: string | undefined;
+  backpressure: number;
+  seed: number;
+  json: boolean;
+}
+
+function simJson(r: SimulationResult, tensor: TernaryTensor, budget: Budget): object {
+  return {
+    tensor: tensor.name,
+    n: tensor.n,
+    k: tensor.k,
+    tokens: r.schedule.tokens,
+    match: r.match,
+    mismatches: r.mismatches,
+    firstMismatches: r.firstMismatches,
+    cycles: r.cycles,
+    predictedCycles: r.predictedCycles,
+    weightsPerCycle: r.weightsPerCycle,
+    microseconds: r.cycles / budget.clockMHz,
+    buildSeconds: round(r.buildSeconds),
+    simSeconds: round(r.simSeconds),
+    cached: r.cached,
+    cyclesPerSecond: Math.round(r.cyclesPerSecond),
+  };
+}
+
+function round(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
+
+/** Returns the process exit code: 1 when any output differs from the reference. */
+export async function simCommand(args: SimArgs): Promise<number> {
+  const { budget, engine } = plan(args);
+  const tensor = readTensor(args.model, args.tensor);
+  const { x, tokens } = activations(tensor, args.input, args.tokens, args.seed);
+  const bp = args.backpressure;
+  if (!(bp >= 0 && bp < 1)) throw new UserError(`--backpressure ${bp}: expected a probability in [0, 1)`);
+  const r = await simulateMatmul(engine.geo, tensor, x, {
+    tokens,
+    validProb: 1 - bp,
+    readyProb: 1 - bp,
+    seed: args.seed,
+    ...(args.trace ? { trace: args.trace } : {}),
+  });
+  if (args.out) writeInt32Matrix(args.out, r.y);
+  if (args.json) {
+    printJson(simJson(r, tensor, budget));
+  } else {
+    const verdict = r.match ? "match" : `MISMATCH in ${r.mismatches} of ${r.expected.length} outputs`;
+    console.log(`${tensor.name} (${tensor.n}×${tensor.k}, ${tokens} token${tokens > 1 ? "s" : ""}) on ${budget.device}: ${verdict}`);
+    console.log(
+      `  cycles ${r.cycles.toLocaleString("en-US")} (predicted ${r.predictedCycles.toLocaleString("en-US")}), ` +
+        `${(r.cycles / budget.clockMHz).toFixed(1)} µs at ${budget.clockMHz} MHz, ${r.weightsPerCycle} weights/cycle`,
+    );
+    console.log(
+      `  simulator ${r.cached ? "cached" : "built"} in ${r.buildSeconds.toFixed(2)} s; ran ${r.simSeconds.toFixed(2)} s ` +
+        `(${Math.round(r.cyclesPerSecond).toLocaleString("en-US")} cycles/s)`,
+    );
+    for (const m of r.firstMismatches) console.log(`  token ${m.token} row ${m.row}: expected ${m.expected}, got ${m.actual}`);
+  }
+  return r.match ? 0 : 1;
+}
+
+/** The bundled example: compile for the KV260 and simulate every matmul of block 0. */
+export async function demoCommand(args: { out: string }): Promise<number> {
+  const model = join(PACKAGE_ROOT, "models", "tiny-tq2_0.gguf");
+  if (!existsSync(model)) throw new UserError(`${model}: the bundled example model is missing`);
+  console.log(`trilut demo: ${model} on the kv260 budget\n`);
+  const { budget, engine } = plan({ device: "kv260" });
+  const names = withModel(model, (m) => m.listTensors().filter((t) => t.ternary && t.name.startsWith("blk.0.")).map((t) => t.name));
+  withModel(model, (m) => compileModel(m, budget, engine, args.out, names));
+  const rows: (string | number)[][] = [];
+  let failed = false;
+  for (const name of names) {
+    const tensor = readTensor(model, name);
+    const { x } = activations(tensor, undefined, 1, 1);
+    const r = await simulateMatmul(engine.geo, tensor, x);
+    failed ||= !r.match;
+    rows.push([name, `${tensor.n}×${tensor.k}`, r.cycles, r.predictedCycles, (r.cycles / budget.clockMHz).toFixed(1), r.match ? "yes" : "NO"]);
+  }
+  console.log(table(["tensor", "n×k", "cycles", "predicted", "µs", "bit-exact"], rows));
+  const { cfg } = engine;
+  console.log(
+    `\nengine: G=${cfg.G} ${cfg.encoding} tables, T=${cfg.T}, P=${cfg.P}, c=${cfg.c}: ${engine.geo.weightsPerCycle} weights/cycle at ${budget.clockMHz} MHz`,
+  );
+  console.log(`RTL, schedule and weight images: ${args.out}`);
+  return failed ? 1 : 0;
+}

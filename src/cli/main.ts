@@ -1,0 +1,112 @@
+import yargs, { type Argv } from "yargs";
+import { hideBin } from "yargs/helpers";
+import { SimulationError, UserError } from "../util/errors.js";
+import { compileCommand, demoCommand, inspectCommand, makeModelCommand, refCommand, simCommand } from "./commands.js";
+
+const debug = process.argv.includes("--debug");
+
+function engineOptions<T>(y: Argv<T>) {
+  return y
+    .option("device", { type: "string", describe: "budget preset: kv260, zcu104, zcu102, vck190, u55c, u280" })
+    .option("budget", { type: "string", describe: "budget JSON file" })
+    .option("engine", { type: "string", describe: "engine JSON file (fields of EngineConfig)" })
+    .option("set", { type: "string", array: true, describe: "engine override key=value (repeatable)" });
+}
+
+/** Runs a command body, turning known failures into one line and an exit code. */
+async function guarded(body: () => number | void | Promise<number | void>): Promise<void> {
+  try {
+    const code = await body();
+    process.exitCode = typeof code === "number" ? code : 0;
+  } catch (err) {
+    if (err instanceof UserError) {
+      console.error(`trilut: ${err.message}`);
+      process.exitCode = 2;
+    } else if (err instanceof SimulationError) {
+      console.error(`trilut: ${err.message}`);
+      process.exitCode = 1;
+    } else {
+      console.error(debug ? err : `trilut: internal error: ${(err as Error).message} (rerun with --debug for the stack)`);
+      process.exitCode = 1;
+    }
+  }
+}
+
+await yargs(hideBin(process.argv))
+  .scriptName("trilut")
+  .usage("$0 <command> [options]\n\nCompiler and cycle-accurate simulator for table-lookup ternary LLM accelerators.")
+  .option("debug", { type: "boolean", describe: "show stack traces of internal errors" })
+  .command(
+    "make-model",
+    "write a synthetic llama-style ternary GGUF model",
+    (y) =>
+      y
+        .option("out", { alias: "o", type: "string", demandOption: true, describe: "output .gguf file" })
+        .option("format", { choices: ["tq2_0", "tq1_0"], default: "tq2_0" })
+        .option("hidden", { type: "number", demandOption: true })
+        .option("ffn", { type: "number", demandOption: true })
+        .option("layers", { type: "number", demandOption: true })
+        .option("heads", { type: "number", demandOption: true })
+        .option("kv-heads", { type: "number", demandOption: true })
+        .option("vocab", { type: "number", demandOption: true })
+        .option("seed", { type: "number", default: 1 })
+        .option("zero-fraction", { type: "number", default: 1 / 3 }),
+    (a) => guarded(() => makeModelCommand(a)),
+  )
+  .command(
+    "inspect <model>",
+    "architecture, dimensions and every tensor of a model",
+    (y) => y.positional("model", { type: "string", demandOption: true }).option("json", { type: "boolean", default: false }),
+    (a) => guarded(() => inspectCommand(a)),
+  )
+  .command(
+    "ref <model>",
+    "run the reference kernel on raw int8 activations",
+    (y) =>
+      y
+        .positional("model", { type: "string", demandOption: true })
+        .option("tensor", { type: "string", demandOption: true })
+        .option("input", { type: "string", demandOption: true, describe: "M×k int8, row-major" })
+        .option("tokens", { type: "number", describe: "M (default: inferred from the input size)" })
+        .option("out", { type: "string", demandOption: true, describe: "M×n int32 little-endian, row-major" }),
+    (a) => guarded(() => refCommand(a)),
+  )
+  .command(
+    "compile <model>",
+    "plan an engine for a budget and write its RTL, schedule and weight images",
+    (y) =>
+      engineOptions(y.positional("model", { type: "string", demandOption: true }))
+        .option("out", { alias: "o", type: "string", demandOption: true, describe: "output directory" })
+        .option("tensor", { type: "string", array: true, describe: "only these tensors (default: every ternary tensor)" }),
+    (a) => guarded(() => compileCommand(a)),
+  )
+  .command(
+    "sim <model>",
+    "simulate one matmul in Verilator and check it bit for bit against the reference",
+    (y) =>
+      engineOptions(y.positional("model", { type: "string", demandOption: true }))
+        .option("tensor", { type: "string", demandOption: true })
+        .option("input", { type: "string", describe: "M×k int8 activations (default: seeded random)" })
+        .option("out", { type: "string", describe: "write the simulated M×n int32 results" })
+        .option("tokens", { type: "number" })
+        .option("trace", { type: "string", describe: "waveform file (.vcd or .fst)" })
+        .option("backpressure", { type: "number", default: 0, describe: "probability a stream stalls in a cycle" })
+        .option("seed", { type: "number", default: 1 })
+        .option("json", { type: "boolean", default: false }),
+    (a) => guarded(() => simCommand(a)),
+  )
+  .command(
+    "demo",
+    "compile and simulate the bundled example model on the kv260 budget",
+    (y) => y.option("out", { alias: "o", type: "string", default: "out/demo" }),
+    (a) => guarded(() => demoCommand(a)),
+  )
+  .demandCommand(1, "name a command; see --help")
+  .strict()
+  .fail((msg, err) => {
+    if (err) throw err;
+    console.error(`trilut: ${msg}`);
+    process.exit(2);
+  })
+  .help()
+  .parseAsync();

@@ -1,0 +1,103 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Budget } from "../budget/budget.js";
+import { type PlannedEngine } from "../engine/plan.js";
+import { encodeIndices, weightBeats } from "../engine/pack.js";
+import { scheduleMatmul, type Schedule } from "../engine/schedule.js";
+import { scheduleCycles } from "../estimate/cycles.js";
+import { type ModelReader } from "../model/reader.js";
+import { writeDirAtomic } from "../util/atomic.js";
+import { enginePorts } from "./ports.js";
+import { generateRtl } from "./rtl.js";
+import { packageVersion } from "./templates.js";
+
+export interface CompiledTensor {
+  readonly name: string;
+  readonly n: number;
+  readonly k: number;
+  readonly predictedCycles: number;
+  readonly image: string;
+  readonly imageBytes: number;
+}
+
+export interface CompileResult {
+  readonly dir: string;
+  readonly rtlFiles: string[];
+  readonly tensors: CompiledTensor[];
+}
+
+/** File-safe name of a tensor's memory image. */
+function imageName(tensor: string): string {
+  return `${tensor.replace(/[^A-Za-z0-9_.-]/g, "_")}.bin`;
+}
+
+function scheduleJson(schedule: Schedule): object {
+  return {
+    n: schedule.n,
+    k: schedule.k,
+    tokens: schedule.tokens,
+    steps: schedule.steps,
+    rowsPerTile: schedule.rowsPerTile,
+    stepsPerChunk: schedule.stepsPerChunk,
+    commands: schedule.commands,
+  };
+}
+
+/**
+ * Writes an engine for a model into `outDir`: rtl/*.v, engine.json (configuration, geometry,
+ * ports, budget and resource estimate), schedule.json (the decode schedule of every ternary
+ * tensor with its predicted cycles) and mem/<tensor>.bin, each tensor's weight beats in the order
+ * its LOAD commands stream them (little-endian 32-bit words, ⌈beat bits / 32⌉ words per beat).
+ * The directory appears only when everything is written.
+ */
+export function compileModel(
+  model: ModelReader,
+  budget: Budget,
+  engine: PlannedEngine,
+  outDir: string,
+  tensorNames?: readonly string[],
+): CompileResult {
+  const { geo } = engine;
+  const listing = model.listTensors().filter((t) => t.ternary && (!tensorNames || tensorNames.includes(t.name)));
+  const tensors: CompiledTensor[] = [];
+  const rtlFiles: string[] = [];
+  writeDirAtomic(outDir, (tmp) => {
+    mkdirSync(join(tmp, "rtl"));
+    mkdirSync(join(tmp, "mem"));
+    for (const f of generateRtl(geo)) {
+      writeFileSync(join(tmp, "rtl", f.name), f.content);
+      rtlFiles.push(`rtl/${f.name}`);
+    }
+    const schedules: Record<string, object> = {};
+    for (const t of listing) {
+      const tensor = model.readTernary(t.name);
+      const schedule = scheduleMatmul(geo, tensor.n, tensor.k, 1);
+      const packed = encodeIndices(geo, tensor);
+      const image = `mem/${imageName(t.name)}`;
+      const parts = schedule.commands.flatMap((c) =>
+        c.op === "load" ? [weightBeats(geo, packed, c.firstRow, c.rows, c.firstStep, c.steps)] : [],
+      );
+      const bytes = parts.reduce((n, p) => n + p.byteLength, 0);
+      const file = join(tmp, image);
+      writeFileSync(file, new Uint8Array(0));
+      for (const p of parts) writeFileSync(file, new Uint8Array(p.buffer, p.byteOffset, p.byteLength), { flag: "a" });
+      const predictedCycles = scheduleCycles(geo, schedule).total;
+      schedules[t.name] = { ...scheduleJson(schedule), predictedCycles, image };
+      tensors.push({ name: t.name, n: tensor.n, k: tensor.k, predictedCycles, image, imageBytes: bytes });
+    }
+    const engineJson = {
+      generator: `trilut ${packageVersion()}`,
+      model: model.path,
+      engine: engine.cfg,
+      geometry: { ...geo, cfg: undefined },
+      ports: enginePorts(geo),
+      budget,
+      resources: engine.resources,
+      weightImageLayout:
+        "beats in LOAD order; a beat is P bank words, bank p at bits [p*T*IB, (p+1)*T*IB); table t of a bank word at bits [t*IB, (t+1)*IB); 32-bit little-endian words",
+    };
+    writeFileSync(join(tmp, "engine.json"), JSON.stringify(engineJson, null, 2) + "\n");
+    writeFileSync(join(tmp, "schedule.json"), JSON.stringify({ tensors: schedules }, null, 2) + "\n");
+  });
+  return { dir: outDir, rtlFiles, tensors };
+}

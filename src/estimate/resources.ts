@@ -1,0 +1,69 @@
+import { type Budget } from "../budget/budget.js";
+import { type EngineGeometry } from "../engine/config.js";
+import { UserError } from "../util/errors.js";
+
+/**
+ * First-order resource figures of an engine. Memories are counted exactly from their shapes:
+ * a URAM288 is 72 bits × 4096, a RAMB36 is 72 bits × 512 at its widest, and every bank column is
+ * its own primitive (FINN-R: ⌈width/72⌉·⌈depth/4096⌉ per URAM memory). LUTs follow the TeLLMe cost
+ * model T·(E·tree + P·E·entry + P·lookup) with per-bit constants, and are meant as a screen for
+ * the budget check until a synthesis-calibrated model replaces them.
+ */
+export interface ResourceEstimate {
+  lut: number;
+  ff: number;
+  bram36: number;
+  uram: number;
+  dsp: number;
+}
+
+export function estimateResources(geo: EngineGeometry): ResourceEstimate {
+  const { cfg } = geo;
+  const { P, T, c, bufferDepth } = cfg;
+  const bankColumns = P * c;
+  const uram = cfg.weightMemory === "uram" ? bankColumns * Math.ceil(bufferDepth / 4096) : 0;
+  const weightBram = cfg.weightMemory === "bram" ? bankColumns * Math.ceil(bufferDepth / 512) : 0;
+  // partial sums: P·32 bits wide, maxGroups deep
+  const psumBram = Math.ceil((P * 32) / 72) * Math.ceil(geo.maxGroups / 512);
+  // a LUT6 as RAM64X1D holds 64 one-bit entries per read port: one LUT per bit per 64 entries
+  const tableDepth = 2 ** (geo.entryAddressBits + 1);
+  const lutPerTableCopy = geo.entryBits * Math.ceil(tableDepth / 64);
+  const tableLuts = T * P * lutPerTableCopy;
+  // adder tree: T-1 adders per lane, about entryBits + level bits each
+  const treeLuts = P * (T - 1) * (geo.entryBits + Math.ceil(geo.treeLevels / 2));
+  const accLuts = P * 32;
+  const signLuts = cfg.encoding === "mirrored" ? P * T * geo.entryBits : 0;
+  const precomputeLuts = T * (cfg.G - 1) * geo.entryBits + T * cfg.G * 2;
+  const controlLuts = 400;
+  const lut = tableLuts + treeLuts + accLuts + signLuts + precomputeLuts + controlLuts;
+  const ff = P * T * geo.entryBits + P * (T - 1) * geo.entryBits + T * cfg.G * 8 + P * 2 * 72 * c + P * 32 + 600;
+  return { lut, ff, bram36: weightBram + psumBram, uram, dsp: 0 };
+}
+
+const RESOURCE_NAMES: Record<keyof ResourceEstimate, string> = {
+  lut: "LUT",
+  ff: "FF",
+  bram36: "BRAM36",
+  uram: "URAM",
+  dsp: "DSP",
+};
+
+/** Refuses an engine that takes more of any resource than the budget's cap allows. */
+export function checkFits(geo: EngineGeometry, budget: Budget): ResourceEstimate {
+  const need = estimateResources(geo);
+  if (geo.cfg.weightMemory === "uram" && budget.uram === 0) {
+    throw new UserError(
+      `engine does not fit ${budget.device}: the part has no URAM; use --set weightMemory=bram`,
+    );
+  }
+  for (const key of Object.keys(RESOURCE_NAMES) as (keyof ResourceEstimate)[]) {
+    const limit = Math.floor(budget[key] * budget.utilizationCap);
+    if (need[key] > limit) {
+      throw new UserError(
+        `engine does not fit ${budget.device}: ${RESOURCE_NAMES[key]} needs ${need[key]}, limit ${limit} ` +
+          `(${Math.round(budget.utilizationCap * 100)}% of ${budget[key]}); lower P (now ${geo.cfg.P}) or T (now ${geo.cfg.T})`,
+      );
+    }
+  }
+  return need;
+}
