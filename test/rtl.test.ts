@@ -1,0 +1,169 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { engineGeometry, resolveEngine, type EngineConfig, type EngineGeometry } from "../src/engine/config.js";
+import { scheduleMatmul } from "../src/engine/schedule.js";
+import { generateRtl } from "../src/codegen/rtl.js";
+import { scheduleCycles } from "../src/estimate/cycles.js";
+import { ternaryMatmul } from "../src/ref/kernel.js";
+import { loadAddon } from "../src/sim/binding.js";
+import { buildSimulator } from "../src/sim/build.js";
+import { runIcarus } from "../src/sim/icarus.js";
+import { simulateMatmul } from "../src/sim/simulate.js";
+import { driveStepped, SteppedEngine } from "../src/sim/stepper.js";
+import { hostStreams, unpackResults } from "../src/sim/streams.js";
+import { SimulationError } from "../src/util/errors.js";
+import { Rng } from "../src/util/random.js";
+import { randomActs, randomTrits } from "./helpers.js";
+
+function geometry(partial: Partial<EngineConfig>): EngineGeometry {
+  return engineGeometry(resolveEngine(partial, "test"));
+}
+
+function lint(geo: EngineGeometry): string {
+  const dir = mkdtempSync(join(tmpdir(), "trilut-lint-"));
+  try {
+    const files = generateRtl(geo).map((f) => {
+      writeFileSync(join(dir, f.name), f.content);
+      return join(dir, f.name);
+    });
+    return execFileSync("verilator", ["--lint-only", "-Wall", "--top-module", "trilut_engine", ...files], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// G 2..5 × both encodings × two (T, P) shapes, plus corner engines: one table and one lane,
+// and block-RAM buffers small enough that layers need several chunks and row tiles.
+const GRID: Partial<EngineConfig>[] = [];
+for (let G = 2; G <= 5; G++) {
+  for (const encoding of ["full", "mirrored"] as const) {
+    GRID.push({ G, encoding, T: 3, P: 2, c: 1 });
+    GRID.push({ G, encoding, T: 5, P: 3, c: 1 });
+  }
+}
+GRID.push({ G: 3, encoding: "full", T: 1, P: 1, c: 1 });
+GRID.push({ G: 3, encoding: "mirrored", T: 16, P: 4, c: 2, treeLevelsPerStage: 1 });
+GRID.push({ G: 2, encoding: "full", T: 4, P: 5, c: 1, weightMemory: "bram", bufferDepth: 16, maxRows: 12 });
+GRID.push({ G: 4, encoding: "mirrored", T: 2, P: 3, c: 1, weightMemory: "bram", bufferDepth: 24, maxRows: 7 });
+
+const label = (c: Partial<EngineConfig>): string =>
+  `G=${c.G} ${c.encoding} T=${c.T} P=${c.P}${c.weightMemory === "bram" ? ` bram×${c.bufferDepth} rows≤${c.maxRows}` : ""}`;
+
+describe("engine RTL in Verilator", function () {
+  for (const partial of GRID) {
+    describe(label(partial), () => {
+      const geo = geometry(partial);
+      const rng = new Rng(partial.G! * 100 + partial.T! * 10 + partial.P!);
+
+      it("lints clean with verilator -Wall", () => {
+        assert.equal(lint(geo), "");
+      });
+
+      // n not a multiple of P, k not a multiple of T·G; several tokens
+      const shapes: [number, number, number][] = [
+        [2 * partial.P! + 1, geo.stepActivations * 3 + 2, 2],
+        [1, 5, 1],
+        [37, 131, 3],
+      ];
+      for (const [n, k, tokens] of shapes) {
+        it(`${n}×${k}, ${tokens} token(s): bit-exact, predicted cycles = measured`, async () => {
+          const w = randomTrits(rng, n, k);
+          const x = randomActs(rng, tokens * k);
+          const r = await simulateMatmul(geo, w, x, { tokens });
+          assert.equal(r.mismatches, 0, JSON.stringify(r.firstMismatches));
+          assert.deepEqual(r.y, ternaryMatmul(w, x, tokens));
+          assert.equal(r.cycles, r.predictedCycles);
+        });
+      }
+
+      it("random backpressure on every stream: still bit-exact, never faster than predicted", async () => {
+        const [n, k, tokens] = [23, geo.stepActivations * 2 + 1, 2];
+        const w = randomTrits(rng, n, k);
+        const x = randomActs(rng, tokens * k);
+        for (const seed of [1, 2]) {
+          const r = await simulateMatmul(geo, w, x, { tokens, validProb: 0.6, readyProb: 0.5, seed });
+          assert.equal(r.mismatches, 0);
+          assert.ok(r.cycles > r.predictedCycles, `${r.cycles} cycles under backpressure vs ${r.predictedCycles}`);
+        }
+      });
+
+      it("extreme sums: every activation -128 against all -1 (and all +1) weights", async () => {
+        const k = geo.stepActivations * 2 + 1;
+        const w = { n: 2, k, trits: new Int8Array(2 * k).fill(-1) };
+        w.trits.fill(1, k);
+        const x = new Int8Array(k).fill(-128);
+        const r = await simulateMatmul(geo, w, x);
+        assert.deepEqual(Array.from(r.y), [128 * k, -128 * k]);
+      });
+    });
+  }
+
+  it("a second build of the same design comes from the cache", async () => {
+    const geo = geometry(GRID[0]!);
+    await buildSimulator(geo);
+    const again = await buildSimulator(geo);
+    assert.equal(again.cached, true);
+  });
+
+  it("the cycle model splits weight loading and lookups as the schedule does", () => {
+    const geo = geometry({ G: 3, T: 4, P: 2, c: 1, weightMemory: "bram", bufferDepth: 8, maxRows: 64 });
+    const s = scheduleMatmul(geo, 10, 100, 2);
+    // 10 rows → 5 groups; 9 steps; 1 step per chunk fits 8 words: each token reloads every chunk
+    assert.equal(s.stepsPerChunk, 1);
+    assert.equal(s.commands.filter((c) => c.op === "load").length, 18);
+    const b = scheduleCycles(geo, s);
+    assert.equal(b.load, 18 * (1 + 5));
+    assert.equal(b.total, b.load + b.run);
+  });
+
+  it("step mode: TypeScript drives the clock with random backpressure and gets the same results", async () => {
+    const geo = geometry({ G: 3, encoding: "mirrored", T: 5, P: 3, c: 1 });
+    const rng = new Rng(5);
+    const [n, k, tokens] = [11, 40, 2];
+    const w = randomTrits(rng, n, k);
+    const x = randomActs(rng, tokens * k);
+    const schedule = scheduleMatmul(geo, n, k, tokens);
+    const streams = hostStreams(geo, schedule, w, x);
+    const addon = loadAddon((await buildSimulator(geo)).addonPath);
+    const full = driveStepped(new SteppedEngine(addon), streams, { validProb: 1, readyProb: 1, seed: 1 });
+    assert.equal(full.cycles, scheduleCycles(geo, schedule).total);
+    assert.deepEqual(unpackResults(geo, schedule, full.results), ternaryMatmul(w, x, tokens));
+    const stalled = driveStepped(new SteppedEngine(addon), streams, { validProb: 0.4, readyProb: 0.3, seed: 9 });
+    assert.ok(stalled.cycles > full.cycles);
+    assert.deepEqual(unpackResults(geo, schedule, stalled.results), ternaryMatmul(w, x, tokens));
+  });
+
+  it("the watchdog ends a hung simulation with a clear error", async () => {
+    const geo = geometry({ G: 2, T: 3, P: 2, c: 1 });
+    const rng = new Rng(3);
+    const w = randomTrits(rng, 4, 20);
+    const schedule = scheduleMatmul(geo, 4, 20, 1);
+    const streams = hostStreams(geo, schedule, w, randomActs(rng, 20));
+    const addon = loadAddon((await buildSimulator(geo)).addonPath);
+    // withhold the last activation beat: the engine waits for it forever
+    const reply = addon.run({ ...streams, acts: streams.acts.subarray(0, streams.acts.length - streams.actWords), stallLimit: 500 });
+    assert.match(reply.error ?? "", /simulation hung: no handshake for 500 cycles .*activation beats 3\/3/);
+    await assert.rejects(
+      simulateMatmul(geometry({ G: 2, T: 3, P: 2, c: 1 }), w, new Int8Array(20), { validProb: 0.000001, stallLimit: 200 }),
+      (e: unknown) => e instanceof SimulationError && /hung/.test(e.message),
+    );
+  });
+
+  it("Icarus Verilog runs the same RTL to the same results and cycles", async () => {
+    const geo = geometry({ G: 3, encoding: "mirrored", T: 5, P: 3, c: 1 });
+    const rng = new Rng(11);
+    const [n, k, tokens] = [29, 97, 2];
+    const w = randomTrits(rng, n, k);
+    const x = randomActs(rng, tokens * k);
+    const schedule = scheduleMatmul(geo, n, k, tokens);
+    const r = await runIcarus(geo, hostStreams(geo, schedule, w, x));
+    assert.deepEqual(unpackResults(geo, schedule, r.results), ternaryMatmul(w, x, tokens));
+    assert.equal(r.cycles, scheduleCycles(geo, schedule).total);
+  });
+});
