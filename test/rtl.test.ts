@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { engineGeometry, resolveEngine, type EngineConfig, type EngineGeometry } from "../src/engine/config.js";
@@ -137,6 +137,26 @@ describe("engine RTL in Verilator", function () {
     const stalled = driveStepped(new SteppedEngine(addon), streams, { validProb: 0.4, readyProb: 0.3, seed: 9 });
     assert.ok(stalled.cycles > full.cycles);
     assert.deepEqual(unpackResults(geo, schedule, stalled.results), ternaryMatmul(w, x, tokens));
+  });
+
+  it("writes a VCD waveform of a window of cycles", async () => {
+    const geo = geometry({ G: 2, T: 3, P: 2, c: 1 });
+    const rng = new Rng(8);
+    const w = randomTrits(rng, 6, 30);
+    const dir = mkdtempSync(join(tmpdir(), "trilut-trace-"));
+    try {
+      const path = join(dir, "wave.vcd");
+      const r = await simulateMatmul(geo, w, randomActs(rng, 30), { trace: path, traceWindow: [0, 40] });
+      assert.equal(r.mismatches, 0);
+      const vcd = readFileSync(path, "utf8");
+      for (const port of ["clk", "cmd_valid", "x_ready", "y_valid", "y_data"]) assert.match(vcd, new RegExp(`\\$var wire +\\d+ \\S+ ${port}[ \\[]`));
+      // 40 cycles are 80 half-cycle time stamps; the run is longer than the window
+      const stamps = vcd.split("\n").filter((l) => /^#\d+$/.test(l)).map((l) => Number(l.slice(1)));
+      assert.ok(r.cycles > 40);
+      assert.equal(stamps.length, 80);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("the watchdog ends a hung simulation with a clear error", async () => {

@@ -1,0 +1,107 @@
+/**
+ * trilut benchmarks: prints the figures the issues ask for. Run with `npm run bench`.
+ * Times are wall-clock on a shared machine: each is the median of several runs, and ratios
+ * to a target are printed beside them. Cycle counts are exact.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { engineGeometry, DEFAULT_ENGINE } from "../src/engine/config.js";
+import { makeLlamaModel } from "../src/model/make-model.js";
+import { ternaryMatmul } from "../src/ref/kernel.js";
+import { buildSimulator } from "../src/sim/build.js";
+import { simulateMatmul } from "../src/sim/simulate.js";
+import { Rng } from "../src/util/random.js";
+import { PACKAGE_ROOT } from "../src/codegen/templates.js";
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function line(name: string, value: string, target?: string): void {
+  console.log(`${name.padEnd(44)} ${value.padStart(16)}${target ? `   (${target})` : ""}`);
+}
+
+function randomLayer(n: number, k: number, seed: number): { n: number; k: number; trits: Int8Array; x: Int8Array } {
+  const rng = new Rng(seed);
+  const trits = new Int8Array(n * k);
+  for (let i = 0; i < trits.length; i++) trits[i] = rng.int(-1, 1);
+  const x = new Int8Array(k);
+  for (let i = 0; i < k; i++) x[i] = rng.int(-128, 127);
+  return { n, k, trits, x };
+}
+
+const geo = engineGeometry(DEFAULT_ENGINE);
+const work = mkdtempSync(join(tmpdir(), "trilut-bench-"));
+console.log(`trilut bench: kv260 default engine (G=${DEFAULT_ENGINE.G} ${DEFAULT_ENGINE.encoding}, T=${DEFAULT_ENGINE.T}, P=${DEFAULT_ENGINE.P}, c=${DEFAULT_ENGINE.c}), 2560×6912 layers\n`);
+
+// 1. simulator build: cold (empty cache, runtime included) and warm (cache hit)
+{
+  const saved = process.env["TRILUT_CACHE"];
+  process.env["TRILUT_CACHE"] = join(work, "cache");
+  const cold = await buildSimulator(geo);
+  const warm: number[] = [];
+  for (let i = 0; i < 5; i++) warm.push((await buildSimulator(geo)).buildSeconds);
+  if (saved === undefined) delete process.env["TRILUT_CACHE"];
+  else process.env["TRILUT_CACHE"] = saved;
+  line("simulator build, cold (s)", cold.buildSeconds.toFixed(2));
+  line("simulator build, warm, in process (s)", median(warm).toFixed(3));
+}
+
+// 2. simulation speed on both orientations of the layer
+await buildSimulator(geo);
+for (const [n, k] of [
+  [6912, 2560],
+  [2560, 6912],
+] as const) {
+  const layer = randomLayer(n, k, n);
+  const runs: number[] = [];
+  let cycles = 0;
+  for (let i = 0; i < 3; i++) {
+    const r = await simulateMatmul(geo, layer, layer.x);
+    if (!r.match || r.cycles !== r.predictedCycles) throw new Error(`bench layer ${n}×${k} failed its check`);
+    runs.push(r.simSeconds);
+    cycles = r.cycles;
+  }
+  line(`simulated cycles, ${n}×${k}`, cycles.toLocaleString("en-US"), `${(cycles / 250).toFixed(0)} µs at 250 MHz`);
+  line(`simulation speed, ${n}×${k} (cycles/s)`, Math.round(cycles / median(runs)).toLocaleString("en-US"));
+}
+
+// 3. end to end: `trilut sim` on a 2560×6912 layer of a model file (warm simulator cache)
+{
+  const model = join(work, "layer.gguf");
+  makeLlamaModel({ path: model, format: "tq2_0", hidden: 2560, ffn: 6912, layers: 1, heads: 20, kvHeads: 5, vocab: 256, seed: 1 });
+  const runs: number[] = [];
+  const warmBuilds: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    const r = spawnSync(
+      process.execPath,
+      [join(PACKAGE_ROOT, "bin", "trilut.js"), "sim", model, "--tensor", "blk.0.ffn_down.weight", "--device", "kv260", "--json"],
+      { encoding: "utf8" },
+    );
+    if (r.status !== 0) throw new Error(`trilut sim failed: ${r.stderr}`);
+    runs.push((performance.now() - t) / 1000);
+    warmBuilds.push((JSON.parse(r.stdout) as { buildSeconds: number }).buildSeconds);
+  }
+  const warm = median(warmBuilds);
+  line("simulator build, warm, new process (s)", warm.toFixed(3), `target < 1 s: ${warm < 1 ? "met" : "MISSED"}`);
+  line("trilut sim end to end, 2560×6912 (s)", median(runs).toFixed(2), `target < 20 s: ${median(runs) < 20 ? "met" : "MISSED"}`);
+}
+
+// 4. reference kernel
+{
+  const layer = randomLayer(6912, 2560, 7);
+  const runs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    ternaryMatmul(layer, layer.x, 1);
+    runs.push((performance.now() - t) / 1000);
+  }
+  const macs = (6912 * 2560) / median(runs);
+  line("reference kernel (M ternary MAC/s)", (macs / 1e6).toFixed(0), `target ≥ 300: ${macs >= 300e6 ? "met" : "MISSED"}`);
+}
+
+rmSync(work, { recursive: true, force: true });
