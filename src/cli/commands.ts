@@ -6,6 +6,7 @@ import { planEngine, type PlannedEngine } from "../engine/plan.js";
 import { makeLlamaModel, type TernaryGgufFormat } from "../model/make-model.js";
 import { formatInspect, inspectModel } from "../model/inspect.js";
 import { withModel } from "../model/open.js";
+import { requireTernary } from "../model/reader.js";
 import { type TernaryTensor } from "../model/types.js";
 import { ternaryMatmul } from "../ref/kernel.js";
 import { simulateMatmul, type SimulationResult } from "../sim/simulate.js";
@@ -61,11 +62,7 @@ export function inspectCommand(args: { model: string; json: boolean }): void {
 }
 
 function readTensor(modelPath: string, name: string): TernaryTensor {
-  return withModel(modelPath, (m) => {
-    const listing = m.listTensors().find((t) => t.name === name);
-    if (listing && !listing.ternary) throw new UserError(`tensor "${name}" in ${modelPath} is ${listing.typeName}, not ternary`);
-    return m.readTernary(name);
-  });
+  return withModel(modelPath, (m) => m.readTernary(requireTernary(m, name).name));
 }
 
 /** Activations from --input, or seeded random int8 values. */

@@ -1,12 +1,13 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Budget } from "../budget/budget.js";
 import { type PlannedEngine } from "../engine/plan.js";
 import { encodeIndices, weightBeats } from "../engine/pack.js";
 import { scheduleMatmul, type Schedule } from "../engine/schedule.js";
 import { scheduleCycles } from "../estimate/cycles.js";
-import { type ModelReader } from "../model/reader.js";
+import { requireTernary, type ModelReader } from "../model/reader.js";
 import { writeDirAtomic } from "../util/atomic.js";
+import { UserError } from "../util/errors.js";
 import { enginePorts } from "./ports.js";
 import { generateRtl } from "./rtl.js";
 import { packageVersion } from "./templates.js";
@@ -24,6 +25,19 @@ export interface CompileResult {
   readonly dir: string;
   readonly rtlFiles: string[];
   readonly tensors: CompiledTensor[];
+}
+
+/**
+ * The output directory is replaced wholesale, so only ever replace an earlier compile's output (it
+ * has engine.json) or an empty directory: `-o .` or `-o model.gguf` must not delete the user's files.
+ */
+function checkReplaceable(outDir: string): void {
+  if (!existsSync(outDir)) return;
+  if (!statSync(outDir).isDirectory()) throw new UserError(`${outDir}: exists and is not a directory; refusing to replace it`);
+  const entries = readdirSync(outDir);
+  if (entries.length > 0 && !entries.includes("engine.json")) {
+    throw new UserError(`${outDir}: exists and is not a trilut output directory (no engine.json); refusing to replace it`);
+  }
 }
 
 /** File-safe name of a tensor's memory image. */
@@ -58,6 +72,8 @@ export function compileModel(
   tensorNames?: readonly string[],
 ): CompileResult {
   const { geo } = engine;
+  for (const name of tensorNames ?? []) requireTernary(model, name);
+  checkReplaceable(outDir);
   const listing = model.listTensors().filter((t) => t.ternary && (!tensorNames || tensorNames.includes(t.name)));
   const tensors: CompiledTensor[] = [];
   const rtlFiles: string[] = [];

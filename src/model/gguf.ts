@@ -2,7 +2,6 @@
  * GGUF (llama.cpp) model reader. Opening parses and validates only the header; tensor data is read
  * by offset when asked, a chunk at a time, so multi-GB models never sit in memory whole.
  */
-import { basename } from "node:path";
 import { UserError } from "../util/errors.js";
 import { BufferedFileReader } from "./file-reader.js";
 import { parseGgufHeader, type GgufTensorInfo } from "./gguf-header.js";
@@ -13,11 +12,10 @@ import type { TernaryTensor } from "./types.js";
 
 export type { GgufTensorInfo } from "./gguf-header.js";
 export type { GgufValue, GgufTypedValue } from "./gguf-value.js";
+import { unknownTensorError } from "./reader.js";
 
 /** Bytes of packed tensor data decoded per read: big enough to be fast, small enough not to matter. */
 const CHUNK_BYTES = 4 << 20;
-/** How many tensor names an "unknown tensor" message lists before eliding the rest. */
-const LISTED_NAMES = 12;
 
 export class GgufFile {
   readonly path: string;
@@ -65,11 +63,7 @@ export class GgufFile {
   tensor(name: string): GgufTensorInfo {
     const t = this.byName.get(name);
     if (t) return t;
-    const names = this.tensors.map((x) => x.name);
-    const shown = names.slice(0, LISTED_NAMES).join(", ");
-    const more = names.length > LISTED_NAMES ? `, ... (${names.length - LISTED_NAMES} more)` : "";
-    const list = names.length === 0 ? "the file has no tensors" : `tensors: ${shown}${more}`;
-    throw new UserError(`unknown tensor "${name}" in ${basename(this.path)}; ${list}`);
+    throw unknownTensorError(name, this.path, this.tensors.map((x) => x.name));
   }
 
   /** A metadata number (any integer or float type); bigints must fit a JS number exactly. */

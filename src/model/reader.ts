@@ -3,6 +3,8 @@
  * Each format (GGUF now, safetensors later) supplies a ModelReader; dimensions come from a
  * per-format lookup through dimensionsFrom, so the fallbacks live in one place.
  */
+import { basename } from "node:path";
+import { UserError } from "../util/errors.js";
 import type { TernaryTensor } from "./types.js";
 
 export interface ModelDimensions {
@@ -62,4 +64,25 @@ export function dimensionsFrom(lookup: (field: DimensionField) => number | undef
     headDim,
     vocab: lookup("vocab"),
   };
+}
+
+/** How many names an "unknown tensor" message lists before eliding the rest. */
+const LISTED_NAMES = 12;
+
+/** The one wording of "no such tensor", naming the ones that exist. */
+export function unknownTensorError(name: string, file: string, names: readonly string[], kind = "tensors"): UserError {
+  const shown = names.slice(0, LISTED_NAMES).join(", ");
+  const more = names.length > LISTED_NAMES ? `, ... (${names.length - LISTED_NAMES} more)` : "";
+  const list = names.length === 0 ? `the file has no ${kind}` : `${kind}: ${shown}${more}`;
+  return new UserError(`unknown tensor "${name}" in ${basename(file)}; ${list}`);
+}
+
+/** The listing of a ternary tensor; anything else is a UserError naming what exists. */
+export function requireTernary(model: ModelReader, name: string): ModelTensorListing {
+  const all = model.listTensors();
+  const t = all.find((x) => x.name === name);
+  if (t?.ternary) return t;
+  if (t) throw new UserError(`tensor "${name}" in ${basename(model.path)} is ${t.typeName}, not ternary`);
+  const ternary = all.filter((x) => x.ternary).map((x) => x.name);
+  throw unknownTensorError(name, model.path, ternary, "ternary tensors");
 }

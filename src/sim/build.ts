@@ -97,7 +97,7 @@ async function runtimeObjects(tc: Toolchain, trace: TraceFormat | undefined): Pr
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   const include = join(tc.verilatorRoot, "include");
-  await Promise.all(
+  const compiled = Promise.all(
     sources.map((s) =>
       run(tc.cxx, [
         ...CXX_FLAGS,
@@ -111,6 +111,12 @@ async function runtimeObjects(tc: Toolchain, trace: TraceFormat | undefined): Pr
       ]),
     ),
   );
+  try {
+    await compiled;
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
   publish(tmp, dir);
   return objects;
 }
@@ -155,7 +161,7 @@ export async function buildSimulator(geo: EngineGeometry, trace?: TraceFormat): 
 
   const tmp = `${dir}.${process.pid}.tmp`;
   try {
-    await compileAddon(tc, geo, rtl, binding, trace, tmp);
+    await compileAddon(tc, rtl, binding, trace, tmp);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     throw err;
@@ -166,13 +172,14 @@ export async function buildSimulator(geo: EngineGeometry, trace?: TraceFormat): 
 
 async function compileAddon(
   tc: Toolchain,
-  geo: EngineGeometry,
   rtl: SourceFile[],
   binding: SourceFile,
   trace: TraceFormat | undefined,
   tmp: string,
 ): Promise<void> {
   const runtime = runtimeObjects(tc, trace);
+  // awaited below; until then a failure must not surface as an unhandled rejection
+  runtime.catch(() => undefined);
   rmSync(tmp, { recursive: true, force: true });
   const rtlDir = join(tmp, "rtl");
   mkdirSync(rtlDir, { recursive: true });
