@@ -34,6 +34,9 @@ export class GgufModelReader implements ModelReader {
   get architecture(): string | undefined {
     return this.file.architecture;
   }
+  get metadata(): ReadonlyMap<string, unknown> {
+    return this.file.metadata;
+  }
 
   dimensions(): ModelDimensions {
     const f = this.file;

@@ -40,6 +40,10 @@ export interface ModelReader {
   readonly formatLabel: string;
   readonly fileBytes: number;
   readonly architecture: string | undefined;
+  /** GGUF files: every metadata key with its value (for architecture details beyond dimensions). */
+  readonly metadata?: ReadonlyMap<string, unknown>;
+  /** Hugging Face checkpoints: the parsed config.json. */
+  readonly config?: Readonly<Record<string, unknown>>;
   dimensions(): ModelDimensions;
   listTensors(): readonly ModelTensorListing[];
   readTernary(name: string): TernaryTensor;
