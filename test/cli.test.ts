@@ -330,14 +330,46 @@ describe("trilut command line", function () {
     }
 
     for (const m of HF_MODELS) {
-      it(`${m.file} (a Hugging Face directory) is refused with one line: not supported yet`, () => {
-        const check = m.matmul[0]!;
-        const dir = join(FIXTURES, m.file);
-        const out = join(freshDir("hf"), "y.i32");
-        assertUserError(cli(["ref", dir, "--tensor", check.tensor, "--input", join(FIXTURES, check.input), "--out", out]), "not supported");
-        assert.ok(!existsSync(out));
-        assertUserError(cli(["inspect", dir]), "not supported");
-        assertCompileFails(dir, ["--device", "kv260"], "not supported");
+      const dir = join(FIXTURES, m.file);
+      for (const check of m.matmul) {
+        it(`${m.file} (a Hugging Face directory) ${check.tensor}: reproduces the fixture's y byte for byte`, () => {
+          const out = join(freshDir("hf"), "y.i32");
+          ok(cli(["ref", dir, "--tensor", check.tensor, "--input", join(FIXTURES, check.input), "--out", out]), "ref");
+          const expected = readFileSync(join(FIXTURES, check.expected));
+          assert.equal(expected.length, check.tokens * check.n * 4);
+          assert.ok(readFileSync(out).equals(expected), "y differs from the fixture");
+        });
+      }
+
+      it(`${m.file}: inspect --json agrees with the manifest and compile builds every ternary tensor`, () => {
+        const r = cli(["inspect", dir, "--json"]);
+        ok(r, "inspect");
+        const report = JSON.parse(r.stdout) as InspectJson;
+        assert.equal(report.architecture, m.architecture);
+        assert.match(report.format, /Hugging Face safetensors/);
+        assert.deepEqual(
+          [report.dimensions.hidden, report.dimensions.ffn, report.dimensions.layers, report.dimensions.heads, report.dimensions.kvHeads, report.dimensions.vocab],
+          [m.hidden, m.ffn, m.layers, m.heads, m.kv_heads, m.vocab],
+        );
+        for (const e of m.tensors) {
+          const t = report.tensors.find((x) => x.name === e.tensor);
+          assert.ok(t?.ternary, e.tensor);
+          assert.equal(t.type, e.type);
+          assert.deepEqual(t.shape, [e.n, e.k]);
+          assert.deepEqual([t.ternary.minus, t.ternary.zero, t.ternary.plus], [e.minus, e.zero, e.plus], e.tensor);
+          assert.equal(t.ternary.scale.value, e.scale, e.tensor);
+        }
+        assert.equal(report.tensors.filter((t) => t.ternary).length, m.tensors.length);
+        const out = join(freshDir("hf-compile"), "out");
+        ok(cli(["compile", dir, "--device", "kv260", "-o", out]), "compile");
+        const schedule = JSON.parse(readFileSync(join(out, "schedule.json"), "utf8")) as unknown;
+        assert.ok(JSON.stringify(schedule).includes(m.tensors[0]!.tensor));
+      });
+
+      it(`a directory without config.json is refused with one line saying what was expected`, () => {
+        const empty = freshDir("no-config");
+        assertUserError(cli(["inspect", empty]), "config.json");
+        assertCompileFails(empty, ["--device", "kv260"], "config.json");
       });
     }
   });

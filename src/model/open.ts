@@ -1,6 +1,8 @@
 import { statSync } from "node:fs";
+import { dirname } from "node:path";
 import { UserError } from "../util/errors.js";
 import { GgufModelReader } from "./gguf-model.js";
+import { HfBitnetReader } from "./hf-bitnet.js";
 import { type ModelReader } from "./reader.js";
 
 /** Opens any model file trilut reads; the caller closes it. */
@@ -11,7 +13,10 @@ export function openModel(path: string): ModelReader {
   } catch {
     throw new UserError(`${path}: no such model file`);
   }
-  if (isDir) throw new UserError(`${path}: a directory (Hugging Face checkpoints are not supported yet); expected a .gguf file`);
+  // A directory is a Hugging Face checkpoint (config.json + safetensors); it says what it lacks.
+  if (isDir) return new HfBitnetReader(path);
+  // A checkpoint's weights file or shard index stands for its directory.
+  if (/\.safetensors$|\.safetensors\.index\.json$/.test(path)) return new HfBitnetReader(dirname(path));
   return new GgufModelReader(path);
 }
 
