@@ -325,6 +325,80 @@ describe("GGUF model files", () => {
       });
     }
 
+    describe("I2_S (bitnet.cpp)", () => {
+      const bitnetMeta: Array<readonly [string, GgufTypedValue]> = [["general.architecture", gv.str("bitnet-b1.58")]];
+
+      it("places weight j of a 128-weight block in byte j%32 at shift 6-2(j/32), then the f32 scale", () => {
+        const trits = new Int8Array(256);
+        trits[0] = 1; // code 2 << 6
+        trits[32] = -1; // code 0 << 4
+        trits[64] = 0; // code 1 << 2
+        trits[96] = 1; // code 2 << 0
+        trits[128 + 5] = -1; // block 1, byte 5, shift 6: code 0 (the rest of that byte is 0 -> code 1)
+        const p = join(tmp, "i2s-layout.gguf");
+        writeGguf(p, { metadata: bitnetMeta, tensors: [{ name: "w", type: "I2_S", shape: [2, 128], data: { trits, scales: 0.75 } }] });
+        const bytes = readFileSync(p);
+        withGguf(p, (f) => {
+          const t = f.tensor("w");
+          assert.equal(t.typeName, "I2_S");
+          assert.equal(t.typeId, 36);
+          assert.equal(t.byteLength, 256 / 4 + 32);
+          const d = t.dataOffset;
+          assert.equal(bytes[d], 0x86);
+          for (let j = 1; j < 32; j++) assert.equal(bytes[d + j], 0x55, `byte ${j}`);
+          assert.equal(bytes[d + 32 + 5], 0x15);
+          assert.equal(bytes.readFloatLE(d + 64), 0.75);
+          assert.ok(bytes.subarray(d + 68, d + 96).every((b) => b === 0));
+          const r = f.readTernary("w");
+          assert.deepEqual(r.trits, trits);
+          assert.deepEqual([r.scale.uniform, r.scale.tensorScale, r.scale.blockScales.length], [true, 0.75, 1]);
+        });
+      });
+
+      it("round-trips whole and row by row (blocks may span rows) and inspects with the on-disk bits/weight", () => {
+        const rng = new Rng(21);
+        for (const [n, k] of [[6, 64], [5, 384], [300, 4096]] as const) {
+          const trits = Int8Array.from({ length: n * k }, () => rng.int(-1, 1));
+          const whole = join(tmp, `i2s-whole-${n}x${k}.gguf`);
+          const rows = join(tmp, `i2s-rows-${n}x${k}.gguf`);
+          writeGguf(whole, { metadata: bitnetMeta, tensors: [{ name: "w", type: "I2_S", shape: [n, k], data: { trits, scales: 2.5 } }] });
+          writeGguf(rows, {
+            metadata: bitnetMeta,
+            tensors: [{ name: "w", type: "I2_S", shape: [n, k], data: (first, count) => ({ trits: trits.slice(first * k, (first + count) * k), scales: new Float32Array([2.5]) }) }],
+          });
+          assert.ok(readFileSync(whole).equals(readFileSync(rows)), `${n}x${k}`);
+          withGguf(whole, (f) => {
+            const r = f.readTernary("w");
+            assert.deepEqual([r.n, r.k], [n, k]);
+            assert.deepEqual(r.trits, trits);
+            assert.equal(r.scale.tensorScale, 2.5);
+            assert.equal(f.tensor("w").byteLength, (n * k) / 4 + 32);
+          });
+          const report = inspectGguf(whole);
+          const t = report.tensors[0]!;
+          assert.equal(t.bitsPerWeight, (((n * k) / 4 + 32) * 8) / (n * k));
+          assert.deepEqual(t.ternary && [t.ternary.minus + t.ternary.zero + t.ternary.plus, t.ternary.scale.uniform], [n * k, true]);
+        }
+      });
+
+      it("rejects code 3 naming tensor and byte, non-bitnet files, odd sizes and per-block scales", () => {
+        const p = join(tmp, "i2s-code3.gguf");
+        writeGguf(p, { metadata: bitnetMeta, tensors: [{ name: "w", type: "I2_S", shape: [2, 128], data: { trits: new Int8Array(256), scales: 1 } }] });
+        const bytes = readFileSync(p);
+        const d = withGguf(p, (f) => f.tensor("w").dataOffset);
+        bytes[d + 40] = 0x5d; // 01 01 11 01: code 3 at shift 2
+        writeFileSync(p, bytes);
+        withGguf(p, (f) => throwsUser(() => f.readTernary("w"), new RegExp(`I2_S tensor "w" holds the 2-bit code 3, which is not a trit \\(at byte ${d + 40}\\)`)));
+        const w = (name: string, meta: Array<readonly [string, GgufTypedValue]>, shape: number[], scales: number | Float32Array) => (): void =>
+          writeGguf(join(tmp, name), { metadata: meta, tensors: [{ name: "w", type: "I2_S", shape, data: { trits: new Int8Array(shape[0]! * shape[1]!), scales } }] });
+        throwsUser(w("i2s-llama.gguf", [["general.architecture", gv.str("llama")]], [2, 128], 1), /I2_S is a bitnet\.cpp type, written only when general\.architecture is a bitnet one \(this file's is "llama"\)/);
+        throwsUser(w("i2s-none.gguf", [], [2, 128], 1), /this file's is "unset"/);
+        throwsUser(w("i2s-odd.gguf", bitnetMeta, [3, 64], 1), /192 elements are not a whole number of 128-weight I2_S blocks/);
+        throwsUser(w("i2s-blocks.gguf", bitnetMeta, [2, 128], new Float32Array(2)), /I2_S stores one per-tensor scale/);
+        for (const name of ["i2s-llama.gguf", "i2s-none.gguf", "i2s-odd.gguf", "i2s-blocks.gguf"]) assert.ok(!existsSync(join(tmp, name)));
+      });
+    });
+
     it("round-trips F32 and F16 tensors of several dimensions", () => {
       const rng = new Rng(5);
       const f32 = Float32Array.from({ length: 2 * 3 * 40 }, () => (rng.float() - 0.5) * 100);
@@ -586,8 +660,18 @@ describe("GGUF model files", () => {
       withGguf(bitnet, (f) => {
         assert.equal(f.tensor("w").typeName, "I2_S");
         assert.equal(f.tensor("w").byteLength, 256 / 4 + 32);
-        throwsUser(() => f.readTernary("w"), /tensor "w" is I2_S, not a ternary type this reader decodes/);
+        const t = f.readTernary("w"); // all-zero bytes: code 0 everywhere, i.e. -1, scale 0
+        assert.ok(t.trits.every((v) => v === -1));
+        assert.deepEqual([t.n, t.k, t.scale.uniform, t.scale.tensorScale], [2, 128, true, 0]);
       });
+    });
+
+    it("rejects I2_S tensors whose element count is not a multiple of 128", () => {
+      const bitnet = [strKv("general.architecture", "bitnet")];
+      const p = file("i2s-odd.gguf", rawGguf({ kv: bitnet, tensors: [{ name: "w", ne: [64, 3], type: 36, offset: 0 }], dataBytes: 128 }));
+      throwsUser(() => openGguf(p), /tensor "w" of type I2_S has 192 elements, not a whole number of 128-weight blocks/);
+      const q = file("i2s-ok.gguf", rawGguf({ kv: bitnet, tensors: [{ name: "w", ne: [64, 4], type: 36, offset: 0 }], dataBytes: 128 }));
+      withGguf(q, (f) => assert.equal(f.readTernary("w").trits.length, 256));
     });
 
     it("rejects rows that are not a whole number of blocks", () => {

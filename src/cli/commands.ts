@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { resolveBudget, type Budget } from "../budget/budget.js";
 import { compileModel } from "../codegen/compile.js";
 import { planEngine, type PlannedEngine } from "../engine/plan.js";
-import { makeLlamaModel, type TernaryGgufFormat } from "../model/make-model.js";
+import { makeLlamaModel, type SyntheticArchitecture, type TernaryGgufFormat } from "../model/make-model.js";
 import { formatInspect, inspectModel } from "../model/inspect.js";
 import { withModel } from "../model/open.js";
 import { requireTernary } from "../model/reader.js";
@@ -31,6 +31,7 @@ function plan(args: EngineArgs): { budget: Budget; engine: PlannedEngine } {
 export function makeModelCommand(args: {
   out: string;
   format: string;
+  arch: string;
   hidden: number;
   ffn: number;
   layers: number;
@@ -43,6 +44,7 @@ export function makeModelCommand(args: {
   const r = makeLlamaModel({
     path: args.out,
     format: args.format as TernaryGgufFormat,
+    architecture: args.arch as SyntheticArchitecture,
     hidden: args.hidden,
     ffn: args.ffn,
     layers: args.layers,
@@ -55,8 +57,11 @@ export function makeModelCommand(args: {
   console.log(`wrote ${r.path}: ${r.tensorCount} tensors, ${r.ternaryWeights.toLocaleString("en-US")} ternary weights, ${r.fileBytes.toLocaleString("en-US")} bytes`);
 }
 
-export function inspectCommand(args: { model: string; json: boolean }): void {
-  const report = withModel(args.model, (m) => inspectModel(m));
+export function inspectCommand(args: { model: string; json: boolean; context?: number | undefined }): void {
+  if (args.context !== undefined && !(Number.isSafeInteger(args.context) && args.context >= 0)) {
+    throw new UserError(`--context ${args.context}: expected a non-negative integer`);
+  }
+  const report = withModel(args.model, (m) => inspectModel(m, args.context !== undefined ? { contextLength: args.context } : {}));
   if (args.json) printJson(report);
   else console.log(formatInspect(report));
 }

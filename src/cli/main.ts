@@ -38,11 +38,12 @@ await yargs(hideBin(process.argv))
   .option("debug", { type: "boolean", describe: "show stack traces of internal errors" })
   .command(
     "make-model",
-    "write a synthetic llama-style ternary GGUF model",
+    "write a synthetic llama- or BitNet-style ternary GGUF model",
     (y) =>
       y
         .option("out", { alias: "o", type: "string", demandOption: true, describe: "output .gguf file" })
-        .option("format", { choices: ["tq2_0", "tq1_0"], default: "tq2_0" })
+        .option("format", { choices: ["tq2_0", "tq1_0", "i2_s"], default: "tq2_0", describe: "i2_s needs --arch bitnet-b1.58" })
+        .option("arch", { choices: ["llama", "bitnet-b1.58"], default: "llama", describe: "bitnet-b1.58: ReLU², sub-norms, tied embeddings" })
         .option("hidden", { type: "number", demandOption: true })
         .option("ffn", { type: "number", demandOption: true })
         .option("layers", { type: "number", demandOption: true })
@@ -56,7 +57,11 @@ await yargs(hideBin(process.argv))
   .command(
     "inspect <model>",
     "architecture, dimensions and every tensor of a model",
-    (y) => y.positional("model", { type: "string", demandOption: true }).option("json", { type: "boolean", default: false }),
+    (y) =>
+      y
+        .positional("model", { type: "string", demandOption: true })
+        .option("json", { type: "boolean", default: false })
+        .option("context", { type: "number", describe: "KV cache length for the attention workload (default: the model's context length)" }),
     (a) => guarded(() => inspectCommand(a)),
   )
   .command(

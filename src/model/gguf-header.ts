@@ -133,6 +133,9 @@ export function parseGgufHeader(r: BufferedFileReader): GgufHeader {
         `${what} of type ${type.name} has rows of ${ne[0]} elements, not a whole number of ${type.blockSize}-element blocks`,
       );
     }
+    if (type.name === "I2_S" && elements % 128 !== 0) {
+      throw r.error(nDimsAt, `${what} of type I2_S has ${elements} elements, not a whole number of 128-weight blocks`);
+    }
     const offsetAt = r.pos;
     const offset = r.u64Number(`${what} data offset`);
     if (offset % alignment !== 0) {

@@ -59,7 +59,7 @@ export class GgufModelReader implements ModelReader {
       dims: [...t.ne].reverse(),
       elements: t.elements,
       byteLength: t.byteLength,
-      ternary: isTernaryTypeName(t.typeName),
+      ternary: isTernaryTypeName(t.typeName) || t.typeName === "I2_S",
     }));
   }
 

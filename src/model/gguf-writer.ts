@@ -10,12 +10,14 @@ import { UserError } from "../util/errors.js";
 import { ByteSink } from "./byte-sink.js";
 import { GGUF_DEFAULT_ALIGNMENT, alignUp } from "./gguf-header.js";
 import { GGUF_VALUE_TYPE_IDS, type GgufScalarType, type GgufTypedValue, type GgufValue } from "./gguf-value.js";
-import { ggmlTypeByName } from "./ggml-types.js";
+import { ggmlType, ggmlTypeByName, isBitnetArchitecture, type GgmlTypeInfo } from "./ggml-types.js";
+import { encodeI2sBlocks, I2S_BLOCK_BYTES, I2S_BLOCK_WEIGHTS, I2S_TAIL_BYTES } from "./i2s-codec.js";
 import { f32ToFp16 } from "./half.js";
 import { encodeTqBlocks, TQ_BLOCK_WEIGHTS } from "./tq-codec.js";
 
 export type GgufWriteFloatType = "F32" | "F16";
-export type GgufWriteTernaryType = "TQ1_0" | "TQ2_0";
+/** I2_S (bitnet.cpp) only in files whose general.architecture is a bitnet one. */
+export type GgufWriteTernaryType = "TQ1_0" | "TQ2_0" | "I2_S";
 
 /** Trits (n·k, row-major) with one scale per 256-weight block in storage order, or one scale. */
 export interface TernaryData {
@@ -52,7 +54,7 @@ export interface GgufWriteTernaryTensor extends TensorShape {
 export type GgufWriteTensor = GgufWriteFloatTensor | GgufWriteTernaryTensor;
 
 function isTernary(spec: GgufWriteTensor): spec is GgufWriteTernaryTensor {
-  return spec.type === "TQ1_0" || spec.type === "TQ2_0";
+  return spec.type === "TQ1_0" || spec.type === "TQ2_0" || spec.type === "I2_S";
 }
 
 export interface GgufWriteSpec {
@@ -69,6 +71,7 @@ const CHUNK_ELEMENTS = 1 << 20;
 
 interface PlannedTensor {
   readonly spec: GgufWriteTensor;
+  readonly typeId: number;
   readonly ne: readonly number[];
   readonly rows: number;
   readonly rowLength: number;
@@ -79,7 +82,8 @@ interface PlannedTensor {
 export function writeGguf(path: string, spec: GgufWriteSpec): void {
   const metadata = withAlignment(spec.metadata);
   const alignment = alignmentOf(metadata);
-  const planned = planTensors(spec.tensors, alignment);
+  const arch = metadata.find(([key]) => key === "general.architecture")?.[1].value;
+  const planned = planTensors(spec.tensors, alignment, typeof arch === "string" ? arch : undefined);
 
   const head = new ByteSink();
   for (const byte of Buffer.from("GGUF", "latin1")) head.u8(byte); // magic: raw bytes, not a GGUF string
@@ -94,7 +98,7 @@ export function writeGguf(path: string, spec: GgufWriteSpec): void {
     head.string(t.spec.name);
     head.u32(t.ne.length);
     for (const d of t.ne) head.u64(d);
-    head.u32(ggmlTypeByName(t.spec.type)!.id);
+    head.u32(t.typeId);
     head.u64(t.offset);
   }
   head.zeros(alignUp(head.length, alignment) - head.length);
@@ -146,7 +150,7 @@ function alignmentOf(metadata: ReadonlyArray<readonly [string, GgufTypedValue]>)
   return v;
 }
 
-function planTensors(tensors: readonly GgufWriteTensor[], alignment: number): PlannedTensor[] {
+function planTensors(tensors: readonly GgufWriteTensor[], alignment: number, architecture: string | undefined): PlannedTensor[] {
   const names = new Set<string>();
   let offset = 0;
   return tensors.map((spec) => {
@@ -158,18 +162,33 @@ function planTensors(tensors: readonly GgufWriteTensor[], alignment: number): Pl
     if (names.has(spec.name)) throw new UserError(`duplicate tensor name "${spec.name}"`);
     names.add(spec.name);
     const ne = tensorNe(spec, what);
-    const type = ggmlTypeByName(spec.type);
-    if (!type) throw new UserError(`${what}: cannot write type ${String(spec.type)}`);
+    const type = writeType(spec, architecture, what);
     const rowLength = ne[0]!;
     if (rowLength % type.blockSize !== 0) {
       throw new UserError(`${what}: rows of ${rowLength} elements are not a whole number of ${type.name} blocks (${type.blockSize})`);
     }
     const elements = ne.reduce((a, b) => a * b, 1);
-    const byteLength = (elements / type.blockSize) * type.blockBytes;
-    const planned: PlannedTensor = { spec, ne, rows: elements / rowLength, rowLength, byteLength, offset };
+    if (type.name === "I2_S" && elements % I2S_BLOCK_WEIGHTS !== 0) {
+      throw new UserError(`${what}: ${elements} elements are not a whole number of ${I2S_BLOCK_WEIGHTS}-weight I2_S blocks`);
+    }
+    const byteLength = type.name === "I2_S" ? elements / 4 + I2S_TAIL_BYTES : (elements / type.blockSize) * type.blockBytes;
+    const planned: PlannedTensor = { spec, typeId: type.id, ne, rows: elements / rowLength, rowLength, byteLength, offset };
     offset = alignUp(offset + byteLength, alignment);
     return planned;
   });
+}
+
+function writeType(spec: GgufWriteTensor, architecture: string | undefined, what: string): GgmlTypeInfo {
+  if (spec.type === "I2_S") {
+    if (!isBitnetArchitecture(architecture)) {
+      const arch = JSON.stringify(architecture ?? "unset");
+      throw new UserError(`${what}: I2_S is a bitnet.cpp type, written only when general.architecture is a bitnet one (this file's is ${arch})`);
+    }
+    return ggmlType(36, architecture)!;
+  }
+  const type = ggmlTypeByName(spec.type);
+  if (!type) throw new UserError(`${what}: cannot write type ${String(spec.type)}`);
+  return type;
 }
 
 function tensorNe(spec: GgufWriteTensor, what: string): number[] {
@@ -187,6 +206,10 @@ function writeTensorData(fd: number, t: PlannedTensor): void {
   const spec = t.spec;
   const what = `tensor "${spec.name}"`;
   checkWholeLength(t, what);
+  if (spec.type === "I2_S") {
+    writeI2sData(fd, spec, t, what);
+    return;
+  }
   const rowsPerChunk = Math.max(1, Math.floor(CHUNK_ELEMENTS / t.rowLength));
   const bytesPerRow = t.byteLength / t.rows;
   const out = Buffer.alloc(Math.min(rowsPerChunk, t.rows) * bytesPerRow);
@@ -197,6 +220,48 @@ function writeTensorData(fd: number, t: PlannedTensor): void {
     else encodeFloatRows(spec, t, row, count, dst, what);
     writeAll(fd, dst);
   }
+}
+
+/**
+ * I2_S: chunks of whole rows that are also whole 128-weight blocks (a block may span rows), then
+ * the one f32 tensor scale padded to 32 bytes. Every chunk must carry the same single scale.
+ */
+function writeI2sData(fd: number, spec: GgufWriteTernaryTensor, t: PlannedTensor, what: string): void {
+  const rowsPerBlockUnit = I2S_BLOCK_WEIGHTS / gcd(t.rowLength, I2S_BLOCK_WEIGHTS);
+  const rowsPerChunk = Math.max(1, Math.floor(CHUNK_ELEMENTS / t.rowLength / rowsPerBlockUnit)) * rowsPerBlockUnit;
+  const whole = typeof spec.data !== "function";
+  const out = Buffer.alloc((Math.min(rowsPerChunk, t.rows) * t.rowLength) / 4);
+  let scale: number | undefined;
+  for (let row = 0; row < t.rows; row += rowsPerChunk) {
+    const count = Math.min(rowsPerChunk, t.rows - row);
+    const data = sliceRows(spec.data, row, count, t.rowLength, (d) => d.trits.length, what);
+    const s = singleScale(data.scales, what);
+    if (scale === undefined) scale = s;
+    else if (scale !== s) throw new UserError(`${what}: I2_S stores one tensor scale, but row chunks gave ${scale} and ${s}`);
+    const elements = count * t.rowLength;
+    const nBlocks = elements / I2S_BLOCK_WEIGHTS;
+    const base = whole ? row * t.rowLength : 0;
+    const dst = out.subarray(0, nBlocks * I2S_BLOCK_BYTES);
+    const bad = encodeI2sBlocks(data.trits, base, nBlocks, dst);
+    if (bad >= 0) {
+      throw new UserError(`${what}: value ${data.trits[base + bad]} at element ${row * t.rowLength + bad} is not a trit (-1, 0, +1)`);
+    }
+    writeAll(fd, dst);
+  }
+  const tail = Buffer.alloc(I2S_TAIL_BYTES);
+  tail.writeFloatLE(scale ?? 0, 0);
+  writeAll(fd, tail);
+}
+
+function singleScale(scales: Float32Array | number, what: string): number {
+  if (typeof scales === "number") return scales;
+  if (scales.length === 1) return scales[0]!;
+  throw new UserError(`${what}: I2_S stores one per-tensor scale; give a number, not ${scales.length} block scales`);
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
 }
 
 function encodeFloatRows(spec: GgufWriteFloatTensor, t: PlannedTensor, row: number, count: number, dst: Buffer, what: string): void {
@@ -221,6 +286,7 @@ function encodeTernaryRows(spec: GgufWriteTernaryTensor, t: PlannedTensor, row: 
     const expected = whole ? (t.rows * t.rowLength) / TQ_BLOCK_WEIGHTS : nBlocks;
     throw new UserError(`${what}: ${scales.length} block scales given, expected ${expected}`);
   }
+  if (spec.type === "I2_S") throw new Error("I2_S is written by writeI2sData");
   encodeTqBlocks(spec.type, data.trits, firstBlock * TQ_BLOCK_WEIGHTS, nBlocks, scales, firstBlock, dst, what);
 }
 

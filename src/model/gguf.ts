@@ -9,6 +9,7 @@ import type { GgufTypedValue, GgufValue } from "./gguf-value.js";
 import { bf16ToF32, fp16Table32 } from "./half.js";
 import { decodeTqBlocks, summarizeScales, tqBlockBytes, TQ_BLOCK_WEIGHTS, type TqTypeName } from "./tq-codec.js";
 import type { TernaryTensor } from "./types.js";
+import { decodeI2sBlocks, i2sPackedBytes, I2S_BLOCK_BYTES, I2S_BLOCK_WEIGHTS } from "./i2s-codec.js";
 
 export type { GgufTensorInfo } from "./gguf-header.js";
 export type { GgufValue, GgufTypedValue } from "./gguf-value.js";
@@ -88,11 +89,12 @@ export class GgufFile {
     return this.reader.readAt(t.dataOffset, t.byteLength, `tensor "${name}" data`);
   }
 
-  /** Decodes a TQ1_0 or TQ2_0 tensor into trits plus its block scales. */
+  /** Decodes a TQ1_0, TQ2_0 or (bitnet files) I2_S tensor into trits plus its scales. */
   readTernary(name: string): TernaryTensor {
     const t = this.tensor(name);
+    if (t.typeName === "I2_S") return this.readI2s(t);
     if (t.typeName !== "TQ1_0" && t.typeName !== "TQ2_0") {
-      throw new UserError(`${this.path}: tensor "${name}" is ${t.typeName}, not a ternary type this reader decodes (TQ1_0 or TQ2_0)`);
+      throw new UserError(`${this.path}: tensor "${name}" is ${t.typeName}, not a ternary type this reader decodes (TQ1_0, TQ2_0 or I2_S)`);
     }
     const type: TqTypeName = t.typeName;
     const [n, k] = t.shape;
@@ -118,6 +120,32 @@ export class GgufFile {
       }
     }
     return { name, n, k, trits: target.trits, scale: summarizeScales(target.blockScales, target.blockNonzero) };
+  }
+
+  /** I2_S: 128-weight blocks over the flattened tensor, then one f32 tensor scale. */
+  private readI2s(t: GgufTensorInfo): TernaryTensor {
+    const name = t.name;
+    const [n, k] = t.shape;
+    if (t.elements % I2S_BLOCK_WEIGHTS !== 0) {
+      throw new UserError(`${this.path}: I2_S tensor "${name}" has ${t.elements} weights, not a whole number of ${I2S_BLOCK_WEIGHTS}-weight blocks`);
+    }
+    const trits = new Int8Array(t.elements);
+    const nBlocks = t.elements / I2S_BLOCK_WEIGHTS;
+    const blocksPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / I2S_BLOCK_BYTES));
+    const chunk = Buffer.allocUnsafe(Math.min(nBlocks, blocksPerChunk) * I2S_BLOCK_BYTES);
+    for (let first = 0; first < nBlocks; first += blocksPerChunk) {
+      const count = Math.min(blocksPerChunk, nBlocks - first);
+      const offset = t.dataOffset + first * I2S_BLOCK_BYTES;
+      this.reader.readInto(chunk, offset, count * I2S_BLOCK_BYTES, `tensor "${name}" data`);
+      const bad = decodeI2sBlocks(chunk, count, trits, first);
+      if (bad >= 0) {
+        throw new UserError(
+          `${this.path}: I2_S tensor "${name}" holds the 2-bit code 3, which is not a trit (at byte ${offset + bad})`,
+        );
+      }
+    }
+    const scale = this.reader.readAt(t.dataOffset + i2sPackedBytes(t.elements), 4, `tensor "${name}" scale`).readFloatLE(0);
+    return { name, n, k, trits, scale: { blockScales: new Float32Array([scale]), uniform: true, tensorScale: scale } };
   }
 
   /** An F32, F16 or BF16 tensor as floats, in storage order (row-major, ne[0] fastest). */

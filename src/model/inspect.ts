@@ -3,7 +3,10 @@
  * ternary tensors, the trit distribution and scale layout. Works on any ModelReader and decodes one
  * tensor at a time, so inspecting a multi-GB model needs memory for only its largest tensor.
  */
+import { UserError } from "../util/errors.js";
+import { describeArchitecture, type ModelArchitecture } from "./architecture.js";
 import { GgufModelReader } from "./gguf-model.js";
+import { modelWorkload, type Workload } from "./workload.js";
 import type { ModelDimensions, ModelReader } from "./reader.js";
 import { countTrits } from "./types.js";
 
@@ -18,6 +21,11 @@ export interface InspectTernary {
 
 export interface InspectTensor {
   readonly name: string;
+  /** Trit counts and scale of a ternary tensor (also nested in `ternary`), absent otherwise. */
+  readonly minus?: number;
+  readonly zero?: number;
+  readonly plus?: number;
+  readonly scale?: InspectTernary["scale"];
   readonly type: string;
   readonly shape: readonly [number, number];
   /** All dimensions, outermost first. */
@@ -35,9 +43,28 @@ export interface InspectReport {
   readonly architecture: string | undefined;
   readonly dimensions: ModelDimensions;
   readonly tensors: readonly InspectTensor[];
+  /** Activation, tied embeddings, sub-norms; undefined when the file does not describe them. */
+  readonly architectureDetails: Omit<ModelArchitecture, "dimensions"> | undefined;
+  /** Per-token work for a KV cache of workload.attention.contextLength; undefined with architectureDetails. */
+  readonly workload: InspectWorkload | undefined;
+  /** Why architectureDetails / workload are missing. */
+  readonly architectureError?: string;
 }
 
-export function inspectModel(reader: ModelReader): InspectReport {
+export interface InspectWorkload extends Omit<Workload, "lmHead"> {
+  readonly matmulsPerToken: number;
+  readonly weightsPerToken: number;
+  readonly lmHeadWeights: number;
+  readonly bytesPerToken: number;
+}
+
+export interface InspectOptions {
+  /** KV cache length for the attention figures (default: the model's context length, else 4096). */
+  readonly contextLength?: number;
+}
+
+export function inspectModel(reader: ModelReader, opts: InspectOptions = {}): InspectReport {
+  const uniform = new Set<string>();
   const tensors = reader.listTensors().map((t): InspectTensor => {
     let ternary: InspectTernary | undefined;
     if (t.ternary) {
@@ -48,9 +75,11 @@ export function inspectModel(reader: ModelReader): InspectReport {
         zeroFraction: tensor.trits.length === 0 ? 0 : c.zero / tensor.trits.length,
         scale: { uniform: tensor.scale.uniform, value: tensor.scale.tensorScale },
       };
+      if (tensor.scale.uniform) uniform.add(t.name);
     }
     return {
       name: t.name,
+      ...(ternary ? { minus: ternary.minus, zero: ternary.zero, plus: ternary.plus, scale: ternary.scale } : {}),
       type: t.typeName,
       shape: t.shape,
       dims: t.dims,
@@ -60,6 +89,29 @@ export function inspectModel(reader: ModelReader): InspectReport {
       ternary,
     };
   });
+  let architectureDetails: InspectReport["architectureDetails"];
+  let workload: InspectWorkload | undefined;
+  let architectureError: string | undefined;
+  try {
+    const arch = describeArchitecture(reader);
+    const { dimensions: _dims, ...details } = arch;
+    architectureDetails = details;
+    const w = modelWorkload(arch, reader.listTensors(), {
+      contextLength: opts.contextLength ?? arch.contextLength ?? 4096,
+      uniformScales: uniform,
+    });
+    const { lmHead: _lmHead, ...rest } = w;
+    workload = {
+      matmulsPerToken: w.totals.matmulsPerToken,
+      weightsPerToken: w.totals.weightsPerToken,
+      lmHeadWeights: w.totals.lmHeadWeights,
+      bytesPerToken: w.totals.bytesPerToken,
+      ...rest,
+    };
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    architectureError = err.message;
+  }
   return {
     path: reader.path,
     format: reader.formatLabel,
@@ -67,13 +119,16 @@ export function inspectModel(reader: ModelReader): InspectReport {
     architecture: reader.architecture,
     dimensions: reader.dimensions(),
     tensors,
+    architectureDetails,
+    workload,
+    ...(architectureError !== undefined ? { architectureError } : {}),
   };
 }
 
-export function inspectGguf(path: string): InspectReport {
+export function inspectGguf(path: string, opts: InspectOptions = {}): InspectReport {
   const reader = new GgufModelReader(path);
   try {
-    return inspectModel(reader);
+    return inspectModel(reader, opts);
   } finally {
     reader.close();
   }
@@ -83,9 +138,16 @@ export function inspectGguf(path: string): InspectReport {
 export function formatInspect(report: InspectReport): string {
   const d = report.dimensions;
   const dim = (label: string, v: number | undefined): string => `${label} ${v ?? "?"}`;
+  const a = report.architectureDetails;
   const lines = [
     `file          ${report.path} (${report.format}, ${formatBytes(report.fileBytes)})`,
-    `architecture  ${report.architecture ?? "(not set)"}`,
+    `architecture  ${report.architecture ?? "(not set)"}` +
+      (a
+        ? ` (${a.activation === "relu2" ? "ReLU²" : a.activation}-gated FFN, ${a.tiedEmbeddings ? "tied" : "separate"} embeddings` +
+          `${a.subNorms ? ", sub-norms" : ""}${a.contextLength !== undefined ? `, context ${a.contextLength}` : ""})`
+        : report.architectureError
+          ? ` (${report.architectureError})`
+          : ""),
     `dimensions    ${[
       dim("hidden", d.hidden),
       dim("ffn", d.ffn),
@@ -132,7 +194,33 @@ export function formatInspect(report: InspectReport): string {
       `${ternary.length} ternary tensors, ${ternaryWeights.toLocaleString("en-US")} weights, ${formatBytes(ternaryBytes)}` +
       (ternaryWeights > 0 ? ` (${((ternaryBytes * 8) / ternaryWeights).toFixed(2)} bits/weight)` : ""),
   );
+  if (report.workload) lines.push("", ...formatWorkload(report.workload));
   return lines.join("\n") + "\n";
+}
+
+/** The per-token workload: the block's matmuls as a table, then the totals. */
+function formatWorkload(w: InspectWorkload): string[] {
+  const header = ["block matmul", "n", "k", "weights", "type", "scale"];
+  const rows = w.block.map((m) => [m.role, String(m.n), String(m.k), m.weights.toLocaleString("en-US"), m.type, m.scale]);
+  const lm = w.matmuls[w.matmuls.length - 1];
+  if (lm) rows.push([`lm_head (${lm.name})`, String(lm.n), String(lm.k), lm.weights.toLocaleString("en-US"), lm.type, lm.scale]);
+  const rightAligned = new Set([1, 2, 3]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const render = (cells: readonly string[]): string =>
+    cells.map((cell, c) => (rightAligned.has(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join("  ").trimEnd();
+  const n = (v: number): string => v.toLocaleString("en-US");
+  const t = w.totals;
+  return [
+    render(header),
+    render(widths.map((x) => "-".repeat(x))),
+    ...rows.map(render),
+    "",
+    `per token     ${n(t.matmulsPerToken)} matmuls (${n(t.ternaryMatmulsPerToken)} ternary), ${n(t.weightsPerToken)} ternary weights + ` +
+      `${n(t.lmHeadWeights)} LM head weights, ${formatBytes(t.bytesPerToken)} of weights ` +
+      `(${formatBytes(t.ternaryBytesPerToken)} ternary)`,
+    `attention     context ${n(w.attention.contextLength)}: ${formatBytes(w.attention.kvBytesRead)} of KV cache read, ` +
+      `${n(w.attention.multiplyAdds)} multiply-adds; ${n(w.norms.count)} RMSNorms over ${n(w.norms.elements)} elements`,
+  ];
 }
 
 function formatScale(v: number): string {

@@ -11,11 +11,15 @@ import { writeGguf, type GgufWriteTensor, type TernaryData } from "./gguf-writer
 import { roundToFp16 } from "./half.js";
 import { TQ_BLOCK_WEIGHTS } from "./tq-codec.js";
 
-export type TernaryGgufFormat = "tq2_0" | "tq1_0";
+export type TernaryGgufFormat = "tq2_0" | "tq1_0" | "i2_s";
+/** llama: SiLU-gated, separate LM head. bitnet-b1.58: bitnet.cpp's layout for BitNet b1.58 2B-4T (ReLU², sub-norms, tied embeddings). */
+export type SyntheticArchitecture = "llama" | "bitnet-b1.58";
 
 export interface MakeLlamaOptions {
   readonly path: string;
   readonly format: TernaryGgufFormat;
+  /** Default llama. I2_S requires bitnet-b1.58. */
+  readonly architecture?: SyntheticArchitecture;
   readonly hidden: number;
   readonly ffn: number;
   readonly layers: number;
@@ -36,9 +40,11 @@ export interface MakeLlamaResult {
   readonly fileBytes: number;
 }
 
-/** llama.cpp's llama_ftype values for files whose linear weights are all TQ1_0 / TQ2_0. */
-const FILE_TYPE: Readonly<Record<TernaryGgufFormat, number>> = { tq1_0: 36, tq2_0: 37 };
-const GGML_TYPE: Readonly<Record<TernaryGgufFormat, "TQ1_0" | "TQ2_0">> = { tq1_0: "TQ1_0", tq2_0: "TQ2_0" };
+/** llama.cpp's llama_ftype values for files whose linear weights are all TQ1_0 / TQ2_0 (I2_S files omit the key). */
+const FILE_TYPE: Readonly<Record<TernaryGgufFormat, number | undefined>> = { tq1_0: 36, tq2_0: 37, i2_s: undefined };
+const GGML_TYPE: Readonly<Record<TernaryGgufFormat, "TQ1_0" | "TQ2_0" | "I2_S">> = { tq1_0: "TQ1_0", tq2_0: "TQ2_0", i2_s: "I2_S" };
+/** Weights per block of each format: hidden and ffn must be multiples (rows hold whole blocks). */
+const FORMAT_BLOCK: Readonly<Record<TernaryGgufFormat, number>> = { tq1_0: TQ_BLOCK_WEIGHTS, tq2_0: TQ_BLOCK_WEIGHTS, i2_s: 128 };
 
 export function makeLlamaModel(opts: MakeLlamaOptions): MakeLlamaResult {
   validate(opts);
@@ -48,23 +54,27 @@ export function makeLlamaModel(opts: MakeLlamaOptions): MakeLlamaResult {
   const zeroFraction = opts.zeroFraction ?? 1 / 3;
   const rng = new Rng(opts.seed ?? 1);
   const type = GGML_TYPE[format];
+  const arch = opts.architecture ?? "llama";
+  const bitnet = arch === "bitnet-b1.58";
+  const fileType = FILE_TYPE[format];
 
+  // bitnet.cpp states no activation key: "bitnet-b1.58" itself implies ReLU² and sub-norms.
   const metadata: Array<readonly [string, GgufTypedValue]> = [
-    ["general.architecture", gv.str("llama")],
-    ["general.name", gv.str(opts.name ?? `trilut-synthetic-llama-${format}`)],
-    ["general.file_type", gv.u32(FILE_TYPE[format])],
+    ["general.architecture", gv.str(arch)],
+    ["general.name", gv.str(opts.name ?? `trilut-synthetic-${arch}-${format}`)],
+    ...(fileType !== undefined ? [["general.file_type", gv.u32(fileType)] as const] : []),
     ["general.quantization_version", gv.u32(2)],
     ["general.alignment", gv.u32(32)],
-    ["llama.block_count", gv.u32(layers)],
-    ["llama.context_length", gv.u32(opts.contextLength ?? 4096)],
-    ["llama.embedding_length", gv.u32(hidden)],
-    ["llama.feed_forward_length", gv.u32(ffn)],
-    ["llama.attention.head_count", gv.u32(heads)],
-    ["llama.attention.head_count_kv", gv.u32(kvHeads)],
-    ["llama.rope.dimension_count", gv.u32(headDim)],
-    ["llama.rope.freq_base", gv.f32(10000)],
-    ["llama.attention.layer_norm_rms_epsilon", gv.f32(1e-5)],
-    ["llama.vocab_size", gv.u32(vocab)],
+    [`${arch}.block_count`, gv.u32(layers)],
+    [`${arch}.context_length`, gv.u32(opts.contextLength ?? 4096)],
+    [`${arch}.embedding_length`, gv.u32(hidden)],
+    [`${arch}.feed_forward_length`, gv.u32(ffn)],
+    [`${arch}.attention.head_count`, gv.u32(heads)],
+    [`${arch}.attention.head_count_kv`, gv.u32(kvHeads)],
+    [`${arch}.rope.dimension_count`, gv.u32(headDim)],
+    [`${arch}.rope.freq_base`, gv.f32(bitnet ? 500000 : 10000)],
+    [`${arch}.attention.layer_norm_rms_epsilon`, gv.f32(1e-5)],
+    [`${arch}.vocab_size`, gv.u32(vocab)],
   ];
 
   const floats = (rows: number, cols: number, name: string, center: number, spread: number): GgufWriteTensor => ({
@@ -97,8 +107,11 @@ export function makeLlamaModel(opts: MakeLlamaOptions): MakeLlamaResult {
       ternary(ffn, hidden, `${p}ffn_up.weight`),
       ternary(hidden, ffn, `${p}ffn_down.weight`),
     );
+    if (bitnet) tensors.push(floats(1, hidden, `${p}attn_sub_norm.weight`, 1, 0.2), floats(1, ffn, `${p}ffn_sub_norm.weight`, 1, 0.2));
   }
-  tensors.push(floats(1, hidden, "output_norm.weight", 1, 0.2), floats(vocab, hidden, "output.weight", 0, 0.2));
+  tensors.push(floats(1, hidden, "output_norm.weight", 1, 0.2));
+  // BitNet b1.58 ties the LM head to the embedding, as bitnet.cpp's converted 2B-4T has no output.weight.
+  if (!bitnet) tensors.push(floats(vocab, hidden, "output.weight", 0, 0.2));
 
   writeGguf(opts.path, { metadata, tensors });
   const ternaryWeights = layers * (2 * hidden * hidden + 2 * kvDim * hidden + 3 * ffn * hidden);
@@ -122,8 +135,15 @@ function randomTrits(rng: Rng, count: number, zeroFraction: number, scale: numbe
 }
 
 function validate(o: MakeLlamaOptions): void {
-  if (o.format !== "tq2_0" && o.format !== "tq1_0") {
-    throw new UserError(`unknown model format ${JSON.stringify(o.format)}, expected tq2_0 or tq1_0`);
+  if (o.format !== "tq2_0" && o.format !== "tq1_0" && o.format !== "i2_s") {
+    throw new UserError(`unknown model format ${JSON.stringify(o.format)}, expected tq2_0, tq1_0 or i2_s`);
+  }
+  const arch = o.architecture ?? "llama";
+  if (arch !== "llama" && arch !== "bitnet-b1.58") {
+    throw new UserError(`unknown architecture ${JSON.stringify(arch)}, expected llama or bitnet-b1.58`);
+  }
+  if (o.format === "i2_s" && arch !== "bitnet-b1.58") {
+    throw new UserError(`format i2_s is bitnet.cpp's and needs a bitnet architecture (--arch bitnet-b1.58), not ${arch}`);
   }
   for (const key of ["hidden", "ffn", "layers", "heads", "kvHeads", "vocab"] as const) {
     const v = o[key];
@@ -132,9 +152,10 @@ function validate(o: MakeLlamaOptions): void {
   if (o.hidden % o.heads !== 0) throw new UserError(`hidden (${o.hidden}) must be divisible by heads (${o.heads})`);
   if (o.heads % o.kvHeads !== 0) throw new UserError(`heads (${o.heads}) must be divisible by kvHeads (${o.kvHeads})`);
   for (const key of ["hidden", "ffn"] as const) {
-    if (o[key] % TQ_BLOCK_WEIGHTS !== 0) {
-      const why = `its blocks hold ${TQ_BLOCK_WEIGHTS} weights of one row`;
-      throw new UserError(`${key} (${o[key]}) must be a multiple of ${TQ_BLOCK_WEIGHTS} for ${o.format} (${why})`);
+    const block = FORMAT_BLOCK[o.format];
+    if (o[key] % block !== 0) {
+      const why = `its blocks hold ${block} weights of one row`;
+      throw new UserError(`${key} (${o[key]}) must be a multiple of ${block} for ${o.format} (${why})`);
     }
   }
   const z = o.zeroFraction;
