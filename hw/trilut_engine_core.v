@@ -1,15 +1,9 @@
-// The table-lookup ternary matmul engine (one pass of y = x · Tᵀ over a chunk of steps).
+// The preloaded engine: weights arrive on a stream while the engine is idle, then passes run.
 //
 // Commands (one at a time, accepted when idle):
-//   LOAD  count = beats: writes `count` weight beats (one word per bank) from address 0.
-//   RUN   count = steps, groups = row groups (ceil(rows / P)), clear, drain:
-//         for each step s, takes T·G activations, builds T tables (E cycles, double-buffered),
-//         then reads bank word s·groups + g for every row group g (P rows per cycle), looks up T
-//         entries per row, sums them in an adder tree and accumulates into the row's int32 partial
-//         sum (starting from zero when `clear`). With `drain`, streams the partial sums out,
-//         one beat of P lanes per row group.
-// Lookup pipeline (fixed latency, never stalls): issue address → weight buffer (2 cycles) → table
-// read and sign → register → adder tree (TREE_STAGES) → partial-sum read-add-write.
+//   LOAD  count = beats: writes `count` weight beats (one word for each of the P banks) from address 0.
+//   RUN   count = steps, groups = row groups (ceil(rows / P)), clear, drain: one pass of
+//         trilut_compute over the buffer from address 0.
 module trilut_engine_core #(
     parameter G = 3,
     parameter E = 27,
@@ -27,10 +21,7 @@ module trilut_engine_core #(
     // derived
     parameter AW = $clog2(DEPTH),
     parameter CW = $clog2(DEPTH + 1),
-    parameter RGW = $clog2(MAXRG + 1),
-    parameter PAW = (MAXRG > 1) ? $clog2(MAXRG) : 1,
-    parameter LEVELS = $clog2(T),
-    parameter TREE_STAGES = (LEVELS + LEVELS_PER_STAGE - 1) / LEVELS_PER_STAGE
+    parameter RGW = $clog2(MAXRG + 1)
 ) (
     input  wire               clk,
     input  wire               rst,
@@ -53,78 +44,41 @@ module trilut_engine_core #(
     output wire               y_last,
     output wire               busy
 );
-  localparam [1:0] ST_IDLE = 2'd0, ST_LOAD = 2'd1, ST_RUN = 2'd2, ST_DRAIN = 2'd3;
-  localparam SW = EW + LEVELS;              // adder-tree sum width
-  localparam PIPE = 3 + TREE_STAGES;        // stage at which the partial sum is written
-
-  reg [1:0] state;
+  reg loading;
   reg [CW-1:0] count;
-  reg [RGW-1:0] groups;
-  reg clear_q, drain_q;
-
-  assign cmd_ready = (state == ST_IDLE);
-  assign busy = (state != ST_IDLE);
+  reg [CW-1:0] loaded;
+  wire compute_idle;
+  assign cmd_ready = !loading && compute_idle;
+  assign busy = !cmd_ready;
   wire cmd_fire = cmd_valid && cmd_ready;
 
   // ---------------------------------------------------------------- weight loading
-  reg [CW-1:0] loaded;
-  assign w_ready = (state == ST_LOAD);
+  assign w_ready = loading;
   wire w_fire = w_valid && w_ready;
-  wire load_last = w_fire && (loaded + 1'b1 == count);
-
-  // ---------------------------------------------------------------- table building
-  reg [CW-1:0] bld_step;   // steps whose build has started
-  reg [CW-1:0] built;      // steps whose tables are complete
-  reg [CW-1:0] tbl_done;   // steps whose tables every lookup has finished reading
-  wire pre_free, pre_done, pre_we;
-  wire [EB:0] pre_waddr;
-  wire [T*EW-1:0] pre_wdata;
-  // The half written for step b was last read by step b-2: wait until that step's reads are over.
-  wire half_free = ({1'b0, bld_step} <= {1'b0, tbl_done} + 1'b1);
-  assign x_ready = (state == ST_RUN) && (bld_step < count) && half_free && pre_free;
-  wire x_fire = x_valid && x_ready;
-
-  trilut_precompute #(.G(G), .T(T), .E(E), .EB(EB), .EW(EW)) precompute (
-      .clk(clk), .rst(rst), .start(x_fire), .half(bld_step[0]), .x_data(x_data),
-      .free(pre_free), .done(pre_done), .we(pre_we), .waddr(pre_waddr), .wdata(pre_wdata));
-
-  // ---------------------------------------------------------------- issue
-  reg [CW-1:0] iss_step;
-  reg [RGW-1:0] iss_g;
-  reg [AW-1:0] iss_base;   // iss_step · groups
-  wire issue = (state == ST_RUN) && (iss_step < count) && (iss_step < built);
-  wire iss_last_g = (iss_g + 1'b1 == groups);
-  /* verilator lint_off WIDTH */
-  wire [AW-1:0] rd_addr = iss_base + iss_g;
-  /* verilator lint_on WIDTH */
-
-  // side band of the lookup pipeline, stage 1 .. PIPE
-  reg [PIPE:1] pv;
-  reg [2:1] plast;          // last row group of its step (only stage 2, the table read, needs it)
-  reg [PIPE:1] pclear;
-  reg [2:1] phalf;          // table half (read at stage 2)
-  reg [RGW-1:0] pg [1:PIPE];
-  integer s;
   always @(posedge clk) begin
     if (rst) begin
-      pv <= {PIPE{1'b0}};
-    end else begin
-      pv <= {pv[PIPE-1:1], issue};
+      loading <= 1'b0;
+    end else if (cmd_fire && !cmd_op) begin
+      loading <= 1'b1;
+    end else if (w_fire && loaded + 1'b1 == count) begin
+      loading <= 1'b0;
     end
-    plast <= {plast[1], iss_last_g};
-    pclear <= {pclear[PIPE-1:1], clear_q && (iss_step == {CW{1'b0}})};
-    phalf <= {phalf[1], iss_step[0]};
-    pg[1] <= iss_g;
-    for (s = 2; s <= PIPE; s = s + 1) pg[s] <= pg[s-1];
+    if (cmd_fire) begin
+      count <= cmd_count;
+      loaded <= {CW{1'b0}};
+    end else if (w_fire) begin
+      loaded <= loaded + 1'b1;
+    end
   end
 
-  // ---------------------------------------------------------------- weight buffer
+  // ---------------------------------------------------------------- weight buffer: P banks
   localparam WB = T * IB;
+  wire [AW-1:0] rd_addr;
   wire [P*WB-1:0] bank_rdata;
   /* verilator lint_off WIDTH */
   wire [AW-1:0] load_addr = loaded;
   /* verilator lint_on WIDTH */
-  genvar p, t;
+  genvar p;
   generate
     for (p = 0; p < P; p = p + 1) begin : g_bank
       trilut_weight_bank #(.WIDTH(WB), .C(C), .DEPTH(DEPTH), .AW(AW), .ULTRA(ULTRA)) bank (
@@ -133,114 +87,16 @@ module trilut_engine_core #(
     end
   endgenerate
 
-  // ---------------------------------------------------------------- tables, lookup, sign (stage 2 → 3)
-  wire [P*T*EW-1:0] looked_up;   // lane-major: lane p, table t at (p*T + t)*EW
-  generate
-    for (t = 0; t < T; t = t + 1) begin : g_tbl
-      wire [P*(EB+1)-1:0] raddr;
-      wire [P*EW-1:0] rdata;
-      for (p = 0; p < P; p = p + 1) begin : g_port
-        assign raddr[p*(EB+1) +: (EB+1)] = {phalf[2], bank_rdata[p*WB + t*IB +: EB]};
-        if (MIRRORED != 0) begin : g_sign
-          wire negate = bank_rdata[p*WB + t*IB + IB - 1];
-          assign looked_up[(p*T+t)*EW +: EW] = negate ? -rdata[p*EW +: EW] : rdata[p*EW +: EW];
-        end else begin : g_plain
-          assign looked_up[(p*T+t)*EW +: EW] = rdata[p*EW +: EW];
-        end
-      end
-      trilut_table #(.W(EW), .AW(EB + 1), .P(P)) table_copies (
-          .clk(clk), .we(pre_we), .waddr(pre_waddr), .wdata(pre_wdata[t*EW +: EW]),
-          .raddr(raddr), .rdata(rdata));
-    end
-  endgenerate
-
-  reg [P*T*EW-1:0] looked_up_q;
-  always @(posedge clk) looked_up_q <= looked_up;
-
-  // ---------------------------------------------------------------- adder trees (stage 3 → PIPE)
-  wire [P*SW-1:0] row_sum;
-  generate
-    for (p = 0; p < P; p = p + 1) begin : g_lane
-      trilut_adder_tree #(.N(T), .IW(EW), .LEVELS_PER_STAGE(LEVELS_PER_STAGE)) tree (
-          .clk(clk), .in(looked_up_q[p*T*EW +: T*EW]), .sum(row_sum[p*SW +: SW]));
-    end
-  endgenerate
-
-  // ---------------------------------------------------------------- partial sums
-  reg [RGW-1:0] drain_g;
-  reg y_valid_q, y_last_q;
-  wire drain_en = (state == ST_DRAIN) && (!y_valid_q || y_ready);
-  wire drain_read = drain_en && (drain_g < groups);
-  wire [P*32-1:0] psum_rdata;
-  wire [P*32-1:0] psum_wdata;
-  generate
-    for (p = 0; p < P; p = p + 1) begin : g_acc
-      wire [31:0] base = pclear[PIPE] ? 32'd0 : psum_rdata[p*32 +: 32];
-      wire [31:0] add = {{(32 - SW){row_sum[p*SW + SW - 1]}}, row_sum[p*SW +: SW]};
-      assign psum_wdata[p*32 +: 32] = base + add;
-    end
-  endgenerate
-  /* verilator lint_off WIDTH */
-  wire [PAW-1:0] psum_raddr = (state == ST_DRAIN) ? drain_g : pg[PIPE-1];
-  wire [PAW-1:0] psum_waddr = pg[PIPE];
-  /* verilator lint_on WIDTH */
-  trilut_psum_mem #(.W(P * 32), .DEPTH(MAXRG), .AW(PAW)) psums (
-      .clk(clk), .re((state == ST_DRAIN) ? drain_read : 1'b1), .raddr(psum_raddr), .rdata(psum_rdata),
-      .we(pv[PIPE]), .waddr(psum_waddr), .wdata(psum_wdata));
-
-  assign y_valid = y_valid_q;
-  assign y_last = y_last_q;
-  assign y_data = psum_rdata;
-
-  // ---------------------------------------------------------------- control
-  wire run_done = (state == ST_RUN) && (iss_step == count) && (pv == {PIPE{1'b0}});
-  always @(posedge clk) begin
-    if (rst) begin
-      state <= ST_IDLE;
-      y_valid_q <= 1'b0;
-      y_last_q <= 1'b0;
-    end else begin
-      case (state)
-        ST_IDLE: if (cmd_fire) state <= cmd_op ? ST_RUN : ST_LOAD;
-        ST_LOAD: if (load_last) state <= ST_IDLE;
-        ST_RUN: if (run_done) state <= drain_q ? ST_DRAIN : ST_IDLE;
-        ST_DRAIN: if (y_valid_q && y_ready && y_last_q) state <= ST_IDLE;
-      endcase
-      if (drain_en) begin
-        y_valid_q <= drain_read;
-        y_last_q <= drain_read && (drain_g + 1'b1 == groups);
-      end
-    end
-    if (cmd_fire) begin
-      count <= cmd_count;
-      groups <= cmd_groups;
-      clear_q <= cmd_clear;
-      drain_q <= cmd_drain;
-      loaded <= {CW{1'b0}};
-      bld_step <= {CW{1'b0}};
-      built <= {CW{1'b0}};
-      tbl_done <= {CW{1'b0}};
-      iss_step <= {CW{1'b0}};
-      iss_g <= {RGW{1'b0}};
-      iss_base <= {AW{1'b0}};
-      drain_g <= {RGW{1'b0}};
-    end else begin
-      if (w_fire) loaded <= loaded + 1'b1;
-      if (x_fire) bld_step <= bld_step + 1'b1;
-      if (pre_done) built <= built + 1'b1;
-      if (pv[2] && plast[2]) tbl_done <= tbl_done + 1'b1;
-      if (issue) begin
-        if (iss_last_g) begin
-          iss_g <= {RGW{1'b0}};
-          iss_step <= iss_step + 1'b1;
-          /* verilator lint_off WIDTH */
-          iss_base <= iss_base + groups;
-          /* verilator lint_on WIDTH */
-        end else begin
-          iss_g <= iss_g + 1'b1;
-        end
-      end
-      if (drain_read) drain_g <= drain_g + 1'b1;
-    end
-  end
+  /* verilator lint_off PINCONNECTEMPTY */
+  trilut_compute #(
+      .G(G), .E(E), .EB(EB), .IB(IB), .EW(EW), .MIRRORED(MIRRORED), .T(T), .P(P),
+      .AW(AW), .CW(CW), .MAXRG(MAXRG), .LEVELS_PER_STAGE(LEVELS_PER_STAGE)
+  ) compute (
+      .clk(clk), .rst(rst),
+      .start(cmd_fire && cmd_op), .steps(cmd_count), .groups(cmd_groups), .base({AW{1'b0}}),
+      .clear(cmd_clear), .drain(cmd_drain), .idle(compute_idle),
+      .x_valid(x_valid), .x_ready(x_ready), .x_data(x_data),
+      .y_valid(y_valid), .y_ready(y_ready), .y_data(y_data), .y_last(y_last),
+      .rd_addr(rd_addr), .bank_rdata(bank_rdata), .issuing());
+  /* verilator lint_on PINCONNECTEMPTY */
 endmodule

@@ -19,6 +19,7 @@ const HW_MODULES = [
   "trilut_adder_tree.v",
   "trilut_precompute.v",
   "trilut_psum_mem.v",
+  "trilut_compute.v",
   "trilut_engine_core.v",
 ];
 

@@ -1,0 +1,219 @@
+// The compute datapath of an engine: one pass of `steps` steps over `groups` row groups of the
+// weights at `base` in the buffer. Per step it takes T·G activations, builds T tables (E cycles,
+// double-buffered), then reads bank word base + s·groups + g for every row group g (P rows per
+// cycle), looks up T entries per row, sums them in an adder tree and accumulates into the row's
+// int32 partial sum (from zero when `clear`); with `drain` it then streams the sums out, one beat
+// of P lanes per row group.
+// Lookup pipeline (fixed latency, never stalls): issue address → weight buffer (2 cycles) → table
+// read and sign → register → adder tree (TREE_STAGES) → partial-sum read-add-write.
+module trilut_compute #(
+    parameter G = 3,
+    parameter E = 27,
+    parameter EB = 5,
+    parameter IB = 5,
+    parameter EW = 10,
+    parameter MIRRORED = 0,
+    parameter T = 28,
+    parameter P = 16,
+    parameter AW = 12,
+    parameter CW = 13,
+    parameter MAXRG = 512,
+    parameter LEVELS_PER_STAGE = 2,
+    // derived
+    parameter RGW = $clog2(MAXRG + 1),
+    parameter PAW = (MAXRG > 1) ? $clog2(MAXRG) : 1,
+    parameter LEVELS = $clog2(T),
+    parameter TREE_STAGES = (LEVELS + LEVELS_PER_STAGE - 1) / LEVELS_PER_STAGE
+) (
+    input  wire               clk,
+    input  wire               rst,
+    // a pass: accepted when `idle`
+    input  wire               start,
+    input  wire [CW-1:0]      steps,
+    input  wire [RGW-1:0]     groups,
+    input  wire [AW-1:0]      base,
+    input  wire               clear,
+    input  wire               drain,
+    output wire               idle,
+    // activations and results
+    input  wire               x_valid,
+    output wire               x_ready,
+    input  wire [T*G*8-1:0]   x_data,
+    output wire               y_valid,
+    input  wire               y_ready,
+    output wire [P*32-1:0]    y_data,
+    output wire               y_last,
+    // weight buffer read port: bank words of all P lanes, two cycles after the address
+    output wire [AW-1:0]      rd_addr,
+    input  wire [P*T*IB-1:0]  bank_rdata,
+    // counts lookups that read real rows (for utilization figures)
+    output wire               issuing
+);
+  localparam [1:0] ST_IDLE = 2'd0, ST_RUN = 2'd2, ST_DRAIN = 2'd3;
+  localparam SW = EW + LEVELS;              // adder-tree sum width
+  localparam PIPE = 3 + TREE_STAGES;        // stage at which the partial sum is written
+
+  reg [1:0] state;
+  reg [CW-1:0] count;
+  reg [RGW-1:0] n_groups;
+  reg clear_q, drain_q;
+  assign idle = (state == ST_IDLE);
+
+  // ---------------------------------------------------------------- table building
+  reg [CW-1:0] bld_step;   // steps whose build has started
+  reg [CW-1:0] built;      // steps whose tables are complete
+  reg [CW-1:0] tbl_done;   // steps whose tables every lookup has finished reading
+  wire pre_free, pre_done, pre_we;
+  wire [EB:0] pre_waddr;
+  wire [T*EW-1:0] pre_wdata;
+  // The half written for step b was last read by step b-2: wait until that step's reads are over.
+  wire half_free = ({1'b0, bld_step} <= {1'b0, tbl_done} + 1'b1);
+  assign x_ready = (state == ST_RUN) && (bld_step < count) && half_free && pre_free;
+  wire x_fire = x_valid && x_ready;
+
+  trilut_precompute #(.G(G), .T(T), .E(E), .EB(EB), .EW(EW)) precompute (
+      .clk(clk), .rst(rst), .start(x_fire), .half(bld_step[0]), .x_data(x_data),
+      .free(pre_free), .done(pre_done), .we(pre_we), .waddr(pre_waddr), .wdata(pre_wdata));
+
+  // ---------------------------------------------------------------- issue
+  reg [CW-1:0] iss_step;
+  reg [RGW-1:0] iss_g;
+  reg [AW-1:0] iss_base;   // base + iss_step · groups
+  wire issue = (state == ST_RUN) && (iss_step < count) && (iss_step < built);
+  assign issuing = issue;
+  wire iss_last_g = (iss_g + 1'b1 == n_groups);
+  /* verilator lint_off WIDTH */
+  assign rd_addr = iss_base + iss_g;
+  /* verilator lint_on WIDTH */
+
+  // side band of the lookup pipeline, stage 1 .. PIPE
+  reg [PIPE:1] pv;
+  reg [2:1] plast;          // last row group of its step (only stage 2, the table read, needs it)
+  reg [PIPE:1] pclear;
+  reg [2:1] phalf;          // table half (read at stage 2)
+  reg [RGW-1:0] pg [1:PIPE];
+  integer s;
+  always @(posedge clk) begin
+    if (rst) begin
+      pv <= {PIPE{1'b0}};
+    end else begin
+      pv <= {pv[PIPE-1:1], issue};
+    end
+    plast <= {plast[1], iss_last_g};
+    pclear <= {pclear[PIPE-1:1], clear_q && (iss_step == {CW{1'b0}})};
+    phalf <= {phalf[1], iss_step[0]};
+    pg[1] <= iss_g;
+    for (s = 2; s <= PIPE; s = s + 1) pg[s] <= pg[s-1];
+  end
+
+  // ---------------------------------------------------------------- tables, lookup, sign (stage 2 → 3)
+  localparam WB = T * IB;
+  wire [P*T*EW-1:0] looked_up;   // lane-major: lane p, table t at (p*T + t)*EW
+  genvar p, t;
+  generate
+    for (t = 0; t < T; t = t + 1) begin : g_tbl
+      wire [P*(EB+1)-1:0] raddr;
+      wire [P*EW-1:0] rdata;
+      for (p = 0; p < P; p = p + 1) begin : g_port
+        assign raddr[p*(EB+1) +: (EB+1)] = {phalf[2], bank_rdata[p*WB + t*IB +: EB]};
+        if (MIRRORED != 0) begin : g_sign
+          wire negate = bank_rdata[p*WB + t*IB + IB - 1];
+          assign looked_up[(p*T+t)*EW +: EW] = negate ? -rdata[p*EW +: EW] : rdata[p*EW +: EW];
+        end else begin : g_plain
+          assign looked_up[(p*T+t)*EW +: EW] = rdata[p*EW +: EW];
+        end
+      end
+      trilut_table #(.W(EW), .AW(EB + 1), .P(P)) table_copies (
+          .clk(clk), .we(pre_we), .waddr(pre_waddr), .wdata(pre_wdata[t*EW +: EW]),
+          .raddr(raddr), .rdata(rdata));
+    end
+  endgenerate
+
+  reg [P*T*EW-1:0] looked_up_q;
+  always @(posedge clk) looked_up_q <= looked_up;
+
+  // ---------------------------------------------------------------- adder trees (stage 3 → PIPE)
+  wire [P*SW-1:0] row_sum;
+  generate
+    for (p = 0; p < P; p = p + 1) begin : g_lane
+      trilut_adder_tree #(.N(T), .IW(EW), .LEVELS_PER_STAGE(LEVELS_PER_STAGE)) tree (
+          .clk(clk), .in(looked_up_q[p*T*EW +: T*EW]), .sum(row_sum[p*SW +: SW]));
+    end
+  endgenerate
+
+  // ---------------------------------------------------------------- partial sums
+  reg [RGW-1:0] drain_g;
+  reg y_valid_q, y_last_q;
+  wire drain_en = (state == ST_DRAIN) && (!y_valid_q || y_ready);
+  wire drain_read = drain_en && (drain_g < n_groups);
+  wire [P*32-1:0] psum_rdata;
+  wire [P*32-1:0] psum_wdata;
+  generate
+    for (p = 0; p < P; p = p + 1) begin : g_acc
+      wire [31:0] old = pclear[PIPE] ? 32'd0 : psum_rdata[p*32 +: 32];
+      wire [31:0] add = {{(32 - SW){row_sum[p*SW + SW - 1]}}, row_sum[p*SW +: SW]};
+      assign psum_wdata[p*32 +: 32] = old + add;
+    end
+  endgenerate
+  /* verilator lint_off WIDTH */
+  wire [PAW-1:0] psum_raddr = (state == ST_DRAIN) ? drain_g : pg[PIPE-1];
+  wire [PAW-1:0] psum_waddr = pg[PIPE];
+  /* verilator lint_on WIDTH */
+  trilut_psum_mem #(.W(P * 32), .DEPTH(MAXRG), .AW(PAW)) psums (
+      .clk(clk), .re((state == ST_DRAIN) ? drain_read : 1'b1), .raddr(psum_raddr), .rdata(psum_rdata),
+      .we(pv[PIPE]), .waddr(psum_waddr), .wdata(psum_wdata));
+
+  assign y_valid = y_valid_q;
+  assign y_last = y_last_q;
+  assign y_data = psum_rdata;
+
+  // ---------------------------------------------------------------- control
+  wire run_done = (state == ST_RUN) && (iss_step == count) && (pv == {PIPE{1'b0}});
+  always @(posedge clk) begin
+    if (rst) begin
+      state <= ST_IDLE;
+      y_valid_q <= 1'b0;
+      y_last_q <= 1'b0;
+    end else begin
+      case (state)
+        ST_IDLE: if (start) state <= ST_RUN;
+        ST_RUN: if (run_done) state <= drain_q ? ST_DRAIN : ST_IDLE;
+        ST_DRAIN: if (y_valid_q && y_ready && y_last_q) state <= ST_IDLE;
+        default: state <= ST_IDLE;
+      endcase
+      if (drain_en) begin
+        y_valid_q <= drain_read;
+        y_last_q <= drain_read && (drain_g + 1'b1 == n_groups);
+      end
+    end
+    if (start && idle) begin
+      count <= steps;
+      n_groups <= groups;
+      clear_q <= clear;
+      drain_q <= drain;
+      bld_step <= {CW{1'b0}};
+      built <= {CW{1'b0}};
+      tbl_done <= {CW{1'b0}};
+      iss_step <= {CW{1'b0}};
+      iss_g <= {RGW{1'b0}};
+      iss_base <= base;
+      drain_g <= {RGW{1'b0}};
+    end else begin
+      if (x_fire) bld_step <= bld_step + 1'b1;
+      if (pre_done) built <= built + 1'b1;
+      if (pv[2] && plast[2]) tbl_done <= tbl_done + 1'b1;
+      if (issue) begin
+        if (iss_last_g) begin
+          iss_g <= {RGW{1'b0}};
+          iss_step <= iss_step + 1'b1;
+          /* verilator lint_off WIDTH */
+          iss_base <= iss_base + n_groups;
+          /* verilator lint_on WIDTH */
+        end else begin
+          iss_g <= iss_g + 1'b1;
+        end
+      end
+      if (drain_read) drain_g <= drain_g + 1'b1;
+    end
+  end
+endmodule
