@@ -2,7 +2,7 @@
 import { openGguf, type GgufFile } from "./gguf.js";
 import { dimensionsFrom, type DimensionField, type ModelDimensions, type ModelReader, type ModelTensorListing } from "./reader.js";
 import { isTernaryTypeName } from "./ggml-types.js";
-import type { TernaryTensor } from "./types.js";
+import type { TernaryCounts, TernaryTensor } from "./types.js";
 
 /** llama.cpp stores hyperparameters as "<architecture>.<suffix>". */
 const GGUF_DIMENSION_KEYS: Readonly<Record<DimensionField, string>> = {
@@ -65,6 +65,10 @@ export class GgufModelReader implements ModelReader {
 
   readTernary(name: string): TernaryTensor {
     return this.file.readTernary(name);
+  }
+
+  countTernary(name: string, chunkBytes?: number): TernaryCounts {
+    return this.file.countTernary(name, chunkBytes);
   }
 
   close(): void {

@@ -66,6 +66,8 @@ export interface GgufWriteSpec {
 /** ggml keeps tensor names in a 64-byte buffer including the terminating NUL. */
 const MAX_NAME_BYTES = 63;
 const MAX_DIMS = 4;
+/** Typed-array stores are little-endian here, as the file is. */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 /** Elements encoded per write: bounds the writer's memory whatever the tensor size. */
 const CHUNK_ELEMENTS = 1 << 20;
 
@@ -271,6 +273,10 @@ function encodeFloatRows(spec: GgufWriteFloatTensor, t: PlannedTensor, row: numb
   const elements = count * t.rowLength;
   if (spec.type === "F32") {
     for (let i = 0; i < elements; i++) dst.writeFloatLE(values[base + i]!, i * 4);
+  } else if (LITTLE_ENDIAN && dst.byteOffset % 2 === 0) {
+    // Native 16-bit stores: F16 embeddings run to hundreds of millions of values.
+    const out = new Uint16Array(dst.buffer, dst.byteOffset, elements);
+    for (let i = 0; i < elements; i++) out[i] = f32ToFp16(values[base + i]!);
   } else {
     for (let i = 0; i < elements; i++) dst.writeUInt16LE(f32ToFp16(values[base + i]!), i * 2);
   }

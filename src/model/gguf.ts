@@ -8,7 +8,8 @@ import { parseGgufHeader, type GgufTensorInfo } from "./gguf-header.js";
 import type { GgufTypedValue, GgufValue } from "./gguf-value.js";
 import { bf16ToF32, fp16Table32 } from "./half.js";
 import { decodeTqBlocks, summarizeScales, tqBlockBytes, TQ_BLOCK_WEIGHTS, type TqTypeName } from "./tq-codec.js";
-import type { TernaryTensor } from "./types.js";
+import type { TernaryCounts, TernaryTensor } from "./types.js";
+import { alignedChunk, countCode2Bytes, countTqBlocks, type TritTally } from "./trit-count.js";
 import { decodeI2sBlocks, i2sPackedBytes, I2S_BLOCK_BYTES, I2S_BLOCK_WEIGHTS } from "./i2s-codec.js";
 
 export type { GgufTensorInfo } from "./gguf-header.js";
@@ -17,6 +18,8 @@ import { unknownTensorError } from "./reader.js";
 
 /** Bytes of packed tensor data decoded per read: big enough to be fast, small enough not to matter. */
 const CHUNK_BYTES = 4 << 20;
+/** Bytes per read when only counting: no decoded trits, so the chunk is the only buffer. */
+const COUNT_CHUNK_BYTES = 8 << 20;
 
 export class GgufFile {
   readonly path: string;
@@ -89,13 +92,75 @@ export class GgufFile {
     return this.reader.readAt(t.dataOffset, t.byteLength, `tensor "${name}" data`);
   }
 
-  /** Decodes a TQ1_0, TQ2_0 or (bitnet files) I2_S tensor into trits plus its scales. */
-  readTernary(name: string): TernaryTensor {
+  /** The tensor's info, when it is TQ1_0, TQ2_0 or (bitnet files) I2_S; anything else is a UserError. */
+  private ternaryInfo(name: string): GgufTensorInfo & { typeName: TqTypeName | "I2_S" } {
     const t = this.tensor(name);
-    if (t.typeName === "I2_S") return this.readI2s(t);
-    if (t.typeName !== "TQ1_0" && t.typeName !== "TQ2_0") {
+    if (t.typeName !== "TQ1_0" && t.typeName !== "TQ2_0" && t.typeName !== "I2_S") {
       throw new UserError(`${this.path}: tensor "${name}" is ${t.typeName}, not a ternary type this reader decodes (TQ1_0, TQ2_0 or I2_S)`);
     }
+    return t as GgufTensorInfo & { typeName: TqTypeName | "I2_S" };
+  }
+
+  private i2sBlocks(t: GgufTensorInfo): number {
+    if (t.elements % I2S_BLOCK_WEIGHTS !== 0) {
+      throw new UserError(`${this.path}: I2_S tensor "${t.name}" has ${t.elements} weights, not a whole number of ${I2S_BLOCK_WEIGHTS}-weight blocks`);
+    }
+    return t.elements / I2S_BLOCK_WEIGHTS;
+  }
+
+  private tqCode3(name: string, block: number, offset: number): UserError {
+    return new UserError(`${this.path}: tensor "${name}" block ${block} holds the 2-bit code 3, which is not a trit (at byte ${offset})`);
+  }
+
+  private i2sCode3(name: string, offset: number): UserError {
+    return new UserError(`${this.path}: I2_S tensor "${name}" holds the 2-bit code 3, which is not a trit (at byte ${offset})`);
+  }
+
+  private readI2sScale(t: GgufTensorInfo): number {
+    return this.reader.readAt(t.dataOffset + i2sPackedBytes(t.elements), 4, `tensor "${t.name}" scale`).readFloatLE(0);
+  }
+
+  /**
+   * The trit counts and scales readTernary would give (same errors too), streamed through one chunk
+   * buffer and counted by table without unpacking a trit. `chunkBytes` (tests) sets the read size.
+   */
+  countTernary(name: string, chunkBytes = COUNT_CHUNK_BYTES): TernaryCounts {
+    chunkBytes = Math.max(1, Math.floor(chunkBytes));
+    const t = this.ternaryInfo(name);
+    const tally: TritTally = { minus: 0, plus: 0 };
+    const what = `tensor "${name}" data`;
+    if (t.typeName === "I2_S") {
+      const bytes = this.i2sBlocks(t) * I2S_BLOCK_BYTES;
+      const chunk = alignedChunk(Math.min(bytes, chunkBytes));
+      for (let done = 0; done < bytes; done += chunk.length) {
+        const count = Math.min(chunk.length, bytes - done);
+        this.reader.readInto(chunk, t.dataOffset + done, count, what);
+        const bad = countCode2Bytes(chunk, count, tally);
+        if (bad >= 0) throw this.i2sCode3(name, t.dataOffset + done + bad);
+      }
+      const scale = this.readI2sScale(t);
+      return { ...totals(tally, t.elements), scale: { blockScales: new Float32Array([scale]), uniform: true, tensorScale: scale } };
+    }
+    const type: TqTypeName = t.typeName;
+    const blockBytes = tqBlockBytes(type);
+    const nBlocks = t.elements / TQ_BLOCK_WEIGHTS;
+    const target = { blockScales: new Float32Array(nBlocks), blockNonzero: new Uint8Array(nBlocks) };
+    const blocksPerChunk = Math.max(1, Math.floor(chunkBytes / blockBytes));
+    const chunk = alignedChunk(Math.min(nBlocks, blocksPerChunk) * blockBytes);
+    for (let first = 0; first < nBlocks; first += blocksPerChunk) {
+      const count = Math.min(blocksPerChunk, nBlocks - first);
+      const offset = t.dataOffset + first * blockBytes;
+      this.reader.readInto(chunk, offset, count * blockBytes, what);
+      const bad = countTqBlocks(type, chunk, count, tally, target, first);
+      if (bad >= 0) throw this.tqCode3(name, first + bad, offset + bad * blockBytes);
+    }
+    return { ...totals(tally, t.elements), scale: summarizeScales(target.blockScales, target.blockNonzero) };
+  }
+
+  /** Decodes a TQ1_0, TQ2_0 or (bitnet files) I2_S tensor into trits plus its scales. */
+  readTernary(name: string): TernaryTensor {
+    const t = this.ternaryInfo(name);
+    if (t.typeName === "I2_S") return this.readI2s(t);
     const type: TqTypeName = t.typeName;
     const [n, k] = t.shape;
     const blockBytes = tqBlockBytes(type);
@@ -112,12 +177,7 @@ export class GgufFile {
       const offset = t.dataOffset + first * blockBytes;
       this.reader.readInto(chunk, offset, count * blockBytes, `tensor "${name}" data`);
       const bad = decodeTqBlocks(type, chunk, count, target, first);
-      if (bad >= 0) {
-        throw new UserError(
-          `${this.path}: tensor "${name}" block ${first + bad} holds the 2-bit code 3, which is not a trit ` +
-            `(at byte ${offset + bad * blockBytes})`,
-        );
-      }
+      if (bad >= 0) throw this.tqCode3(name, first + bad, offset + bad * blockBytes);
     }
     return { name, n, k, trits: target.trits, scale: summarizeScales(target.blockScales, target.blockNonzero) };
   }
@@ -126,11 +186,8 @@ export class GgufFile {
   private readI2s(t: GgufTensorInfo): TernaryTensor {
     const name = t.name;
     const [n, k] = t.shape;
-    if (t.elements % I2S_BLOCK_WEIGHTS !== 0) {
-      throw new UserError(`${this.path}: I2_S tensor "${name}" has ${t.elements} weights, not a whole number of ${I2S_BLOCK_WEIGHTS}-weight blocks`);
-    }
+    const nBlocks = this.i2sBlocks(t);
     const trits = new Int8Array(t.elements);
-    const nBlocks = t.elements / I2S_BLOCK_WEIGHTS;
     const blocksPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / I2S_BLOCK_BYTES));
     const chunk = Buffer.allocUnsafe(Math.min(nBlocks, blocksPerChunk) * I2S_BLOCK_BYTES);
     for (let first = 0; first < nBlocks; first += blocksPerChunk) {
@@ -138,13 +195,9 @@ export class GgufFile {
       const offset = t.dataOffset + first * I2S_BLOCK_BYTES;
       this.reader.readInto(chunk, offset, count * I2S_BLOCK_BYTES, `tensor "${name}" data`);
       const bad = decodeI2sBlocks(chunk, count, trits, first);
-      if (bad >= 0) {
-        throw new UserError(
-          `${this.path}: I2_S tensor "${name}" holds the 2-bit code 3, which is not a trit (at byte ${offset + bad})`,
-        );
-      }
+      if (bad >= 0) throw this.i2sCode3(name, offset + bad);
     }
-    const scale = this.reader.readAt(t.dataOffset + i2sPackedBytes(t.elements), 4, `tensor "${name}" scale`).readFloatLE(0);
+    const scale = this.readI2sScale(t);
     return { name, n, k, trits, scale: { blockScales: new Float32Array([scale]), uniform: true, tensorScale: scale } };
   }
 
@@ -174,6 +227,10 @@ export class GgufFile {
   close(): void {
     this.reader.close();
   }
+}
+
+function totals(tally: TritTally, elements: number): { minus: number; zero: number; plus: number } {
+  return { minus: tally.minus, zero: elements - tally.minus - tally.plus, plus: tally.plus };
 }
 
 /** Opens a GGUF file and validates its header; call close() when done. */

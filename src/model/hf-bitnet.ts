@@ -11,7 +11,11 @@ import { basename, join } from "node:path";
 import { UserError } from "../util/errors.js";
 import { dimensionsFrom, unknownTensorError, type DimensionField, type ModelDimensions, type ModelReader, type ModelTensorListing } from "./reader.js";
 import { decodeFloats, openSafetensors, type SafetensorsFile, type SafetensorsTensor } from "./safetensors.js";
-import type { TernaryTensor } from "./types.js";
+import type { TernaryCounts, TernaryTensor } from "./types.js";
+import { alignedChunk, countCode2Bytes, type TritTally } from "./trit-count.js";
+
+/** Bytes of a packed weight read per chunk when counting its trits. */
+const COUNT_CHUNK_BYTES = 8 << 20;
 
 export type ScaleDirection = "multiply" | "divide";
 
@@ -214,12 +218,48 @@ export class HfBitnetReader implements ModelReader {
     return s;
   }
 
-  readTernary(name: string): TernaryTensor {
-    const { file, info } = this.locate(name);
+  /** A packed ternary weight's location; anything else is a UserError. */
+  private locatePacked(name: string): Located {
+    const located = this.locate(name);
     if (!this.isPackedTernary(name)) {
+      const { info } = located;
       throw new UserError(`tensor "${name}" in ${basename(this.path)} is ${info.dtype} [${info.shape.join(", ")}], not a packed ternary weight with a "${name}_scale"`);
     }
+    return located;
+  }
+
+  private code3(file: SafetensorsFile, info: SafetensorsTensor, at: number): UserError {
+    return new UserError(
+      `${file.path}: tensor "${info.name}": invalid trit code 3 in byte ${at} of the tensor (file byte ${info.fileOffset + at}); expected codes 0, 1, 2`,
+    );
+  }
+
+  /** The scale readTernary reports: the stored value, or its reciprocal for "bitlinear" checkpoints. */
+  private ternaryScale(name: string): TernaryTensor["scale"] {
     const stored = this.readStoredScale(name);
+    const multiplier = Math.fround(this.scaleDirection === "multiply" ? stored : 1 / stored);
+    return { blockScales: Float32Array.of(multiplier), uniform: true, tensorScale: multiplier };
+  }
+
+  /** readTernary's trit counts and scale (and errors), streaming the packed bytes through one chunk (`chunkBytes`: tests). */
+  countTernary(name: string, chunkBytes = COUNT_CHUNK_BYTES): TernaryCounts {
+    const { file, info } = this.locatePacked(name);
+    const scale = this.ternaryScale(name);
+    const bytes = info.byteLength;
+    const chunk = alignedChunk(Math.min(bytes, Math.max(1, Math.floor(chunkBytes))));
+    const tally: TritTally = { minus: 0, plus: 0 };
+    for (let done = 0; done < bytes; done += chunk.length) {
+      const count = Math.min(chunk.length, bytes - done);
+      file.readTensorRange(name, done, count, chunk);
+      const bad = countCode2Bytes(chunk, count, tally);
+      if (bad >= 0) throw this.code3(file, info, done + bad);
+    }
+    return { minus: tally.minus, zero: info.elements * 4 - tally.minus - tally.plus, plus: tally.plus, scale };
+  }
+
+  readTernary(name: string): TernaryTensor {
+    const { file, info } = this.locatePacked(name);
+    const scale = this.ternaryScale(name);
     const packed = file.readBytes(name);
     const rows = info.shape[0]!;
     const k = info.shape[1]!;
@@ -231,17 +271,12 @@ export class HfBitnetReader implements ModelReader {
         const byte = packed[at]!;
         for (let q = 0; q < 4; q++) {
           const code = (byte >> (2 * q)) & 3;
-          if (code === 3) {
-            throw new UserError(
-              `${file.path}: tensor "${name}": invalid trit code 3 in byte ${at} of the tensor (file byte ${info.fileOffset + at}); expected codes 0, 1, 2`,
-            );
-          }
+          if (code === 3) throw this.code3(file, info, at);
           trits[(q * rows + p) * k + j] = code - 1;
         }
       }
     }
-    const multiplier = Math.fround(this.scaleDirection === "multiply" ? stored : 1 / stored);
-    return { name, n, k, trits, scale: { blockScales: Float32Array.of(multiplier), uniform: true, tensorScale: multiplier } };
+    return { name, n, k, trits, scale };
   }
 
   /** An F32, F16 or BF16 tensor as floats. */

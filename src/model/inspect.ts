@@ -1,14 +1,13 @@
 /**
  * What is in a model file: dimensions, and per tensor its type, shape, storage cost and, for
- * ternary tensors, the trit distribution and scale layout. Works on any ModelReader and decodes one
- * tensor at a time, so inspecting a multi-GB model needs memory for only its largest tensor.
+ * ternary tensors, the trit distribution and scale layout. Works on any ModelReader; ternary tensors
+ * are counted from their packed bytes a chunk at a time, so a multi-GB model needs a few MB.
  */
 import { UserError } from "../util/errors.js";
 import { describeArchitecture, type ModelArchitecture } from "./architecture.js";
 import { GgufModelReader } from "./gguf-model.js";
 import { modelWorkload, type Workload } from "./workload.js";
-import type { ModelDimensions, ModelReader } from "./reader.js";
-import { countTrits } from "./types.js";
+import { countTernary, type ModelDimensions, type ModelReader } from "./reader.js";
 
 export interface InspectTernary {
   readonly minus: number;
@@ -68,14 +67,17 @@ export function inspectModel(reader: ModelReader, opts: InspectOptions = {}): In
   const tensors = reader.listTensors().map((t): InspectTensor => {
     let ternary: InspectTernary | undefined;
     if (t.ternary) {
-      const tensor = reader.readTernary(t.name); // dropped after counting: one tensor in memory at a time
-      const c = countTrits(tensor.trits);
+      // Counted from the packed bytes a chunk at a time: nothing is decoded.
+      const c = countTernary(reader, t.name);
+      const total = c.minus + c.zero + c.plus;
       ternary = {
-        ...c,
-        zeroFraction: tensor.trits.length === 0 ? 0 : c.zero / tensor.trits.length,
-        scale: { uniform: tensor.scale.uniform, value: tensor.scale.tensorScale },
+        minus: c.minus,
+        zero: c.zero,
+        plus: c.plus,
+        zeroFraction: total === 0 ? 0 : c.zero / total,
+        scale: { uniform: c.scale.uniform, value: c.scale.tensorScale },
       };
-      if (tensor.scale.uniform) uniform.add(t.name);
+      if (c.scale.uniform) uniform.add(t.name);
     }
     return {
       name: t.name,

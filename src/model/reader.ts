@@ -5,7 +5,7 @@
  */
 import { basename } from "node:path";
 import { UserError } from "../util/errors.js";
-import type { TernaryTensor } from "./types.js";
+import { countTrits, type TernaryCounts, type TernaryTensor } from "./types.js";
 
 export interface ModelDimensions {
   readonly hidden: number | undefined;
@@ -47,7 +47,21 @@ export interface ModelReader {
   dimensions(): ModelDimensions;
   listTensors(): readonly ModelTensorListing[];
   readTernary(name: string): TernaryTensor;
+  /**
+   * The trit counts and scale of a ternary tensor, exactly as counting readTernary's trits would
+   * give them (and the same errors), without decoding the trits: memory stays a few MB whatever the
+   * tensor's size. Optional so that a reader (or a test's stand-in) may offer only readTernary;
+   * call it through countTernary(reader, name).
+   */
+  countTernary?(name: string): TernaryCounts;
   close(): void;
+}
+
+/** A ternary tensor's trit counts and scale: the reader's own counting path, else decode and count. */
+export function countTernary(reader: ModelReader, name: string): TernaryCounts {
+  if (reader.countTernary) return reader.countTernary(name);
+  const t = reader.readTernary(name);
+  return { ...countTrits(t.trits), scale: t.scale };
 }
 
 /**

@@ -180,18 +180,23 @@ export class SafetensorsFile {
   }
 
   private readRange(offset: number, length: number, what: string): Buffer {
-    if (this.fd === undefined) throw new Error(`${this.path}: read after close`);
     const out = Buffer.allocUnsafe(length);
+    this.fillRange(out, offset, length, what);
+    return out;
+  }
+
+  /** Reads exactly `length` bytes at file offset `offset` into dst[0..length). */
+  private fillRange(dst: Uint8Array, offset: number, length: number, what: string): void {
+    if (this.fd === undefined) throw new Error(`${this.path}: read after close`);
     let done = 0;
     while (done < length) {
-      const got = readSync(this.fd, out, done, length - done, offset + done);
+      const got = readSync(this.fd, dst, done, length - done, offset + done);
       if (got === 0) break;
       done += got;
     }
     if (done < length) {
       throw this.error(`truncated file: ${what} at byte ${offset} needs ${length} bytes but only ${done} could be read`);
     }
-    return out;
   }
 
   has(name: string): boolean {
@@ -208,6 +213,18 @@ export class SafetensorsFile {
   readBytes(name: string): Buffer {
     const t = this.tensor(name);
     return this.readRange(t.fileOffset, t.byteLength, `tensor "${name}"`);
+  }
+
+  /**
+   * `length` bytes of the tensor from byte `begin` of its data into dst[0..length), so a large
+   * tensor can be streamed through one reused chunk buffer.
+   */
+  readTensorRange(name: string, begin: number, length: number, dst: Uint8Array): void {
+    const t = this.tensor(name);
+    if (begin < 0 || length < 0 || begin + length > t.byteLength || length > dst.length) {
+      throw new RangeError(`${this.path}: tensor "${name}" range [${begin}, ${begin + length}) is outside its ${t.byteLength} bytes or the buffer`);
+    }
+    this.fillRange(dst, t.fileOffset + begin, length, `tensor "${name}"`);
   }
 
   /** An F32, F16 or BF16 tensor as floats. */

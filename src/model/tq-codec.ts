@@ -230,6 +230,16 @@ export function encodeTqBlocks(
 
 /** Throws unless the block's 256 values are trits; returns whether any is non-zero. */
 function checkBlockTrits(trits: Int8Array, t: number, what: string): boolean {
+  // Branch-free first pass (random trits defeat branch prediction): (1 − v) | (v + 1) is negative
+  // exactly when v is not -1, 0 or +1.
+  let any = 0;
+  let outside = 0;
+  for (let i = t; i < t + TQ_BLOCK_WEIGHTS; i++) {
+    const v = trits[i]!;
+    any |= v;
+    outside |= (1 - v) | (v + 1);
+  }
+  if (outside >= 0) return any !== 0;
   let nonzero = false;
   for (let i = 0; i < TQ_BLOCK_WEIGHTS; i++) {
     const v = trits[t + i]!;

@@ -43,3 +43,8 @@ export function countTrits(trits: Int8Array): TritCounts {
   }
   return { minus, zero: trits.length - minus - plus, plus };
 }
+
+/** What inspect needs of a ternary tensor: its trit counts and scale layout, without the trits. */
+export interface TernaryCounts extends TritCounts {
+  readonly scale: TernaryScale;
+}
