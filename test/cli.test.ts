@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openGguf } from "../src/model/gguf.js";
+import { openSafetensors } from "../src/model/safetensors.js";
+import { Rng } from "../src/util/random.js";
 import { cli, FIXTURES, type CliRun } from "./helpers.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -87,7 +89,8 @@ interface ScheduleEntry {
   k: number;
   predictedCycles: number;
   image: string;
-  commands: ({ op: "load"; beats: number } | { op: "run" })[];
+  commands?: ({ op: "load"; beats: number } | { op: "run" })[];
+  descriptors?: { addr: number; beats: number }[];
 }
 
 let TMP = "";
@@ -286,6 +289,169 @@ describe("trilut command line", function () {
       assert.deepEqual(readdirSync(dir), []);
     });
 
+    describe("--format hf-bitnet", () => {
+      /** make-model arguments for a BitNet b1.58 checkpoint directory (hidden 256, ffn 768, 3 layers, 4/1 heads). */
+      const hfArgs = (out: string, seed: number, format = "hf-bitnet"): string[] => [
+        "make-model", "-o", out, "--format", format, "--arch", "bitnet-b1.58", "--hidden", "256", "--ffn", "768", "--layers", "3",
+        "--heads", "4", "--kv-heads", "1", "--vocab", "96", "--seed", String(seed),
+      ];
+      const HF_LINEAR = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"];
+
+      /** A packed U8 [n/4, k] weight unpacked by REFERENCE.md §4's formula, independently of the reader. */
+      function unpack(dir: string, name: string): { n: number; k: number; trits: Int8Array } {
+        const f = openSafetensors(join(dir, "model.safetensors"));
+        try {
+          const info = f.tensor(name);
+          assert.equal(info.dtype, "U8");
+          const [rows, k] = info.shape as [number, number];
+          const packed = f.readBytes(name);
+          const n = 4 * rows;
+          const trits = new Int8Array(n * k);
+          for (let r = 0; r < n; r++) {
+            const q = Math.floor(r / rows);
+            const p = r % rows;
+            for (let j = 0; j < k; j++) trits[r * k + j] = ((packed[p * k + j]! >> (2 * q)) & 3) - 1;
+          }
+          return { n, k, trits };
+        } finally {
+          f.close();
+        }
+      }
+
+      it("writes a BitNet checkpoint directory that inspect reports with the requested shape", () => {
+        const dir = join(freshDir("hf-make"), "ckpt");
+        const r = cli(hfArgs(dir, 5));
+        ok(r, "make-model");
+        assert.match(r.stdout, /wrote .*ckpt: 56 tensors, 2,260,992 ternary weights/);
+        assert.deepEqual(readdirSync(dir).sort(), ["config.json", "model.safetensors"]);
+        const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as Record<string, unknown>;
+        assert.deepEqual(config["architectures"], ["BitNetForCausalLM"]);
+        assert.equal(config["model_type"], "bitnet");
+        assert.equal(config["hidden_act"], "relu2");
+        assert.equal(config["tie_word_embeddings"], true);
+        assert.equal(config["torch_dtype"], "bfloat16");
+        assert.deepEqual(config["quantization_config"], { quant_method: "bitnet", linear_class: "autobitlinear", quantization_mode: "offline" });
+
+        const ins = cli(["inspect", dir, "--json"]);
+        ok(ins, "inspect --json");
+        const report = JSON.parse(ins.stdout) as InspectJson & {
+          architectureDetails: { activation: string; tiedEmbeddings: boolean; subNorms: boolean };
+          workload: { matmulsPerToken: number; weightsPerToken: number; block: { role: string; n: number; k: number; scale: string }[] };
+        };
+        assert.equal(report.architecture, "bitnet");
+        assert.match(report.format, /Hugging Face safetensors \(1 shard\)/);
+        assert.deepEqual(report.dimensions, { hidden: 256, ffn: 768, layers: 3, heads: 4, kvHeads: 1, headDim: 64, vocab: 96 });
+        assert.deepEqual(
+          [report.architectureDetails.activation, report.architectureDetails.tiedEmbeddings, report.architectureDetails.subNorms],
+          ["relu2", true, true],
+        );
+        // seven ternary matmuls per layer, each the requested shape, plus the tied LM head
+        const shapes: Record<string, [number, number]> = {
+          "self_attn.q_proj": [256, 256], "self_attn.k_proj": [64, 256], "self_attn.v_proj": [64, 256], "self_attn.o_proj": [256, 256],
+          "mlp.gate_proj": [768, 256], "mlp.up_proj": [768, 256], "mlp.down_proj": [256, 768],
+        };
+        const ternary = report.tensors.filter((t) => t.ternary);
+        assert.equal(ternary.length, 3 * 7);
+        for (let l = 0; l < 3; l++) {
+          for (const w of HF_LINEAR) {
+            const t = ternary.find((x) => x.name === `model.layers.${l}.${w}.weight`);
+            assert.ok(t?.ternary, `${l} ${w}`);
+            assert.equal(t.type, "U8-packed");
+            assert.deepEqual(t.shape, shapes[w]);
+            assert.equal(t.ternary.minus + t.ternary.zero + t.ternary.plus, t.elements);
+            assert.equal(t.ternary.scale.uniform, true);
+            assert.ok(t.ternary.scale.value > 0);
+          }
+        }
+        assert.equal(report.workload.matmulsPerToken, 3 * 7 + 1);
+        assert.deepEqual(report.workload.block.map((m) => [m.role, m.n, m.k, m.scale]), [
+          ["q", 256, 256, "per-tensor"], ["k", 64, 256, "per-tensor"], ["v", 64, 256, "per-tensor"], ["o", 256, 256, "per-tensor"],
+          ["gate", 768, 256, "per-tensor"], ["up", 768, 256, "per-tensor"], ["down", 256, 768, "per-tensor"],
+        ]);
+        assert.equal(report.workload.weightsPerToken, 3 * (2 * 256 * 256 + 2 * 64 * 256 + 3 * 768 * 256));
+        for (const name of ["model.embed_tokens.weight", "model.norm.weight", "model.layers.2.self_attn.attn_sub_norm.weight", "model.layers.2.mlp.ffn_sub_norm.weight"]) {
+          assert.ok(report.tensors.some((t) => t.name === name && !t.ternary), name);
+        }
+        assert.ok(!report.tensors.some((t) => t.name === "lm_head.weight"));
+      });
+
+      it("ref on it equals a plain x · Tᵀ, and it holds the GGUF model's trits for the same seed", () => {
+        const root = freshDir("hf-ref");
+        const dir = join(root, "ckpt");
+        const gguf = join(root, "same.gguf");
+        ok(cli(hfArgs(dir, 9)), "make-model hf-bitnet");
+        ok(cli(hfArgs(gguf, 9, "tq2_0")), "make-model tq2_0");
+        const rng = new Rng(3);
+        const checks: Array<[string, string]> = [["model.layers.0.self_attn.k_proj.weight", "blk.0.attn_k.weight"], ["model.layers.2.mlp.down_proj.weight", "blk.2.ffn_down.weight"]];
+        for (const [name, ggufName] of checks) {
+          const { n, k, trits } = unpack(dir, name);
+          const m = 3;
+          const x = Int8Array.from({ length: m * k }, () => rng.int(-128, 127));
+          const input = join(root, "x.i8");
+          writeFileSync(input, x);
+          const expected = new Int32Array(m * n);
+          for (let r = 0; r < m; r++) {
+            for (let o = 0; o < n; o++) {
+              let acc = 0;
+              for (let j = 0; j < k; j++) acc += x[r * k + j]! * trits[o * k + j]!;
+              expected[r * n + o] = acc;
+            }
+          }
+          const out = join(root, "y.i32");
+          ok(cli(["ref", dir, "--tensor", name, "--input", input, "--out", out]), `ref ${name}`);
+          assert.ok(readFileSync(out).equals(Buffer.from(expected.buffer)), `${name}: y differs from x · Tᵀ`);
+          const outGguf = join(root, "y-gguf.i32");
+          ok(cli(["ref", gguf, "--tensor", ggufName, "--input", input, "--out", outGguf]), `ref ${ggufName}`);
+          assert.ok(readFileSync(outGguf).equals(readFileSync(out)), `${ggufName} and ${name} differ`);
+        }
+        // scales and inspect's trit counts agree with the GGUF model's too
+        const hfReport = JSON.parse(cli(["inspect", dir, "--json"]).stdout) as InspectJson;
+        const ggufReport = JSON.parse(cli(["inspect", gguf, "--json"]).stdout) as InspectJson;
+        for (const [name, ggufName] of checks) {
+          const a = hfReport.tensors.find((t) => t.name === name)!.ternary!;
+          const b = ggufReport.tensors.find((t) => t.name === ggufName)!.ternary!;
+          assert.deepEqual([a.minus, a.zero, a.plus, a.scale.value], [b.minus, b.zero, b.plus, b.scale.value], name);
+        }
+      });
+
+      it("the same seed gives byte-identical directories, another seed different ones", () => {
+        const root = freshDir("hf-seed");
+        const [a, b, c] = ["a", "b", "c"].map((d) => join(root, d)) as [string, string, string];
+        ok(cli(hfArgs(a, 4)), "make-model a");
+        ok(cli(hfArgs(b, 4)), "make-model b");
+        ok(cli(hfArgs(c, 6)), "make-model c");
+        for (const f of ["config.json", "model.safetensors"]) {
+          assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), `same seed, different ${f}`);
+        }
+        assert.ok(!readFileSync(join(a, "model.safetensors")).equals(readFileSync(join(c, "model.safetensors"))), "different seeds, same bytes");
+        // writing over an earlier checkpoint replaces it
+        ok(cli(hfArgs(c, 4)), "make-model c again");
+        assert.ok(readFileSync(join(a, "model.safetensors")).equals(readFileSync(join(c, "model.safetensors"))));
+      });
+
+      it("refuses llama (also the default --arch), odd sizes and foreign directories, writing nothing", () => {
+        const root = freshDir("hf-bad");
+        const llama = hfArgs(join(root, "llama"), 1);
+        llama[llama.indexOf("--arch") + 1] = "llama";
+        assertUserError(cli(llama), "hf-bitnet", "BitNetForCausalLM", "--arch bitnet-b1.58, not llama");
+        const unstated = hfArgs(join(root, "unstated"), 1).filter((_, i, all) => all[i] !== "--arch" && all[i - 1] !== "--arch");
+        assertUserError(cli(unstated), "--arch bitnet-b1.58, not llama");
+        const odd = hfArgs(join(root, "odd"), 1);
+        odd[odd.indexOf("--ffn") + 1] = "770";
+        assertUserError(cli(odd), "ffn (770) must be a multiple of 4");
+        const mine = join(root, "mine");
+        mkdirSync(mine);
+        writeFileSync(join(mine, "notes.txt"), "keep me\n");
+        const file = join(root, "file.bin");
+        writeFileSync(file, "mine too\n");
+        const before = snapshot(root);
+        assertUserError(cli(hfArgs(mine, 1)), "not a Hugging Face checkpoint directory");
+        assertUserError(cli(hfArgs(file, 1)), "not a directory");
+        assertSameTree(before, snapshot(root), "the user's files");
+        assert.deepEqual(readdirSync(root).sort(), ["file.bin", "mine"]);
+      });
+    });
+
     for (const m of GGUF_MODELS) {
       it(`inspect --json of ${m.file} agrees with the manifest`, () => {
         const r = cli(["inspect", join(FIXTURES, m.file), "--json"]);
@@ -478,9 +644,9 @@ describe("trilut command line", function () {
       assert.equal(engine.engine["weightMemory"], "uram");
       const { G, T, P } = engine.engine as { G: number; T: number; P: number };
       assert.equal(engine.geometry["weightsPerCycle"], G * T * P);
-      const beatBits = engine.geometry["weightBeatBits"]!;
-      assert.equal(beatBits, engine.geometry["bankWordBits"]! * P);
-      const bytesPerBeat = Math.ceil(beatBits / 32) * 4;
+      assert.equal(engine.engine["loader"], "axi");
+      const beatBytes = engine.geometry["beatBytes"]!;
+      assert.equal(beatBytes * 8, engine.engine["memBits"]);
 
       const inspect = JSON.parse(cli(["inspect", TQ2, "--json"]).stdout) as InspectJson;
       const ternary = inspect.tensors.filter((t) => t.ternary);
@@ -493,9 +659,14 @@ describe("trilut command line", function () {
         assert.ok(Number.isInteger(s.predictedCycles) && s.predictedCycles > 0, t.name);
         assert.match(s.image, /^mem\/[^/]+\.bin$/);
         images.add(s.image);
-        const beats = s.commands.reduce((sum, c) => sum + (c.op === "load" ? c.beats : 0), 0);
-        assert.ok(beats > 0, t.name);
-        assert.equal(statSync(join(dirA, s.image)).size, beats * bytesPerBeat, `${t.name}: image size`);
+        // tiles sit back to back, each rounded up to 4 KB so no burst crosses a 4 KB boundary
+        let addr = 0;
+        for (const d of s.descriptors!) {
+          assert.equal(d.addr, addr, `${t.name}: tile address`);
+          assert.ok(d.beats > 0);
+          addr += Math.ceil((d.beats * beatBytes) / 4096) * 4096;
+        }
+        assert.equal(statSync(join(dirA, s.image)).size, addr, `${t.name}: image size`);
       }
       assert.equal(images.size, ternary.length, "two tensors share an image");
       assert.deepEqual(readdirSync(join(dirA, "mem")).map((f) => `mem/${f}`).sort(), [...images].sort());

@@ -43,19 +43,19 @@ function lint(geo: EngineGeometry): string {
 const GRID: Partial<EngineConfig>[] = [];
 for (let G = 2; G <= 5; G++) {
   for (const encoding of ["full", "mirrored"] as const) {
-    GRID.push({ G, encoding, T: 3, P: 2, c: 1 });
-    GRID.push({ G, encoding, T: 5, P: 3, c: 1 });
+    GRID.push({ loader: "preload", G, encoding, T: 3, P: 2, c: 1 });
+    GRID.push({ loader: "preload", G, encoding, T: 5, P: 3, c: 1 });
   }
 }
-GRID.push({ G: 3, encoding: "full", T: 1, P: 1, c: 1 });
-GRID.push({ G: 3, encoding: "mirrored", T: 16, P: 4, c: 2, treeLevelsPerStage: 1 });
-GRID.push({ G: 2, encoding: "full", T: 4, P: 5, c: 1, weightMemory: "bram", bufferDepth: 16, maxRows: 12 });
-GRID.push({ G: 4, encoding: "mirrored", T: 2, P: 3, c: 1, weightMemory: "bram", bufferDepth: 24, maxRows: 7 });
+GRID.push({ loader: "preload", G: 3, encoding: "full", T: 1, P: 1, c: 1 });
+GRID.push({ loader: "preload", G: 3, encoding: "mirrored", T: 16, P: 4, c: 2, treeLevelsPerStage: 1 });
+GRID.push({ loader: "preload", G: 2, encoding: "full", T: 4, P: 5, c: 1, weightMemory: "bram", bufferDepth: 16, maxRows: 12 });
+GRID.push({ loader: "preload", G: 4, encoding: "mirrored", T: 2, P: 3, c: 1, weightMemory: "bram", bufferDepth: 24, maxRows: 7 });
 
 const label = (c: Partial<EngineConfig>): string =>
   `G=${c.G} ${c.encoding} T=${c.T} P=${c.P}${c.weightMemory === "bram" ? ` bram×${c.bufferDepth} rows≤${c.maxRows}` : ""}`;
 
-describe("engine RTL in Verilator", function () {
+describe("preloaded engine RTL in Verilator", function () {
   for (const partial of GRID) {
     describe(label(partial), () => {
       const geo = geometry(partial);
@@ -112,7 +112,7 @@ describe("engine RTL in Verilator", function () {
   });
 
   it("the cycle model splits weight loading and lookups as the schedule does", () => {
-    const geo = geometry({ G: 3, T: 4, P: 2, c: 1, weightMemory: "bram", bufferDepth: 8, maxRows: 64 });
+    const geo = geometry({ loader: "preload", G: 3, T: 4, P: 2, c: 1, weightMemory: "bram", bufferDepth: 8, maxRows: 64 });
     const s = scheduleMatmul(geo, 10, 100, 2);
     // 10 rows → 5 groups; 9 steps; 1 step per chunk fits 8 words: each token reloads every chunk
     assert.equal(s.stepsPerChunk, 1);
@@ -123,7 +123,7 @@ describe("engine RTL in Verilator", function () {
   });
 
   it("step mode: TypeScript drives the clock with random backpressure and gets the same results", async () => {
-    const geo = geometry({ G: 3, encoding: "mirrored", T: 5, P: 3, c: 1 });
+    const geo = geometry({ loader: "preload", G: 3, encoding: "mirrored", T: 5, P: 3, c: 1 });
     const rng = new Rng(5);
     const [n, k, tokens] = [11, 40, 2];
     const w = randomTrits(rng, n, k);
@@ -140,7 +140,7 @@ describe("engine RTL in Verilator", function () {
   });
 
   it("writes a VCD waveform of a window of cycles", async () => {
-    const geo = geometry({ G: 2, T: 3, P: 2, c: 1 });
+    const geo = geometry({ loader: "preload", G: 2, T: 3, P: 2, c: 1 });
     const rng = new Rng(8);
     const w = randomTrits(rng, 6, 30);
     const dir = mkdtempSync(join(tmpdir(), "trilut-trace-"));
@@ -160,7 +160,7 @@ describe("engine RTL in Verilator", function () {
   });
 
   it("the watchdog ends a hung simulation with a clear error", async () => {
-    const geo = geometry({ G: 2, T: 3, P: 2, c: 1 });
+    const geo = geometry({ loader: "preload", G: 2, T: 3, P: 2, c: 1 });
     const rng = new Rng(3);
     const w = randomTrits(rng, 4, 20);
     const schedule = scheduleMatmul(geo, 4, 20, 1);
@@ -170,13 +170,13 @@ describe("engine RTL in Verilator", function () {
     const reply = addon.run({ ...streams, acts: streams.acts.subarray(0, streams.acts.length - streams.actWords), stallLimit: 500 });
     assert.match(reply.error ?? "", /simulation hung: no handshake for 500 cycles .*activation beats 3\/3/);
     await assert.rejects(
-      simulateMatmul(geometry({ G: 2, T: 3, P: 2, c: 1 }), w, new Int8Array(20), { validProb: 0.000001, stallLimit: 200 }),
+      simulateMatmul(geometry({ loader: "preload", G: 2, T: 3, P: 2, c: 1 }), w, new Int8Array(20), { validProb: 0.000001, stallLimit: 200 }),
       (e: unknown) => e instanceof SimulationError && /hung/.test(e.message),
     );
   });
 
   it("Icarus Verilog runs the same RTL to the same results and cycles", async () => {
-    const geo = geometry({ G: 3, encoding: "mirrored", T: 5, P: 3, c: 1 });
+    const geo = geometry({ loader: "preload", G: 3, encoding: "mirrored", T: 5, P: 3, c: 1 });
     const rng = new Rng(11);
     const [n, k, tokens] = [29, 97, 2];
     const w = randomTrits(rng, n, k);

@@ -14,6 +14,8 @@ export interface Budget {
   dsp: number;
   clockMHz: number;
   memoryGBps: number;
+  /** Off-chip memory read latency, request to first data. */
+  memoryLatencyNs: number;
   /** Largest share of any resource a design may use (0..1]. */
   utilizationCap: number;
 }
@@ -34,6 +36,7 @@ export const BUDGET_SCHEMA = {
     dsp: { type: "integer", minimum: 0 },
     clockMHz: { type: "number", exclusiveMinimum: 0, maximum: 1000 },
     memoryGBps: { type: "number", exclusiveMinimum: 0 },
+    memoryLatencyNs: { type: "number", minimum: 0, maximum: 100000, default: 150 },
     utilizationCap: { type: "number", exclusiveMinimum: 0, maximum: 1, default: 0.9 },
   },
 } as const;
@@ -48,32 +51,32 @@ export const PRESETS: Readonly<Record<string, Budget>> = {
   kv260: {
     device: "kv260", family: "ultrascale+", part: "xck26-sfvc784-2LV-c",
     lut: 117120, ff: 234240, bram36: 144, uram: 64, dsp: 1248,
-    clockMHz: 250, memoryGBps: 19.2, utilizationCap: 0.9,
+    clockMHz: 250, memoryGBps: 19.2, memoryLatencyNs: 150, utilizationCap: 0.9,
   },
   zcu104: {
     device: "zcu104", family: "ultrascale+", part: "xczu7ev-ffvc1156-2-e",
     lut: 230400, ff: 460800, bram36: 312, uram: 96, dsp: 1728,
-    clockMHz: 250, memoryGBps: 19.2, utilizationCap: 0.9,
+    clockMHz: 250, memoryGBps: 19.2, memoryLatencyNs: 150, utilizationCap: 0.9,
   },
   zcu102: {
     device: "zcu102", family: "ultrascale+", part: "xczu9eg-ffvb1156-2-e",
     lut: 274080, ff: 548160, bram36: 912, uram: 0, dsp: 2520,
-    clockMHz: 250, memoryGBps: 19.2, utilizationCap: 0.9,
+    clockMHz: 250, memoryGBps: 19.2, memoryLatencyNs: 150, utilizationCap: 0.9,
   },
   vck190: {
     device: "vck190", family: "versal", part: "xcvc1902-vsva2197-2MP-e-S",
     lut: 899840, ff: 1799680, bram36: 967, uram: 463, dsp: 1968,
-    clockMHz: 300, memoryGBps: 25.6, utilizationCap: 0.9,
+    clockMHz: 300, memoryGBps: 25.6, memoryLatencyNs: 150, utilizationCap: 0.9,
   },
   u55c: {
     device: "u55c", family: "ultrascale+", part: "xcu55c-fsvh2892-2L-e",
     lut: 1303680, ff: 2607360, bram36: 2016, uram: 960, dsp: 9024,
-    clockMHz: 300, memoryGBps: 460, utilizationCap: 0.9,
+    clockMHz: 300, memoryGBps: 460, memoryLatencyNs: 150, utilizationCap: 0.9,
   },
   u280: {
     device: "u280", family: "ultrascale+", part: "xcu280-fsvh2892-2L-e",
     lut: 1303680, ff: 2607360, bram36: 2016, uram: 960, dsp: 9024,
-    clockMHz: 300, memoryGBps: 460, utilizationCap: 0.9,
+    clockMHz: 300, memoryGBps: 460, memoryLatencyNs: 150, utilizationCap: 0.9,
   },
 };
 

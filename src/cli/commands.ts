@@ -3,12 +3,13 @@ import { join } from "node:path";
 import { resolveBudget, type Budget } from "../budget/budget.js";
 import { compileModel } from "../codegen/compile.js";
 import { planEngine, type PlannedEngine } from "../engine/plan.js";
-import { makeLlamaModel, type SyntheticArchitecture, type TernaryGgufFormat } from "../model/make-model.js";
+import { makeLlamaModel, type SyntheticArchitecture, type SyntheticFormat } from "../model/make-model.js";
 import { formatInspect, inspectModel } from "../model/inspect.js";
 import { withModel } from "../model/open.js";
 import { requireTernary } from "../model/reader.js";
 import { type TernaryTensor } from "../model/types.js";
 import { ternaryMatmul } from "../ref/kernel.js";
+import { memoryTiming } from "../budget/memory.js";
 import { simulateMatmul, type SimulationResult } from "../sim/simulate.js";
 import { UserError } from "../util/errors.js";
 import { Rng } from "../util/random.js";
@@ -21,11 +22,14 @@ export interface EngineArgs {
   budget?: string | undefined;
   engine?: string | undefined;
   set?: string[] | undefined;
+  /** The preloaded engine (weights streamed in by the host before each pass), for unit tests. */
+  preload?: boolean | undefined;
 }
 
 function plan(args: EngineArgs): { budget: Budget; engine: PlannedEngine } {
   const budget = resolveBudget(args);
-  return { budget, engine: planEngine(budget, { engineFile: args.engine, set: args.set }) };
+  const set = [...(args.set ?? []), ...(args.preload ? ["loader=preload"] : [])];
+  return { budget, engine: planEngine(budget, { engineFile: args.engine, set }) };
 }
 
 export function makeModelCommand(args: {
@@ -43,7 +47,7 @@ export function makeModelCommand(args: {
 }): void {
   const r = makeLlamaModel({
     path: args.out,
-    format: args.format as TernaryGgufFormat,
+    format: args.format as SyntheticFormat,
     architecture: args.arch as SyntheticArchitecture,
     hidden: args.hidden,
     ffn: args.ffn,
@@ -125,7 +129,7 @@ function simJson(r: SimulationResult, tensor: TernaryTensor, budget: Budget): ob
     tensor: tensor.name,
     n: tensor.n,
     k: tensor.k,
-    tokens: r.schedule.tokens,
+    tokens: r.tokens,
     match: r.match,
     mismatches: r.mismatches,
     firstMismatches: r.firstMismatches,
@@ -133,6 +137,10 @@ function simJson(r: SimulationResult, tensor: TernaryTensor, budget: Budget): ob
     predictedCycles: r.predictedCycles,
     weightsPerCycle: r.weightsPerCycle,
     microseconds: r.cycles / budget.clockMHz,
+    loader: r.tiles ? "axi" : "preload",
+    bytesRead: r.bytesRead,
+    memBusyFraction: round(r.memBusyFraction),
+    computeUtilization: round(r.computeUtilization),
     buildSeconds: round(r.buildSeconds),
     simSeconds: round(r.simSeconds),
     cached: r.cached,
@@ -153,6 +161,7 @@ export async function simCommand(args: SimArgs): Promise<number> {
   if (!(bp >= 0 && bp < 1)) throw new UserError(`--backpressure ${bp}: expected a probability in [0, 1)`);
   const r = await simulateMatmul(engine.geo, tensor, x, {
     tokens,
+    memory: memoryTiming(budget),
     validProb: 1 - bp,
     readyProb: 1 - bp,
     seed: args.seed,
@@ -168,6 +177,12 @@ export async function simCommand(args: SimArgs): Promise<number> {
       `  cycles ${r.cycles.toLocaleString("en-US")} (predicted ${r.predictedCycles.toLocaleString("en-US")}), ` +
         `${(r.cycles / budget.clockMHz).toFixed(1)} µs at ${budget.clockMHz} MHz, ${r.weightsPerCycle} weights/cycle`,
     );
+    if (r.tiles) {
+      console.log(
+        `  memory ${r.bytesRead.toLocaleString("en-US")} bytes, port ${(r.memBusyFraction * 100).toFixed(1)}% busy ` +
+          `(${budget.memoryGBps} GB/s); lookup slots ${(r.computeUtilization * 100).toFixed(1)}% used`,
+      );
+    }
     console.log(
       `  simulator ${r.cached ? "cached" : "built"} in ${r.buildSeconds.toFixed(2)} s; ran ${r.simSeconds.toFixed(2)} s ` +
         `(${Math.round(r.cyclesPerSecond).toLocaleString("en-US")} cycles/s)`,
@@ -190,11 +205,19 @@ export async function demoCommand(args: { out: string }): Promise<number> {
   for (const name of names) {
     const tensor = readTensor(model, name);
     const { x } = activations(tensor, undefined, 1, 1);
-    const r = await simulateMatmul(engine.geo, tensor, x);
+    const r = await simulateMatmul(engine.geo, tensor, x, { memory: memoryTiming(budget) });
     failed ||= !r.match;
-    rows.push([name, `${tensor.n}×${tensor.k}`, r.cycles, r.predictedCycles, (r.cycles / budget.clockMHz).toFixed(1), r.match ? "yes" : "NO"]);
+    rows.push([
+      name,
+      `${tensor.n}×${tensor.k}`,
+      r.cycles,
+      r.predictedCycles,
+      (r.cycles / budget.clockMHz).toFixed(1),
+      `${(r.memBusyFraction * 100).toFixed(0)}%`,
+      r.match ? "yes" : "NO",
+    ]);
   }
-  console.log(table(["tensor", "n×k", "cycles", "predicted", "µs", "bit-exact"], rows));
+  console.log(table(["tensor", "n×k", "cycles", "predicted", "µs", "memory busy", "bit-exact"], rows));
   const { cfg } = engine;
   console.log(
     `\nengine: G=${cfg.G} ${cfg.encoding} tables, T=${cfg.T}, P=${cfg.P}, c=${cfg.c}: ${engine.geo.weightsPerCycle} weights/cycle at ${budget.clockMHz} MHz`,

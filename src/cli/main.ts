@@ -10,7 +10,8 @@ function engineOptions<T>(y: Argv<T>) {
     .option("device", { type: "string", describe: "budget preset: kv260, zcu104, zcu102, vck190, u55c, u280" })
     .option("budget", { type: "string", describe: "budget JSON file" })
     .option("engine", { type: "string", describe: "engine JSON file (fields of EngineConfig)" })
-    .option("set", { type: "string", array: true, describe: "engine override key=value (repeatable)" });
+    .option("set", { type: "string", array: true, describe: "engine override key=value (repeatable)" })
+    .option("preload", { type: "boolean", describe: "the preloaded engine: the host streams weights in before each pass" });
 }
 
 /** Runs a command body, turning known failures into one line and an exit code. */
@@ -38,11 +39,15 @@ await yargs(hideBin(process.argv))
   .option("debug", { type: "boolean", describe: "show stack traces of internal errors" })
   .command(
     "make-model",
-    "write a synthetic llama- or BitNet-style ternary GGUF model",
+    "write a synthetic llama- or BitNet-style ternary model (GGUF, or a Hugging Face BitNet directory)",
     (y) =>
       y
-        .option("out", { alias: "o", type: "string", demandOption: true, describe: "output .gguf file" })
-        .option("format", { choices: ["tq2_0", "tq1_0", "i2_s"], default: "tq2_0", describe: "i2_s needs --arch bitnet-b1.58" })
+        .option("out", { alias: "o", type: "string", demandOption: true, describe: "output .gguf file (hf-bitnet: checkpoint directory)" })
+        .option("format", {
+          choices: ["tq2_0", "tq1_0", "i2_s", "hf-bitnet"],
+          default: "tq2_0",
+          describe: "i2_s (bitnet.cpp) and hf-bitnet (microsoft/bitnet-b1.58-2B-4T layout) need --arch bitnet-b1.58",
+        })
         .option("arch", { choices: ["llama", "bitnet-b1.58"], default: "llama", describe: "bitnet-b1.58: ReLU², sub-norms, tied embeddings" })
         .option("hidden", { type: "number", demandOption: true })
         .option("ffn", { type: "number", demandOption: true })

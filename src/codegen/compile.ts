@@ -5,6 +5,9 @@ import { type PlannedEngine } from "../engine/plan.js";
 import { encodeIndices, weightBeats } from "../engine/pack.js";
 import { scheduleMatmul, type Schedule } from "../engine/schedule.js";
 import { scheduleCycles } from "../estimate/cycles.js";
+import { streamCycles } from "../estimate/stream-cycles.js";
+import { planTiles, matmulImage, type TilePlan } from "../engine/tiles.js";
+import { memoryTiming } from "../budget/memory.js";
 import { requireTernary, type ModelReader } from "../model/reader.js";
 import { writeDirAtomic } from "../util/atomic.js";
 import { UserError } from "../util/errors.js";
@@ -45,6 +48,10 @@ function imageName(tensor: string): string {
   return `${tensor.replace(/[^A-Za-z0-9_.-]/g, "_")}.bin`;
 }
 
+function tilePlanJson(plan: TilePlan): object {
+  return { n: plan.n, k: plan.k, tokens: plan.tokens, steps: plan.steps, groupsPerTile: plan.groupsPerTile, descriptors: plan.tiles };
+}
+
 function scheduleJson(schedule: Schedule): object {
   return {
     n: schedule.n,
@@ -72,6 +79,7 @@ export function compileModel(
   tensorNames?: readonly string[],
 ): CompileResult {
   const { geo } = engine;
+  const memory = memoryTiming(budget);
   for (const name of tensorNames ?? []) requireTernary(model, name);
   checkReplaceable(outDir);
   const listing = model.listTensors().filter((t) => t.ternary && (!tensorNames || tensorNames.includes(t.name)));
@@ -87,18 +95,27 @@ export function compileModel(
     const schedules: Record<string, object> = {};
     for (const t of listing) {
       const tensor = model.readTernary(t.name);
-      const schedule = scheduleMatmul(geo, tensor.n, tensor.k, 1);
       const packed = encodeIndices(geo, tensor);
       const image = `mem/${imageName(t.name)}`;
-      const parts = schedule.commands.flatMap((c) =>
-        c.op === "load" ? [weightBeats(geo, packed, c.firstRow, c.rows, c.firstStep, c.steps)] : [],
-      );
-      const bytes = parts.reduce((n, p) => n + p.byteLength, 0);
       const file = join(tmp, image);
+      let parts: Uint32Array[];
+      let predictedCycles: number;
+      if (geo.cfg.loader === "axi") {
+        const plan = planTiles(geo, tensor.n, tensor.k, 1);
+        parts = [matmulImage(geo, packed, plan)];
+        predictedCycles = streamCycles(geo, plan, memory).total;
+        schedules[t.name] = { ...tilePlanJson(plan), predictedCycles, image };
+      } else {
+        const schedule = scheduleMatmul(geo, tensor.n, tensor.k, 1);
+        parts = schedule.commands.flatMap((c) =>
+          c.op === "load" ? [weightBeats(geo, packed, c.firstRow, c.rows, c.firstStep, c.steps)] : [],
+        );
+        predictedCycles = scheduleCycles(geo, schedule).total;
+        schedules[t.name] = { ...scheduleJson(schedule), predictedCycles, image };
+      }
       writeFileSync(file, new Uint8Array(0));
       for (const p of parts) writeFileSync(file, new Uint8Array(p.buffer, p.byteOffset, p.byteLength), { flag: "a" });
-      const predictedCycles = scheduleCycles(geo, schedule).total;
-      schedules[t.name] = { ...scheduleJson(schedule), predictedCycles, image };
+      const bytes = parts.reduce((n, p) => n + p.byteLength, 0);
       tensors.push({ name: t.name, n: tensor.n, k: tensor.k, predictedCycles, image, imageBytes: bytes });
     }
     const engineJson = {
@@ -110,7 +127,10 @@ export function compileModel(
       budget,
       resources: engine.resources,
       weightImageLayout:
-        "beats in LOAD order; a beat is P bank words, bank p at bits [p*T*IB, (p+1)*T*IB); table t of a bank word at bits [t*IB, (t+1)*IB); 32-bit little-endian words",
+        geo.cfg.loader === "axi"
+          ? "per tile (4 KB aligned, at its descriptor's addr): 72-bit column words in buffer order (address s*groups+g, bank p, column j = bits [72j, 72j+72) of the bank word; table t of a bank word at bits [t*IB, (t+1)*IB)), slotsPerBeat words to a memBits-bit beat, word i at bits [72i, 72i+72); 32-bit little-endian words"
+          : "beats in LOAD order; a beat is P bank words, bank p at bits [p*T*IB, (p+1)*T*IB); table t of a bank word at bits [t*IB, (t+1)*IB); 32-bit little-endian words",
+      memory,
     };
     writeFileSync(join(tmp, "engine.json"), JSON.stringify(engineJson, null, 2) + "\n");
     writeFileSync(join(tmp, "schedule.json"), JSON.stringify({ tensors: schedules }, null, 2) + "\n");

@@ -6,11 +6,37 @@ export interface Port {
   readonly width: number;
 }
 
-/** Bits of the command fields. */
+function bitsFor(max: number): number {
+  return Math.max(1, Math.ceil(Math.log2(max + 1)));
+}
+
+/** Bits of the command fields (preload engine). */
 export function commandWidths(geo: EngineGeometry): { countBits: number; groupBits: number } {
+  return { countBits: bitsFor(geo.cfg.bufferDepth), groupBits: bitsFor(geo.maxGroups) };
+}
+
+/** AXI address bits: byte addresses of a model's weight image. */
+export const MEM_ADDRESS_BITS = 32;
+/** Bits of a descriptor's token count. */
+export const TOKEN_BITS = 16;
+
+/** Bits of the descriptor fields (axi engine). */
+export function descriptorWidths(geo: EngineGeometry): {
+  addrBits: number;
+  beatBits: number;
+  wordBits: number;
+  stepBits: number;
+  groupBits: number;
+  tokenBits: number;
+} {
+  const maxWords = geo.halfDepth * geo.columns;
   return {
-    countBits: Math.max(1, Math.ceil(Math.log2(geo.cfg.bufferDepth + 1))),
-    groupBits: Math.max(1, Math.ceil(Math.log2(geo.maxGroups + 1))),
+    addrBits: MEM_ADDRESS_BITS,
+    beatBits: bitsFor(Math.ceil(maxWords / geo.slotsPerBeat)),
+    wordBits: bitsFor(maxWords),
+    stepBits: bitsFor(geo.cfg.bufferDepth),
+    groupBits: bitsFor(geo.maxGroups),
+    tokenBits: TOKEN_BITS,
   };
 }
 
@@ -19,21 +45,8 @@ export function commandWidths(geo: EngineGeometry): { countBits: number; groupBi
  * both come from this list.
  */
 export function enginePorts(geo: EngineGeometry): Port[] {
-  const { countBits, groupBits } = commandWidths(geo);
   const p = (name: string, dir: Port["dir"], width = 1): Port => ({ name, dir, width });
-  return [
-    p("clk", "input"),
-    p("rst", "input"),
-    p("cmd_valid", "input"),
-    p("cmd_ready", "output"),
-    p("cmd_op", "input"),
-    p("cmd_count", "input", countBits),
-    p("cmd_groups", "input", groupBits),
-    p("cmd_clear", "input"),
-    p("cmd_drain", "input"),
-    p("w_valid", "input"),
-    p("w_ready", "output"),
-    p("w_data", "input", geo.weightBeatBits),
+  const compute = [
     p("x_valid", "input"),
     p("x_ready", "output"),
     p("x_data", "input", geo.actBeatBits),
@@ -42,5 +55,45 @@ export function enginePorts(geo: EngineGeometry): Port[] {
     p("y_data", "output", geo.resultBeatBits),
     p("y_last", "output"),
     p("busy", "output"),
+  ];
+  if (geo.cfg.loader === "preload") {
+    const { countBits, groupBits } = commandWidths(geo);
+    return [
+      p("clk", "input"),
+      p("rst", "input"),
+      p("cmd_valid", "input"),
+      p("cmd_ready", "output"),
+      p("cmd_op", "input"),
+      p("cmd_count", "input", countBits),
+      p("cmd_groups", "input", groupBits),
+      p("cmd_clear", "input"),
+      p("cmd_drain", "input"),
+      p("w_valid", "input"),
+      p("w_ready", "output"),
+      p("w_data", "input", geo.weightBeatBits),
+      ...compute,
+    ];
+  }
+  const d = descriptorWidths(geo);
+  return [
+    p("clk", "input"),
+    p("rst", "input"),
+    p("desc_valid", "input"),
+    p("desc_ready", "output"),
+    p("desc_addr", "input", d.addrBits),
+    p("desc_beats", "input", d.beatBits),
+    p("desc_words", "input", d.wordBits),
+    p("desc_steps", "input", d.stepBits),
+    p("desc_groups", "input", d.groupBits),
+    p("desc_tokens", "input", d.tokenBits),
+    p("ar_valid", "output"),
+    p("ar_ready", "input"),
+    p("ar_addr", "output", d.addrBits),
+    p("ar_len", "output", 8),
+    p("r_valid", "input"),
+    p("r_ready", "output"),
+    p("r_data", "input", geo.cfg.memBits),
+    p("r_last", "input"),
+    ...compute,
   ];
 }

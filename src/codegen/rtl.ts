@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { type EngineGeometry } from "../engine/config.js";
 import { entryPattern } from "../engine/encoding.js";
 import { PACKAGE_ROOT, packageVersion, renderTemplate } from "./templates.js";
-import { enginePorts } from "./ports.js";
+import { descriptorWidths, enginePorts } from "./ports.js";
 
 export interface SourceFile {
   readonly name: string;
@@ -11,17 +11,20 @@ export interface SourceFile {
 }
 
 /** Hand-written building blocks every engine instantiates, in dependency order. */
-const HW_MODULES = [
+const COMPUTE_MODULES = [
   "trilut_uram72.v",
-  "trilut_weight_bank.v",
   "trilut_lutram.v",
   "trilut_table.v",
   "trilut_adder_tree.v",
   "trilut_precompute.v",
   "trilut_psum_mem.v",
   "trilut_compute.v",
-  "trilut_engine_core.v",
 ];
+/** And those of each weight loader. */
+const LOADER_MODULES = {
+  preload: ["trilut_weight_bank.v", "trilut_engine_core.v"],
+  axi: ["trilut_fifo.v", "trilut_stream_buffer.v", "trilut_axi_loader.v", "trilut_stream_core.v"],
+} as const;
 
 export const TOP_MODULE = "trilut_engine";
 
@@ -38,6 +41,8 @@ export function generateRtl(geo: EngineGeometry): SourceFile[] {
       range: p.width > 1 ? `[${p.width - 1}:0] ` : "",
       sep: i + 1 < all.length ? "," : "",
     })),
+    axi: cfg.loader === "axi",
+    desc: cfg.loader === "axi" ? descriptorWidths(geo) : undefined,
     mirrored: cfg.encoding === "mirrored" ? 1 : 0,
     ultra: cfg.weightMemory === "uram" ? 1 : 0,
   });
@@ -62,6 +67,6 @@ export function generateRtl(geo: EngineGeometry): SourceFile[] {
   return [
     { name: `${TOP_MODULE}.v`, content: top },
     { name: "trilut_pattern_rom.v", content: rom },
-    ...HW_MODULES.map((name) => ({ name, content: readFileSync(join(PACKAGE_ROOT, "hw", name), "utf8") })),
+    ...[...COMPUTE_MODULES, ...LOADER_MODULES[cfg.loader]].map((name) => ({ name, content: readFileSync(join(PACKAGE_ROOT, "hw", name), "utf8") })),
   ];
 }

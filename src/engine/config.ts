@@ -26,6 +26,17 @@ export interface EngineConfig {
   weightMemory: "uram" | "bram";
   /** Adder-tree levels between pipeline registers. */
   treeLevelsPerStage: number;
+  /**
+   * Where weights come from: `axi`, fetched from off-chip memory into ping-pong halves of the
+   * buffer while the engine computes; or `preload`, a stream the host fills the whole buffer from
+   * while the engine waits (kept for unit tests of the datapath).
+   */
+  loader: "axi" | "preload";
+  /** AXI read data width in bits (axi loader). */
+  memBits: number;
+  /** Longest burst in beats, and bursts in flight (axi loader). */
+  maxBurst: number;
+  maxOutstanding: number;
 }
 
 export const DEFAULT_ENGINE: EngineConfig = {
@@ -39,6 +50,10 @@ export const DEFAULT_ENGINE: EngineConfig = {
   maxRows: 8192,
   weightMemory: "uram",
   treeLevelsPerStage: 2,
+  loader: "axi",
+  memBits: 1024,
+  maxBurst: 32,
+  maxOutstanding: 8,
 };
 
 export const ENGINE_SCHEMA = {
@@ -56,6 +71,10 @@ export const ENGINE_SCHEMA = {
     maxRows: { type: "integer", minimum: 1, maximum: 1048576 },
     weightMemory: { enum: ["uram", "bram"] },
     treeLevelsPerStage: { type: "integer", minimum: 1, maximum: 16 },
+    loader: { enum: ["axi", "preload"] },
+    memBits: { enum: [128, 256, 512, 1024, 2048, 4096] },
+    maxBurst: { type: "integer", minimum: 1, maximum: 256 },
+    maxOutstanding: { type: "integer", minimum: 1, maximum: 64 },
   },
 } as const;
 
@@ -71,6 +90,14 @@ export function resolveEngine(partial: unknown, where: string): EngineConfig {
       `${where}: /T: ${cfg.T} tables × ${ib}-bit indices = ${cfg.T * ib} bits do not fit c = ${cfg.c} URAM words ` +
         `(${72 * cfg.c} bits); raise c to ${Math.ceil((cfg.T * ib) / 72)} or lower T to ${Math.floor((72 * cfg.c) / ib)}`,
     );
+  }
+  if (cfg.loader === "axi" && cfg.maxBurst * (cfg.memBits / 8) > 4096) {
+    throw new UserError(
+      `${where}: /maxBurst: ${cfg.maxBurst} beats of ${cfg.memBits / 8} bytes cross AXI's 4 KB boundary; at most ${4096 / (cfg.memBits / 8)}`,
+    );
+  }
+  if (cfg.loader === "axi" && cfg.bufferDepth % 2 !== 0) {
+    throw new UserError(`${where}: /bufferDepth: ${cfg.bufferDepth} cannot be split into two equal halves`);
   }
   if (cfg.weightMemory === "uram" && cfg.bufferDepth % 4096 !== 0) {
     throw new UserError(`${where}: /bufferDepth: ${cfg.bufferDepth} is not a whole number of URAM288 depths (4096)`);
@@ -116,6 +143,12 @@ export interface EngineGeometry {
   readonly treeStages: number;
   /** Weights consumed per cycle at full rate. */
   readonly weightsPerCycle: number;
+  /** 72-bit buffer columns (P·c), and column words per memory beat (axi loader). */
+  readonly columns: number;
+  readonly slotsPerBeat: number;
+  readonly beatBytes: number;
+  /** Words per bank in one half of the buffer: the largest tile (axi loader). */
+  readonly halfDepth: number;
 }
 
 export function engineGeometry(cfg: EngineConfig): EngineGeometry {
@@ -136,5 +169,9 @@ export function engineGeometry(cfg: EngineConfig): EngineGeometry {
     treeLevels,
     treeStages: Math.ceil(treeLevels / cfg.treeLevelsPerStage),
     weightsPerCycle: cfg.P * cfg.T * cfg.G,
+    columns: cfg.P * cfg.c,
+    slotsPerBeat: Math.min(Math.floor(cfg.memBits / 72), cfg.P * cfg.c),
+    beatBytes: cfg.memBits / 8,
+    halfDepth: cfg.loader === "axi" ? cfg.bufferDepth / 2 : cfg.bufferDepth,
   };
 }

@@ -26,11 +26,41 @@ export interface RunReply {
   error?: string;
 }
 
+/** What the streaming (axi) engine's run() takes: descriptors, activations and the memory. */
+export interface AxiRunRequest {
+  descriptors: Uint32Array;
+  acts: Uint32Array;
+  actWords: number;
+  image: Uint32Array;
+  resultBeats: number;
+  resultWords: number;
+  beatBytes: number;
+  bwNum: number;
+  bwDen: number;
+  latency: number;
+  maxQueued?: number;
+  validProb?: number;
+  readyProb?: number;
+  seed?: number;
+  maxCycles?: number;
+  stallLimit?: number;
+  tracePath?: string;
+  traceStart?: number;
+  traceEnd?: number;
+}
+
+export interface AxiRunReply extends RunReply {
+  bytesRead: number;
+  memBusyCycles: number;
+}
+
 declare const modelHandle: unique symbol;
 export type ModelHandle = { readonly [modelHandle]: true };
 
 export interface SimulatorAddon {
+  /** Preload engines take a RunRequest; axi engines an AxiRunRequest. */
   run(request: RunRequest): RunReply;
+  run(request: AxiRunRequest): AxiRunReply;
   open(): ModelHandle;
   poke(model: ModelHandle, port: string, value: Uint32Array): void;
   peek(model: ModelHandle, port: string): Uint32Array;

@@ -77,6 +77,8 @@ function bindingSource(geo: EngineGeometry, trace: TraceFormat | undefined): Sou
     traceVcd: trace === "vcd",
     traceFst: trace === "fst",
     traceAny: trace !== undefined,
+    axi: geo.cfg.loader === "axi",
+    beatBytes: geo.beatBytes,
   });
   return { name: "addon.cpp", content };
 }
@@ -141,11 +143,13 @@ export async function buildSimulator(geo: EngineGeometry, trace?: TraceFormat): 
   const tc = toolchain();
   const rtl = generateRtl(geo);
   const binding = bindingSource(geo, trace);
-  const hostHeader = readFileSync(join(PACKAGE_ROOT, "sim", "trilut_host.h"), "utf8");
+  const hostHeaders = ["trilut_host.h", "trilut_memory.h", "trilut_stream_host.h"].map((f) =>
+    readFileSync(join(PACKAGE_ROOT, "sim", f), "utf8"),
+  );
   const key = hash([
     ...rtl.flatMap((f) => [f.name, f.content]),
     binding.content,
-    hostHeader,
+    ...hostHeaders,
     tc.verilatorVersion,
     tc.cxxVersion,
     process.versions.napi ?? "",

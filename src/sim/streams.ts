@@ -2,6 +2,7 @@ import { type TritMatrix } from "../model/types.js";
 import { type EngineGeometry } from "../engine/config.js";
 import { activationBeats, encodeIndices, weightBeats, wordsForBits } from "../engine/pack.js";
 import { type RunCommand, type Schedule } from "../engine/schedule.js";
+import { matmulImage, type TilePlan } from "../engine/tiles.js";
 
 /** The three input streams and the expected result beats of one scheduled matmul. */
 export interface HostStreams {
@@ -69,6 +70,62 @@ export function unpackResults(geo: EngineGeometry, schedule: Schedule, results: 
       for (let p = 0; p < P; p++) {
         const local = g * P + p;
         if (local < run.rows) y[run.token * schedule.n + run.firstRow + local] = results[beat * words + p]! | 0;
+      }
+    }
+  }
+  return y;
+}
+
+/** Words per descriptor in the descriptor stream: addr, beats, words, steps, groups, tokens. */
+export const DESCRIPTOR_WORDS = 6;
+
+/** What the streaming engine's host and memory model need for one matmul. */
+export interface AxiStreams {
+  readonly descriptors: Uint32Array;
+  readonly acts: Uint32Array;
+  readonly actWords: number;
+  readonly image: Uint32Array;
+  readonly resultBeats: number;
+  readonly resultWords: number;
+}
+
+/** Descriptors, activations (per tile, per token, every step) and the weight image of a plan. */
+export function axiStreams(geo: EngineGeometry, plan: TilePlan, w: TritMatrix, x: Int8Array): AxiStreams {
+  const packed = encodeIndices(geo, w);
+  const descriptors = new Uint32Array(plan.tiles.length * DESCRIPTOR_WORDS);
+  const perToken = Array.from({ length: plan.tokens }, (_, m) =>
+    activationBeats(geo, x.subarray(m * w.k, (m + 1) * w.k), w.k, 0, plan.steps),
+  );
+  const acts: Uint32Array[] = [];
+  let resultBeats = 0;
+  plan.tiles.forEach((tile, i) => {
+    descriptors.set([tile.addr, tile.beats, tile.words, tile.steps, tile.groups, plan.tokens], i * DESCRIPTOR_WORDS);
+    acts.push(...perToken);
+    resultBeats += plan.tokens * tile.groups;
+  });
+  return {
+    descriptors,
+    acts: concat(acts),
+    actWords: wordsForBits(geo.actBeatBits),
+    image: matmulImage(geo, packed, plan),
+    resultBeats,
+    resultWords: wordsForBits(geo.resultBeatBits),
+  };
+}
+
+/** Places the streaming engine's result beats (tile, then token, then row group) into y. */
+export function unpackTileResults(geo: EngineGeometry, plan: TilePlan, results: Uint32Array): Int32Array {
+  const { P } = geo.cfg;
+  const words = wordsForBits(geo.resultBeatBits);
+  const y = new Int32Array(plan.tokens * plan.n);
+  let beat = 0;
+  for (const tile of plan.tiles) {
+    for (let m = 0; m < plan.tokens; m++) {
+      for (let g = 0; g < tile.groups; g++, beat++) {
+        for (let p = 0; p < P; p++) {
+          const local = g * P + p;
+          if (local < tile.rows) y[m * plan.n + tile.firstRow + local] = results[beat * words + p]! | 0;
+        }
       }
     }
   }

@@ -1,0 +1,163 @@
+// The host side of a streaming engine's simulation: descriptors and activations stream in, results
+// stream out, and weights come from the memory model over the AXI read port; all in C++.
+// Backpressure on the host streams is random but seeded, as in trilut_host.h.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "trilut_host.h"
+#include "trilut_memory.h"
+
+namespace trilut {
+
+struct StreamRunSpec {
+  Stream descriptors;  // 6 words per beat: addr, beats, words, steps, groups, tokens
+  Stream acts;
+  uint32_t* results = nullptr;
+  uint64_t resultBeats = 0;
+  uint64_t resultWordsPerBeat = 0;
+  MemoryConfig memory;
+  double validProb = 1.0;
+  double readyProb = 1.0;
+  uint64_t seed = 1;
+  uint64_t maxCycles = 0;
+  uint64_t stallLimit = 100000;
+};
+
+struct StreamRunOutcome {
+  uint64_t cycles = 0;
+  uint64_t resultsReceived = 0;
+  uint64_t bytesRead = 0;
+  uint64_t memBusyCycles = 0;
+  std::string error;
+};
+
+template <class Top>
+StreamRunOutcome runStreaming(Top& top, StreamRunSpec& spec, TraceSink* trace) {
+  StreamRunOutcome out;
+  Random rng(spec.seed);
+  Memory mem(spec.memory);
+  uint64_t half = 0;
+  top.rst = 1;
+  top.desc_valid = 0;
+  top.x_valid = 0;
+  top.y_ready = 0;
+  top.ar_ready = 0;
+  top.r_valid = 0;
+  for (int i = 0; i < 2; i++) {
+    top.clk = 0;
+    top.eval();
+    if (trace) trace->dump(half);
+    half++;
+    top.clk = 1;
+    top.eval();
+    if (trace) trace->dump(half);
+    half++;
+  }
+  top.rst = 0;
+  uint64_t cycle = 0;
+  uint64_t lastProgress = 0;
+  uint64_t received = 0;
+  std::vector<uint32_t> beat(spec.memory.beatBytes / 4 + 2, 0);
+  uint32_t scratch[2] = {0, 0};
+  for (;;) {
+    mem.beginCycle(cycle);
+    Stream* streams[2] = {&spec.descriptors, &spec.acts};
+    for (Stream* s : streams)
+      if (!s->valid && s->more() && rng.chance(spec.validProb)) s->valid = true;
+    const bool yReady = rng.chance(spec.readyProb);
+
+    top.desc_valid = spec.descriptors.valid;
+    if (spec.descriptors.more()) {
+      const uint32_t* d = spec.descriptors.beat();
+      scratch[0] = d[0];
+      put(top.desc_addr, scratch);
+      scratch[0] = d[1];
+      put(top.desc_beats, scratch);
+      scratch[0] = d[2];
+      put(top.desc_words, scratch);
+      scratch[0] = d[3];
+      put(top.desc_steps, scratch);
+      scratch[0] = d[4];
+      put(top.desc_groups, scratch);
+      scratch[0] = d[5];
+      put(top.desc_tokens, scratch);
+    }
+    top.x_valid = spec.acts.valid;
+    if (spec.acts.more()) put(top.x_data, spec.acts.beat());
+    top.y_ready = yReady;
+    top.ar_ready = mem.arReady();
+    const bool rValid = mem.rValid();
+    top.r_valid = rValid;
+    top.r_last = rValid && mem.rLast();
+    if (rValid) {
+      mem.rData(beat.data());
+      put(top.r_data, beat.data());
+    }
+
+    top.clk = 0;
+    top.eval();
+    if (trace) trace->dump(half);
+    half++;
+
+    if (!spec.descriptors.more() && received == spec.resultBeats && !top.busy) {
+      if (spec.acts.more()) out.error = "schedule left " + std::to_string(spec.acts.beats - spec.acts.next) + " activation beats unconsumed";
+      break;
+    }
+
+    const bool descFire = top.desc_valid && top.desc_ready;
+    const bool xFire = top.x_valid && top.x_ready;
+    const bool yFire = top.y_valid && yReady;
+    const bool arFire = top.ar_valid && top.ar_ready;
+    const bool rFire = rValid && top.r_ready;
+    uint64_t arAddr = 0;
+    uint32_t arBeats = 0;
+    if (arFire) {
+      uint32_t w[2] = {0, 0};
+      get(top.ar_addr, w);
+      arAddr = w[0];
+      arBeats = static_cast<uint32_t>(top.ar_len) + 1;
+    }
+    if (yFire) {
+      if (received >= spec.resultBeats) {
+        out.error = "engine produced more result beats than the schedule drains at cycle " + std::to_string(cycle);
+        break;
+      }
+      get(top.y_data, spec.results + received * spec.resultWordsPerBeat);
+      received++;
+    }
+
+    top.clk = 1;
+    top.eval();
+    if (trace) trace->dump(half);
+    half++;
+    cycle++;
+
+    if (descFire) { spec.descriptors.next++; spec.descriptors.valid = false; }
+    if (xFire) { spec.acts.next++; spec.acts.valid = false; }
+    if (rFire) mem.fire();
+    if (arFire) mem.accept(arAddr, arBeats);
+    if (descFire || xFire || yFire || arFire || rFire) lastProgress = cycle;
+
+    if (cycle - lastProgress > spec.stallLimit) {
+      out.error = "simulation hung: no handshake for " + std::to_string(spec.stallLimit) + " cycles at cycle " +
+                  std::to_string(cycle) + " on descriptor " + std::to_string(spec.descriptors.next) + "/" +
+                  std::to_string(spec.descriptors.beats) + " (activation beats " + std::to_string(spec.acts.next) + "/" +
+                  std::to_string(spec.acts.beats) + ", results " + std::to_string(received) + "/" +
+                  std::to_string(spec.resultBeats) + ", memory bytes read " + std::to_string(mem.bytesRead) + ")";
+      break;
+    }
+    if (spec.maxCycles != 0 && cycle >= spec.maxCycles) {
+      out.error = "simulation exceeded the limit of " + std::to_string(spec.maxCycles) + " cycles";
+      break;
+    }
+  }
+  out.cycles = cycle;
+  out.resultsReceived = received;
+  out.bytesRead = mem.bytesRead;
+  out.memBusyCycles = mem.busyCycles;
+  return out;
+}
+
+}  // namespace trilut

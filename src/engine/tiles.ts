@@ -1,0 +1,105 @@
+import { UserError } from "../util/errors.js";
+import { type EngineGeometry } from "./config.js";
+import { zeroIndex } from "./encoding.js";
+import { putBits, wordsForBits, type PackedIndices } from "./pack.js";
+
+/**
+ * How one matmul runs on the streaming engine: tiles of whole rows. A tile holds every step of
+ * its rows, so its partial sums finish within one pass per token and no sum outlives a tile; it
+ * must fit one half of the buffer (steps · groups ≤ half depth) while the next tile loads into
+ * the other half.
+ *
+ * A tile's weights sit in memory as a stream of 72-bit column words in buffer order: address
+ * (s·groups + g), then bank p, then column j holding bits [72j, 72j+72) of the bank word (T
+ * indices, index t at bits [t·IB, (t+1)·IB)). Q = slotsPerBeat words fill a memory beat, slot i at
+ * bits [72i, 72i+72); a tile starts on a 4 KB boundary so no burst crosses one.
+ */
+export interface Tile {
+  readonly firstRow: number;
+  readonly rows: number;
+  readonly groups: number;
+  readonly steps: number;
+  /** 72-bit column words and memory beats of the tile's weights. */
+  readonly words: number;
+  readonly beats: number;
+  /** Byte address of the tile's weights in the memory image. */
+  readonly addr: number;
+}
+
+export interface TilePlan {
+  readonly n: number;
+  readonly k: number;
+  readonly tokens: number;
+  readonly steps: number;
+  readonly groupsPerTile: number;
+  readonly tiles: Tile[];
+  /** Bytes of the memory image (tiles padded to 4 KB). */
+  readonly imageBytes: number;
+}
+
+export const TILE_ALIGN = 4096;
+
+export function planTiles(geo: EngineGeometry, n: number, k: number, tokens: number, baseAddr = 0): TilePlan {
+  for (const [what, v] of [["n", n], ["k", k], ["tokens", tokens]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new UserError(`${what} must be a positive integer, got ${v}`);
+  }
+  if (tokens >= 2 ** 16) throw new UserError(`tokens = ${tokens}: a descriptor holds at most ${2 ** 16 - 1}`);
+  const steps = Math.ceil(k / geo.stepActivations);
+  if (steps > geo.halfDepth) {
+    throw new UserError(
+      `k = ${k} needs ${steps} steps of ${geo.stepActivations} activations, more than a buffer half holds ` +
+        `(${geo.halfDepth} words per bank); raise bufferDepth or T·G`,
+    );
+  }
+  const groupsPerTile = Math.min(Math.floor(geo.halfDepth / steps), geo.maxGroups, Math.ceil(n / geo.cfg.P));
+  const rowsPerTile = groupsPerTile * geo.cfg.P;
+  const tiles: Tile[] = [];
+  let addr = baseAddr;
+  for (let firstRow = 0; firstRow < n; firstRow += rowsPerTile) {
+    const rows = Math.min(rowsPerTile, n - firstRow);
+    const groups = Math.ceil(rows / geo.cfg.P);
+    const words = steps * groups * geo.columns;
+    const beats = Math.ceil(words / geo.slotsPerBeat);
+    tiles.push({ firstRow, rows, groups, steps, words, beats, addr });
+    addr += Math.ceil((beats * geo.beatBytes) / TILE_ALIGN) * TILE_ALIGN;
+  }
+  return { n, k, tokens, steps, groupsPerTile, tiles, imageBytes: addr - baseAddr };
+}
+
+/** Writes one tile's weights into `image` (32-bit little-endian words) at the tile's address. */
+export function writeTileImage(geo: EngineGeometry, packed: PackedIndices, tile: Tile, image: Uint32Array, baseAddr = 0): void {
+  const { P, T, c, G, encoding } = geo.cfg;
+  const ib = geo.indexBits;
+  const Q = geo.slotsPerBeat;
+  const tileBit = (tile.addr - baseAddr) * 8;
+  const pad = zeroIndex(G, encoding);
+  for (let s = 0; s < tile.steps; s++) {
+    for (let g = 0; g < tile.groups; g++) {
+      const address = s * tile.groups + g;
+      for (let p = 0; p < P; p++) {
+        const local = g * P + p;
+        const rowBase = local < tile.rows ? ((tile.firstRow + local) * packed.steps + s) * T : -1;
+        for (let t = 0; t < T; t++) {
+          const idx = rowBase >= 0 ? packed.data[rowBase + t]! : pad; // rows past n hold the zero group
+          // the index's bits may straddle two columns of the bank word
+          for (let done = 0; done < ib; ) {
+            const bit = t * ib + done;
+            const within = bit % 72;
+            const take = Math.min(ib - done, 72 - within);
+            const word = (address * P + p) * c + Math.floor(bit / 72);
+            const at = tileBit + Math.floor(word / Q) * geo.cfg.memBits + (word % Q) * 72 + within;
+            if (idx !== 0) putBits(image, at, take, (idx >>> done) & ((1 << take) - 1));
+            done += take;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** The memory image of a whole matmul: every tile at its address. */
+export function matmulImage(geo: EngineGeometry, packed: PackedIndices, plan: TilePlan): Uint32Array {
+  const image = new Uint32Array(wordsForBits(plan.imageBytes * 8));
+  for (const tile of plan.tiles) writeTileImage(geo, packed, tile, image);
+  return image;
+}

@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { presetBudget } from "../src/budget/budget.js";
+import { generateRtl } from "../src/codegen/rtl.js";
+import { engineGeometry, resolveEngine, type EngineConfig, type EngineGeometry } from "../src/engine/config.js";
+import { planTiles } from "../src/engine/tiles.js";
+import { streamCycles } from "../src/estimate/stream-cycles.js";
+import { ternaryMatmul } from "../src/ref/kernel.js";
+import { memoryTiming, type MemoryTiming } from "../src/budget/memory.js";
+import { simulateMatmul } from "../src/sim/simulate.js";
+import { SimulationError, UserError } from "../src/util/errors.js";
+import { Rng } from "../src/util/random.js";
+import { randomActs, randomTrits } from "./helpers.js";
+
+function geometry(partial: Partial<EngineConfig>): EngineGeometry {
+  return engineGeometry(resolveEngine({ loader: "axi", ...partial }, "test"));
+}
+
+function lint(geo: EngineGeometry): string {
+  const dir = mkdtempSync(join(tmpdir(), "trilut-lint-"));
+  try {
+    const files = generateRtl(geo).map((f) => {
+      writeFileSync(join(dir, f.name), f.content);
+      return join(dir, f.name);
+    });
+    return execFileSync("verilator", ["--lint-only", "-Wall", "--top-module", "trilut_engine", ...files], { encoding: "utf8" });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// Small streaming engines: block-RAM buffers small enough that layers need many tiles, memory
+// words narrow or wide against the buffer's columns, short and long bursts, few and many in flight.
+const ENGINES: Partial<EngineConfig>[] = [
+  { G: 3, encoding: "full", T: 4, P: 3, c: 1, memBits: 256, maxBurst: 16, weightMemory: "bram", bufferDepth: 64 },
+  { G: 2, encoding: "mirrored", T: 7, P: 2, c: 1, memBits: 128, maxBurst: 4, maxOutstanding: 2, weightMemory: "bram", bufferDepth: 128 },
+  { G: 5, encoding: "full", T: 2, P: 4, c: 1, memBits: 512, maxBurst: 8, weightMemory: "bram", bufferDepth: 256 },
+  { G: 4, encoding: "mirrored", T: 9, P: 5, c: 1, memBits: 1024, maxBurst: 2, weightMemory: "bram", bufferDepth: 96 },
+];
+
+// bytes per cycle = bwNum / bwDen; the second is the kv260's 19.2 GB/s at 250 MHz
+const MEMORIES: [string, MemoryTiming][] = [
+  ["3 B/cycle, no latency", { bwNum: 3, bwDen: 1, latency: 0, maxQueued: 16 }],
+  ["76.8 B/cycle, 38 cycles", { bwNum: 384, bwDen: 5, latency: 38, maxQueued: 16 }],
+  ["1/7 B/cycle, 50 cycles", { bwNum: 1, bwDen: 7, latency: 50, maxQueued: 4 }],
+];
+
+const label = (c: Partial<EngineConfig>): string =>
+  `G=${c.G} ${c.encoding} T=${c.T} P=${c.P} ${c.memBits}-bit memory, bursts of ${c.maxBurst}`;
+
+describe("streaming engine RTL in Verilator (weights over AXI)", () => {
+  for (const partial of ENGINES) {
+    describe(label(partial), () => {
+      const geo = geometry(partial);
+      const rng = new Rng(partial.G! * 1000 + partial.T! * 10 + partial.P!);
+
+      it("lints clean with verilator -Wall", () => {
+        assert.equal(lint(geo), "");
+      });
+
+      for (const [name, memory] of MEMORIES) {
+        // decode (one token) and prefill (several tokens reuse each loaded tile); odd shapes
+        for (const [n, k, tokens] of [
+          [37, geo.stepActivations * 3 + 5, 1],
+          [2 * partial.P! + 1, 61, 4],
+        ] as const) {
+          it(`${n}×${k}, ${tokens} token(s), ${name}: bit-exact, cycles and bytes as predicted`, async () => {
+            const w = randomTrits(rng, n, k);
+            const x = randomActs(rng, tokens * k);
+            const r = await simulateMatmul(geo, w, x, { tokens, memory });
+            assert.equal(r.mismatches, 0, JSON.stringify(r.firstMismatches));
+            assert.deepEqual(r.y, ternaryMatmul(w, x, tokens));
+            const model = streamCycles(geo, r.tiles!, memory);
+            assert.equal(r.cycles, model.total);
+            assert.equal(r.bytesRead, model.bytesRead);
+            assert.equal(r.bytesRead, r.tiles!.tiles.reduce((b, t) => b + t.beats, 0) * geo.beatBytes);
+            assert.ok(r.memBusyFraction <= 1, `memory busy ${r.memBusyFraction}`);
+          });
+        }
+      }
+
+      it("random backpressure on the host streams: still bit-exact, never faster than predicted", async () => {
+        const [n, k, tokens] = [19, geo.stepActivations * 2 + 3, 2];
+        const w = randomTrits(rng, n, k);
+        const x = randomActs(rng, tokens * k);
+        const memory = MEMORIES[1]![1];
+        const r = await simulateMatmul(geo, w, x, { tokens, memory, validProb: 0.6, readyProb: 0.5, seed: 4 });
+        assert.equal(r.mismatches, 0);
+        assert.ok(r.cycles > r.predictedCycles);
+      });
+    });
+  }
+
+  it("refuses a layer whose steps do not fit half the buffer", () => {
+    const geo = geometry(ENGINES[0]!);
+    assert.throws(() => planTiles(geo, 4, geo.stepActivations * 40, 1), (e: unknown) => e instanceof UserError && /buffer half/.test(e.message));
+  });
+
+  it("refuses a budget with no memory bandwidth", () => {
+    assert.throws(() => memoryTiming({ ...presetBudget("kv260"), memoryGBps: 0 }), UserError);
+  });
+
+  it("a memory that never answers ends through the watchdog, naming the descriptor", async () => {
+    const geo = geometry(ENGINES[0]!);
+    const rng = new Rng(1);
+    const w = randomTrits(rng, 9, 30);
+    const never: MemoryTiming = { bwNum: 1, bwDen: 1, latency: 1_000_000_000, maxQueued: 16 };
+    await assert.rejects(
+      simulateMatmul(geo, w, randomActs(rng, 30), { memory: never, stallLimit: 300 }),
+      (e: unknown) => e instanceof SimulationError && /hung.*descriptor \d+\/\d+/.test(e.message),
+    );
+  });
+
+  it("kv260 decode of a 2560×6912 layer keeps the memory port over 90% busy", async () => {
+    const budget = presetBudget("kv260");
+    const geo = geometry({});
+    const rng = new Rng(2560);
+    const w = randomTrits(rng, 2560, 6912);
+    const r = await simulateMatmul(geo, w, randomActs(rng, 6912), { memory: memoryTiming(budget) });
+    assert.equal(r.mismatches, 0);
+    assert.equal(r.cycles, r.predictedCycles);
+    assert.ok(r.memBusyFraction >= 0.9, `memory busy ${(r.memBusyFraction * 100).toFixed(1)}%`);
+  });
+});
