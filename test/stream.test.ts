@@ -10,7 +10,7 @@ import { planTiles } from "../src/engine/tiles.js";
 import { streamCycles } from "../src/estimate/stream-cycles.js";
 import { ternaryMatmul } from "../src/ref/kernel.js";
 import { memoryTiming, type MemoryTiming } from "../src/budget/memory.js";
-import { simulateMatmul } from "../src/sim/simulate.js";
+import { simulateMatmul, simulateMatmuls } from "../src/sim/simulate.js";
 import { SimulationError, UserError } from "../src/util/errors.js";
 import { Rng } from "../src/util/random.js";
 import { randomActs, randomTrits } from "./helpers.js";
@@ -124,4 +124,48 @@ describe("streaming engine RTL in Verilator (weights over AXI)", () => {
     assert.equal(r.cycles, r.predictedCycles);
     assert.ok(r.memBusyFraction >= 0.9, `memory busy ${(r.memBusyFraction * 100).toFixed(1)}%`);
   });
+});
+
+describe("a whole decoder block as one descriptor stream", () => {
+  // the seven matmuls of one block of a scaled-down llama (hidden 256, ffn 512, 4 heads, 2 KV heads)
+  const hidden = 256;
+  const ffn = 512;
+  const kv = 128;
+  const shapes: [string, number, number][] = [
+    ["q", hidden, hidden],
+    ["k", kv, hidden],
+    ["v", kv, hidden],
+    ["o", hidden, hidden],
+    ["gate", ffn, hidden],
+    ["up", ffn, hidden],
+    ["down", hidden, ffn],
+  ];
+  const engines: Partial<EngineConfig>[] = [
+    { G: 3, encoding: "full", T: 8, P: 4, c: 1, memBits: 512, maxBurst: 8, weightMemory: "bram", bufferDepth: 256 },
+    { G: 2, encoding: "mirrored", T: 9, P: 3, c: 1, memBits: 256, maxBurst: 16, weightMemory: "bram", bufferDepth: 512 },
+    { G: 4, encoding: "full", T: 10, P: 2, c: 1, memBits: 1024, maxBurst: 4, maxOutstanding: 3, weightMemory: "bram", bufferDepth: 128 },
+  ];
+  const memories: [string, MemoryTiming][] = [
+    ["kv260 (76.8 B/cycle)", memoryTiming(presetBudget("kv260"))],
+    ["8 B/cycle", { bwNum: 8, bwDen: 1, latency: 20, maxQueued: 16 }],
+  ];
+  for (const partial of engines) {
+    for (const [memName, memory] of memories) {
+      for (const tokens of [1, 6]) {
+        it(`${label(partial)}, ${memName}, ${tokens === 1 ? "decode" : `prefill of ${tokens} tokens`}: bit-exact, cycles as predicted`, async () => {
+          const geo = geometry(partial);
+          const rng = new Rng(tokens * 31 + partial.G!);
+          const ws = shapes.map(([, n, k]) => randomTrits(rng, n, k));
+          const xs = ws.map((w) => randomActs(rng, tokens * w.k));
+          const r = await simulateMatmuls(geo, ws, xs, { tokens, memory });
+          assert.equal(r.mismatches, 0);
+          r.matmuls.forEach((m, i) => assert.deepEqual(m.y, ternaryMatmul(ws[i]!, xs[i]!, tokens), shapes[i]![0]));
+          assert.equal(r.cycles, r.predictedCycles);
+          // one stream overlaps each matmul's first load with the previous one's compute
+          const alone = ws.reduce((c, w) => c + streamCycles(geo, planTiles(geo, w.n, w.k, tokens), memory).total, 0);
+          assert.ok(r.cycles <= alone, `block ${r.cycles} vs matmuls alone ${alone}`);
+        });
+      }
+    }
+  }
 });

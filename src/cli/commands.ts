@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { resolveBudget, type Budget } from "../budget/budget.js";
+import { type Budget } from "../budget/budget.js";
+import { plan, round, seededActivations, type EngineArgs } from "./common.js";
 import { compileModel } from "../codegen/compile.js";
-import { planEngine, type PlannedEngine } from "../engine/plan.js";
 import { makeLlamaModel, type SyntheticArchitecture, type SyntheticFormat } from "../model/make-model.js";
 import { formatInspect, inspectModel } from "../model/inspect.js";
 import { withModel } from "../model/open.js";
@@ -12,25 +12,9 @@ import { ternaryMatmul } from "../ref/kernel.js";
 import { memoryTiming } from "../budget/memory.js";
 import { simulateMatmul, type SimulationResult } from "../sim/simulate.js";
 import { UserError } from "../util/errors.js";
-import { Rng } from "../util/random.js";
 import { readInt8Matrix, writeInt32Matrix } from "../util/rawio.js";
 import { printJson, table } from "./output.js";
 import { PACKAGE_ROOT } from "../codegen/templates.js";
-
-export interface EngineArgs {
-  device?: string | undefined;
-  budget?: string | undefined;
-  engine?: string | undefined;
-  set?: string[] | undefined;
-  /** The preloaded engine (weights streamed in by the host before each pass), for unit tests. */
-  preload?: boolean | undefined;
-}
-
-function plan(args: EngineArgs): { budget: Budget; engine: PlannedEngine } {
-  const budget = resolveBudget(args);
-  const set = [...(args.set ?? []), ...(args.preload ? ["loader=preload"] : [])];
-  return { budget, engine: planEngine(budget, { engineFile: args.engine, set }) };
-}
 
 export function makeModelCommand(args: {
   out: string;
@@ -81,10 +65,7 @@ function activations(tensor: TernaryTensor, input: string | undefined, tokens: n
     return { x: data, tokens: rows };
   }
   const m = tokens ?? 1;
-  const rng = new Rng(seed);
-  const x = new Int8Array(m * tensor.k);
-  for (let i = 0; i < x.length; i++) x[i] = rng.int(-128, 127);
-  return { x, tokens: m };
+  return { x: seededActivations(seed, m * tensor.k), tokens: m };
 }
 
 export function refCommand(args: { model: string; tensor: string; input: string; tokens?: number | undefined; out: string }): void {
@@ -146,10 +127,6 @@ function simJson(r: SimulationResult, tensor: TernaryTensor, budget: Budget): ob
     cached: r.cached,
     cyclesPerSecond: Math.round(r.cyclesPerSecond),
   };
-}
-
-function round(v: number): number {
-  return Math.round(v * 1000) / 1000;
 }
 
 /** Returns the process exit code: 1 when any output differs from the reference. */

@@ -2,6 +2,8 @@ import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { SimulationError, UserError } from "../util/errors.js";
 import { compileCommand, demoCommand, inspectCommand, makeModelCommand, refCommand, simCommand } from "./commands.js";
+import { estimateCommand } from "./estimate.js";
+import { modelSimCommand, modeTokens } from "./model-sim.js";
 
 const debug = process.argv.includes("--debug");
 
@@ -95,7 +97,10 @@ await yargs(hideBin(process.argv))
     "simulate one matmul in Verilator and check it bit for bit against the reference",
     (y) =>
       engineOptions(y.positional("model", { type: "string", demandOption: true }))
-        .option("tensor", { type: "string", demandOption: true })
+        .option("tensor", { type: "string", describe: "one matmul" })
+        .option("block", { type: "number", describe: "every matmul of decoder block B, as one descriptor stream" })
+        .option("all", { type: "boolean", describe: "every ternary matmul of the model, as one descriptor stream" })
+        .option("mode", { choices: ["decode", "prefill"], default: "decode", describe: "one token, or --tokens M reusing each tile" })
         .option("input", { type: "string", describe: "M×k int8 activations (default: seeded random)" })
         .option("out", { type: "string", describe: "write the simulated M×n int32 results" })
         .option("tokens", { type: "number" })
@@ -103,7 +108,23 @@ await yargs(hideBin(process.argv))
         .option("backpressure", { type: "number", default: 0, describe: "probability a stream stalls in a cycle" })
         .option("seed", { type: "number", default: 1 })
         .option("json", { type: "boolean", default: false }),
-    (a) => guarded(() => simCommand(a)),
+    (a) =>
+      guarded(() => {
+        const scopes = [a.tensor !== undefined, a.block !== undefined, a.all === true].filter(Boolean).length;
+        if (scopes !== 1) throw new UserError("name what to simulate: one of --tensor NAME, --block B or --all");
+        if (a.tensor === undefined) return modelSimCommand(a);
+        return simCommand({ ...a, tensor: a.tensor, tokens: a.mode === "decode" ? a.tokens : modeTokens(a.mode, a.tokens) });
+      }),
+  )
+  .command(
+    "estimate <model>",
+    "decode tokens/s, time to first token and the bandwidth roofline of a model on an engine",
+    (y) =>
+      engineOptions(y.positional("model", { type: "string", demandOption: true }))
+        .option("prompt", { type: "number", array: true, describe: "prompt lengths for time to first token (default 64 128)" })
+        .option("context", { type: "number", describe: "KV-cache length for decode (default: the model's, at most 1024)" })
+        .option("json", { type: "boolean", default: false }),
+    (a) => guarded(() => estimateCommand(a)),
   )
   .command(
     "demo",

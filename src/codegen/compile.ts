@@ -6,7 +6,7 @@ import { encodeIndices, weightBeats } from "../engine/pack.js";
 import { scheduleMatmul, type Schedule } from "../engine/schedule.js";
 import { scheduleCycles } from "../estimate/cycles.js";
 import { streamCycles } from "../estimate/stream-cycles.js";
-import { planTiles, matmulImage, type TilePlan } from "../engine/tiles.js";
+import { planTiles, planImage, type TilePlan } from "../engine/tiles.js";
 import { memoryTiming } from "../budget/memory.js";
 import { requireTernary, type ModelReader } from "../model/reader.js";
 import { writeDirAtomic } from "../util/atomic.js";
@@ -49,7 +49,8 @@ function imageName(tensor: string): string {
 }
 
 function tilePlanJson(plan: TilePlan): object {
-  return { n: plan.n, k: plan.k, tokens: plan.tokens, steps: plan.steps, groupsPerTile: plan.groupsPerTile, descriptors: plan.tiles };
+  const m = plan.matmuls[0]!;
+  return { n: m.n, k: m.k, tokens: plan.tokens, steps: m.steps, groupsPerTile: m.groupsPerTile, descriptors: plan.tiles };
 }
 
 function scheduleJson(schedule: Schedule): object {
@@ -102,7 +103,7 @@ export function compileModel(
       let predictedCycles: number;
       if (geo.cfg.loader === "axi") {
         const plan = planTiles(geo, tensor.n, tensor.k, 1);
-        parts = [matmulImage(geo, packed, plan)];
+        parts = [planImage(geo, [packed], plan)];
         predictedCycles = streamCycles(geo, plan, memory).total;
         schedules[t.name] = { ...tilePlanJson(plan), predictedCycles, image };
       } else {

@@ -15,6 +15,8 @@ import { putBits, wordsForBits, type PackedIndices } from "./pack.js";
  * bits [72i, 72i+72); a tile starts on a 4 KB boundary so no burst crosses one.
  */
 export interface Tile {
+  /** Which matmul of the plan the tile belongs to. */
+  readonly matmul: number;
   readonly firstRow: number;
   readonly rows: number;
   readonly groups: number;
@@ -26,12 +28,27 @@ export interface Tile {
   readonly addr: number;
 }
 
-export interface TilePlan {
+export interface MatmulShape {
   readonly n: number;
   readonly k: number;
-  readonly tokens: number;
+}
+
+export interface PlannedMatmul extends MatmulShape {
   readonly steps: number;
   readonly groupsPerTile: number;
+  /** Its tiles: tiles[firstTile .. firstTile + tileCount). */
+  readonly firstTile: number;
+  readonly tileCount: number;
+}
+
+/**
+ * One or more matmuls (a layer, a decoder block, a model) as one descriptor stream: their tiles
+ * back to back in the memory image and in the order the engine runs them, so the next matmul's
+ * first tile loads while the last one computes.
+ */
+export interface TilePlan {
+  readonly tokens: number;
+  readonly matmuls: PlannedMatmul[];
   readonly tiles: Tile[];
   /** Bytes of the memory image (tiles padded to 4 KB). */
   readonly imageBytes: number;
@@ -39,39 +56,50 @@ export interface TilePlan {
 
 export const TILE_ALIGN = 4096;
 
-export function planTiles(geo: EngineGeometry, n: number, k: number, tokens: number, baseAddr = 0): TilePlan {
-  for (const [what, v] of [["n", n], ["k", k], ["tokens", tokens]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new UserError(`${what} must be a positive integer, got ${v}`);
-  }
+export function planMatmuls(geo: EngineGeometry, shapes: readonly MatmulShape[], tokens: number): TilePlan {
+  if (!Number.isInteger(tokens) || tokens < 1) throw new UserError(`tokens must be a positive integer, got ${tokens}`);
   if (tokens >= 2 ** 16) throw new UserError(`tokens = ${tokens}: a descriptor holds at most ${2 ** 16 - 1}`);
-  const steps = Math.ceil(k / geo.stepActivations);
-  if (steps > geo.halfDepth) {
-    throw new UserError(
-      `k = ${k} needs ${steps} steps of ${geo.stepActivations} activations, more than a buffer half holds ` +
-        `(${geo.halfDepth} words per bank); raise bufferDepth or T·G`,
-    );
-  }
-  const groupsPerTile = Math.min(Math.floor(geo.halfDepth / steps), geo.maxGroups, Math.ceil(n / geo.cfg.P));
-  const rowsPerTile = groupsPerTile * geo.cfg.P;
   const tiles: Tile[] = [];
-  let addr = baseAddr;
-  for (let firstRow = 0; firstRow < n; firstRow += rowsPerTile) {
-    const rows = Math.min(rowsPerTile, n - firstRow);
-    const groups = Math.ceil(rows / geo.cfg.P);
-    const words = steps * groups * geo.columns;
-    const beats = Math.ceil(words / geo.slotsPerBeat);
-    tiles.push({ firstRow, rows, groups, steps, words, beats, addr });
-    addr += Math.ceil((beats * geo.beatBytes) / TILE_ALIGN) * TILE_ALIGN;
-  }
-  return { n, k, tokens, steps, groupsPerTile, tiles, imageBytes: addr - baseAddr };
+  const matmuls: PlannedMatmul[] = [];
+  let addr = 0;
+  shapes.forEach(({ n, k }, index) => {
+    for (const [what, v] of [["n", n], ["k", k]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new UserError(`${what} must be a positive integer, got ${v}`);
+    }
+    const steps = Math.ceil(k / geo.stepActivations);
+    if (steps > geo.halfDepth) {
+      throw new UserError(
+        `k = ${k} needs ${steps} steps of ${geo.stepActivations} activations, more than a buffer half holds ` +
+          `(${geo.halfDepth} words per bank); raise bufferDepth or T·G`,
+      );
+    }
+    const groupsPerTile = Math.min(Math.floor(geo.halfDepth / steps), geo.maxGroups, Math.ceil(n / geo.cfg.P));
+    const rowsPerTile = groupsPerTile * geo.cfg.P;
+    const firstTile = tiles.length;
+    for (let firstRow = 0; firstRow < n; firstRow += rowsPerTile) {
+      const rows = Math.min(rowsPerTile, n - firstRow);
+      const groups = Math.ceil(rows / geo.cfg.P);
+      const words = steps * groups * geo.columns;
+      const beats = Math.ceil(words / geo.slotsPerBeat);
+      tiles.push({ matmul: index, firstRow, rows, groups, steps, words, beats, addr });
+      addr += Math.ceil((beats * geo.beatBytes) / TILE_ALIGN) * TILE_ALIGN;
+    }
+    matmuls.push({ n, k, steps, groupsPerTile, firstTile, tileCount: tiles.length - firstTile });
+  });
+  if (addr > 2 ** 32) throw new UserError(`the weight image needs ${addr} bytes, past the 4 GB a 32-bit AXI address reaches`);
+  return { tokens, matmuls, tiles, imageBytes: addr };
+}
+
+export function planTiles(geo: EngineGeometry, n: number, k: number, tokens: number): TilePlan {
+  return planMatmuls(geo, [{ n, k }], tokens);
 }
 
 /** Writes one tile's weights into `image` (32-bit little-endian words) at the tile's address. */
-export function writeTileImage(geo: EngineGeometry, packed: PackedIndices, tile: Tile, image: Uint32Array, baseAddr = 0): void {
+export function writeTileImage(geo: EngineGeometry, packed: PackedIndices, tile: Tile, image: Uint32Array): void {
   const { P, T, c, G, encoding } = geo.cfg;
   const ib = geo.indexBits;
   const Q = geo.slotsPerBeat;
-  const tileBit = (tile.addr - baseAddr) * 8;
+  const tileBit = tile.addr * 8;
   const pad = zeroIndex(G, encoding);
   for (let s = 0; s < tile.steps; s++) {
     for (let g = 0; g < tile.groups; g++) {
@@ -97,9 +125,9 @@ export function writeTileImage(geo: EngineGeometry, packed: PackedIndices, tile:
   }
 }
 
-/** The memory image of a whole matmul: every tile at its address. */
-export function matmulImage(geo: EngineGeometry, packed: PackedIndices, plan: TilePlan): Uint32Array {
+/** The memory image of a plan: every tile of every matmul at its address. */
+export function planImage(geo: EngineGeometry, packed: readonly PackedIndices[], plan: TilePlan): Uint32Array {
   const image = new Uint32Array(wordsForBits(plan.imageBytes * 8));
-  for (const tile of plan.tiles) writeTileImage(geo, packed, tile, image);
+  for (const tile of plan.tiles) writeTileImage(geo, packed[tile.matmul]!, tile, image);
   return image;
 }

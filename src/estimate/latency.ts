@@ -1,7 +1,7 @@
 import { type Budget } from "../budget/budget.js";
 import { bytesPerCycle, memoryTiming } from "../budget/memory.js";
 import { type EngineGeometry } from "../engine/config.js";
-import { planTiles } from "../engine/tiles.js";
+import { planMatmuls } from "../engine/tiles.js";
 import { type MatmulWork, type Workload } from "../model/workload.js";
 import { UserError } from "../util/errors.js";
 import { streamCycles } from "./stream-cycles.js";
@@ -76,30 +76,34 @@ export function estimateLatency(workload: Workload, geo: EngineGeometry, budget:
     }
   }
 
-  // identical shapes recur in every layer: cost each (n, k, tokens) once
+  // identical shapes recur in every layer: cost each stream of (n, k) shapes once per token count
   const cache = new Map<string, number>();
-  const engineCycles = (m: MatmulWork, tokens: number): number => {
-    const key = `${m.n}x${m.k}x${tokens}`;
+  const engineCycles = (shapes: readonly MatmulWork[], tokens: number): number => {
+    const key = `${shapes.map((m) => `${m.n}x${m.k}`).join(",")}@${tokens}`;
     let c = cache.get(key);
     if (c === undefined) {
-      c = streamCycles(geo, planTiles(geo, m.n, m.k, tokens), memory).total;
+      c = streamCycles(geo, planMatmuls(geo, shapes, tokens), memory).total;
       cache.set(key, c);
     }
     return c;
   };
   const onEngine = (m: MatmulWork): boolean => m.ternary;
   const memoryCycles = (bytes: number): number => Math.ceil(bytes / bpc);
-  const matmulCycles = (m: MatmulWork, tokens: number): number => (onEngine(m) ? engineCycles(m, tokens) : memoryCycles(m.bytes));
+  const matmulCycles = (m: MatmulWork, tokens: number): number => (onEngine(m) ? engineCycles([m], tokens) : memoryCycles(m.bytes));
+  // a decoder block's ternary matmuls run as one descriptor stream: the next matmul's first tile
+  // loads while the previous one computes; blocks follow one another
+  const layerIds = [...new Set(workload.matmuls.filter((m) => m.role !== "lm_head").map((m) => m.layer))];
+  const blockCycles = (layer: number | undefined, tokens: number): number => {
+    const ms = workload.matmuls.filter((m) => m.role !== "lm_head" && m.layer === layer);
+    const engine = ms.filter(onEngine);
+    return (engine.length > 0 ? engineCycles(engine, tokens) : 0) + ms.filter((m) => !onEngine(m)).reduce((c, m) => c + memoryCycles(m.bytes), 0);
+  };
 
   const seconds = (cycles: number): number => cycles / (budget.clockMHz * 1e6);
   const phase = (tokens: number, attentionBytes: number): PhaseLatency => {
-    let matmul = 0;
-    let lmHead = 0;
-    for (const m of workload.matmuls) {
-      // the LM head runs for the last position only: the one whose next token is sampled
-      if (m.role === "lm_head") lmHead += matmulCycles(m, 1);
-      else matmul += matmulCycles(m, tokens);
-    }
+    const matmul = layerIds.reduce<number>((c, layer) => c + blockCycles(layer, tokens), 0);
+    // the LM head runs for the last position only: the one whose next token is sampled
+    const lmHead = matmulCycles(workload.lmHead, 1);
     const attention = memoryCycles(attentionBytes);
     const total = matmul + attention + lmHead;
     return { matmulCycles: matmul, attentionCycles: attention, lmHeadCycles: lmHead, totalCycles: total, seconds: seconds(total) };
@@ -146,7 +150,7 @@ export function estimateLatency(workload: Workload, geo: EngineGeometry, budget:
     ttftSeconds,
     layers,
     terms: [
-      `matmul: every ternary matmul on the engine, exact cycles of its tiles (weights streamed at ${budget.memoryGBps} GB/s, loads overlapped with compute); matmuls run back to back, not overlapped`,
+      `matmul: every ternary matmul on the engine, exact cycles of its tiles (weights streamed at ${budget.memoryGBps} GB/s, loads overlapped with compute); a block's matmuls run as one descriptor stream, blocks one after another; layers[].decodeCycles is each matmul alone from an idle engine`,
       `attention: KV cache traffic at f16 over the same bandwidth (decode: read ${opts.contextLength} positions and write one; prefill: write and read the prompt's once)`,
       lm.ternary
         ? `lmHead: ${lm.name} (${lm.n}×${lm.k}, ternary) on the engine, for the sampled position only`

@@ -1,7 +1,7 @@
 import { type TritMatrix } from "../model/types.js";
 import { type EngineGeometry } from "../engine/config.js";
 import { scheduleMatmul, type Schedule } from "../engine/schedule.js";
-import { planTiles, type TilePlan } from "../engine/tiles.js";
+import { planMatmuls, type TilePlan } from "../engine/tiles.js";
 import { scheduleCycles } from "../estimate/cycles.js";
 import { streamCycles } from "../estimate/stream-cycles.js";
 import { ternaryMatmul } from "../ref/kernel.js";
@@ -34,10 +34,17 @@ export interface Mismatch {
   readonly actual: number;
 }
 
-export interface SimulationResult {
+/** One matmul's outputs against the reference kernel. */
+export interface MatmulCheck {
   readonly match: boolean;
   readonly mismatches: number;
   readonly firstMismatches: Mismatch[];
+  readonly y: Int32Array;
+  readonly expected: Int32Array;
+}
+
+/** What a run measured, beside what the cycle model predicted. */
+export interface RunFigures {
   readonly cycles: number;
   readonly predictedCycles: number;
   readonly weightsPerCycle: number;
@@ -46,16 +53,25 @@ export interface SimulationResult {
   readonly cached: boolean;
   readonly cyclesPerSecond: number;
   readonly tokens: number;
-  /** Preload engines: the LOAD/RUN schedule; axi engines: the tile plan. */
-  readonly schedule?: Schedule;
-  readonly tiles?: TilePlan;
   /** Weight bytes read from off-chip memory, and their share of what the bandwidth allowed. */
   readonly bytesRead: number;
   readonly memBusyFraction: number;
-  /** Useful table lookups (tokens · n · ⌈k/G⌉) over the P·T lookup slots of every cycle. */
+  /** Useful table lookups (tokens · n · ⌈k/G⌉ summed over matmuls) over the P·T slots of every cycle. */
   readonly computeUtilization: number;
-  readonly y: Int32Array;
-  readonly expected: Int32Array;
+}
+
+export interface SimulationResult extends MatmulCheck, RunFigures {
+  /** Preload engines: the LOAD/RUN schedule; axi engines: the tile plan. */
+  readonly schedule?: Schedule;
+  readonly tiles?: TilePlan;
+}
+
+/** Several matmuls in one descriptor stream (a decoder block, a model) on a streaming engine. */
+export interface MatmulsResult extends RunFigures {
+  readonly match: boolean;
+  readonly mismatches: number;
+  readonly matmuls: MatmulCheck[];
+  readonly tiles: TilePlan;
 }
 
 function traceFormat(path: string | undefined): TraceFormat | undefined {
@@ -70,7 +86,7 @@ function traceOptions(options: SimulateOptions): { tracePath?: string; traceStar
 }
 
 /** Every output against the reference kernel. */
-function check(w: TritMatrix, x: Int8Array, tokens: number, y: Int32Array): Pick<SimulationResult, "match" | "mismatches" | "firstMismatches" | "expected"> {
+function check(w: TritMatrix, x: Int8Array, tokens: number, y: Int32Array): MatmulCheck {
   const expected = ternaryMatmul(w, x, tokens);
   const firstMismatches: Mismatch[] = [];
   let mismatches = 0;
@@ -82,12 +98,65 @@ function check(w: TritMatrix, x: Int8Array, tokens: number, y: Int32Array): Pick
       }
     }
   }
-  return { match: mismatches === 0, mismatches, firstMismatches, expected };
+  return { match: mismatches === 0, mismatches, firstMismatches, y, expected };
 }
 
-function utilization(geo: EngineGeometry, w: TritMatrix, tokens: number, cycles: number): number {
-  const useful = tokens * w.n * Math.ceil(w.k / geo.cfg.G);
+function utilization(geo: EngineGeometry, ws: readonly TritMatrix[], tokens: number, cycles: number): number {
+  const useful = ws.reduce((sum, w) => sum + tokens * w.n * Math.ceil(w.k / geo.cfg.G), 0);
   return useful / (geo.cfg.P * geo.cfg.T * Math.max(cycles, 1));
+}
+
+function handshakes(options: SimulateOptions): { validProb: number; readyProb: number; seed: number; stallLimit: number } {
+  return {
+    validProb: options.validProb ?? 1,
+    readyProb: options.readyProb ?? 1,
+    seed: options.seed ?? 1,
+    stallLimit: options.stallLimit ?? 100_000,
+    ...traceOptions(options),
+  };
+}
+
+/**
+ * Runs matmuls back to back through a streaming engine as one descriptor stream and checks every
+ * output against the reference kernel. ws[i] and xs[i] (tokens × k int8) are matmul i's weights
+ * and inputs. Throws SimulationError when the simulation hangs.
+ */
+export async function simulateMatmuls(
+  geo: EngineGeometry,
+  ws: readonly TritMatrix[],
+  xs: readonly Int8Array[],
+  options: SimulateOptions = {},
+): Promise<MatmulsResult> {
+  if (geo.cfg.loader !== "axi") throw new UserError("running several matmuls in one stream needs the streaming engine (loader axi)");
+  const memory = options.memory;
+  if (!memory) throw new UserError("an engine that streams weights needs a memory timing (a budget)");
+  const tokens = options.tokens ?? 1;
+  const tiles = planMatmuls(geo, ws, tokens);
+  const built = await buildSimulator(geo, traceFormat(options.trace));
+  const addon = loadAddon(built.addonPath);
+  const streams = axiStreams(geo, tiles, ws, xs);
+  const started = performance.now();
+  const reply = addon.run({ ...streams, beatBytes: geo.beatBytes, ...memory, ...handshakes(options) });
+  const simSeconds = (performance.now() - started) / 1000;
+  if (reply.error) throw new SimulationError(reply.error);
+  const matmuls = unpackTileResults(geo, tiles, reply.results).map((y, i) => check(ws[i]!, xs[i]!, tokens, y));
+  return {
+    match: matmuls.every((m) => m.match),
+    mismatches: matmuls.reduce((sum, m) => sum + m.mismatches, 0),
+    matmuls,
+    tiles,
+    cycles: reply.cycles,
+    predictedCycles: streamCycles(geo, tiles, memory).total,
+    weightsPerCycle: geo.weightsPerCycle,
+    buildSeconds: built.buildSeconds,
+    simSeconds,
+    cached: built.cached,
+    cyclesPerSecond: reply.cycles / Math.max(simSeconds, 1e-9),
+    tokens,
+    bytesRead: reply.bytesRead,
+    memBusyFraction: reply.bytesRead / (bytesPerCycle(memory) * Math.max(reply.cycles, 1)),
+    computeUtilization: utilization(geo, ws, tokens, reply.cycles),
+  };
 }
 
 /**
@@ -100,55 +169,32 @@ export async function simulateMatmul(
   x: Int8Array,
   options: SimulateOptions = {},
 ): Promise<SimulationResult> {
+  if (geo.cfg.loader === "axi") {
+    const { matmuls, ...figures } = await simulateMatmuls(geo, [w], [x], options);
+    return { ...matmuls[0]!, ...figures };
+  }
   const tokens = options.tokens ?? 1;
   const built = await buildSimulator(geo, traceFormat(options.trace));
   const addon = loadAddon(built.addonPath);
-  const handshakes = {
-    validProb: options.validProb ?? 1,
-    readyProb: options.readyProb ?? 1,
-    seed: options.seed ?? 1,
-    stallLimit: options.stallLimit ?? 100_000,
-    ...traceOptions(options),
-  };
+  const schedule = scheduleMatmul(geo, w.n, w.k, tokens);
   const started = performance.now();
-  let reply: { cycles: number; results: Uint32Array; error?: string; bytesRead?: number };
-  let y: Int32Array;
-  let predictedCycles: number;
-  let plan: { schedule?: Schedule; tiles?: TilePlan } = {};
-  let memBusyFraction = 0;
-  if (geo.cfg.loader === "axi") {
-    const memory = options.memory;
-    if (!memory) throw new UserError("an engine that streams weights needs a memory timing (a budget)");
-    const tiles = planTiles(geo, w.n, w.k, tokens);
-    const s = axiStreams(geo, tiles, w, x);
-    reply = addon.run({ ...s, beatBytes: geo.beatBytes, ...memory, ...handshakes });
-    y = unpackTileResults(geo, tiles, reply.results);
-    plan = { tiles };
-    predictedCycles = streamCycles(geo, tiles, memory).total;
-    memBusyFraction = (reply.bytesRead ?? 0) / (bytesPerCycle(memory) * Math.max(reply.cycles, 1));
-  } else {
-    const schedule = scheduleMatmul(geo, w.n, w.k, tokens);
-    reply = addon.run({ ...hostStreams(geo, schedule, w, x), ...handshakes });
-    y = unpackResults(geo, schedule, reply.results);
-    predictedCycles = scheduleCycles(geo, schedule).total;
-    plan = { schedule };
-  }
+  const reply = addon.run({ ...hostStreams(geo, schedule, w, x), ...handshakes(options) });
   const simSeconds = (performance.now() - started) / 1000;
   if (reply.error) throw new SimulationError(reply.error);
+  const y = unpackResults(geo, schedule, reply.results);
   return {
     ...check(w, x, tokens, y),
+    schedule,
     cycles: reply.cycles,
-    predictedCycles,
+    predictedCycles: scheduleCycles(geo, schedule).total,
     weightsPerCycle: geo.weightsPerCycle,
     buildSeconds: built.buildSeconds,
     simSeconds,
     cached: built.cached,
     cyclesPerSecond: reply.cycles / Math.max(simSeconds, 1e-9),
     tokens,
-    ...plan,
-    bytesRead: reply.bytesRead ?? 0,
-    memBusyFraction,
-    computeUtilization: utilization(geo, w, tokens, reply.cycles),
-    y,
+    bytesRead: 0,
+    memBusyFraction: 0,
+    computeUtilization: utilization(geo, [w], tokens, reply.cycles),
   };
 }

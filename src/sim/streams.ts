@@ -2,7 +2,7 @@ import { type TritMatrix } from "../model/types.js";
 import { type EngineGeometry } from "../engine/config.js";
 import { activationBeats, encodeIndices, weightBeats, wordsForBits } from "../engine/pack.js";
 import { type RunCommand, type Schedule } from "../engine/schedule.js";
-import { matmulImage, type TilePlan } from "../engine/tiles.js";
+import { planImage, type TilePlan } from "../engine/tiles.js";
 
 /** The three input streams and the expected result beats of one scheduled matmul. */
 export interface HostStreams {
@@ -89,45 +89,50 @@ export interface AxiStreams {
   readonly resultWords: number;
 }
 
-/** Descriptors, activations (per tile, per token, every step) and the weight image of a plan. */
-export function axiStreams(geo: EngineGeometry, plan: TilePlan, w: TritMatrix, x: Int8Array): AxiStreams {
-  const packed = encodeIndices(geo, w);
-  const descriptors = new Uint32Array(plan.tiles.length * DESCRIPTOR_WORDS);
-  const perToken = Array.from({ length: plan.tokens }, (_, m) =>
-    activationBeats(geo, x.subarray(m * w.k, (m + 1) * w.k), w.k, 0, plan.steps),
+/**
+ * Descriptors, activations (per tile, per token, every step of its matmul) and the weight image of
+ * a plan; ws[i] and xs[i] (tokens × k int8) are the weights and inputs of the plan's matmul i.
+ */
+export function axiStreams(geo: EngineGeometry, plan: TilePlan, ws: readonly TritMatrix[], xs: readonly Int8Array[]): AxiStreams {
+  const packed = ws.map((w) => encodeIndices(geo, w));
+  const perToken = plan.matmuls.map((m, i) =>
+    Array.from({ length: plan.tokens }, (_, t) => activationBeats(geo, xs[i]!.subarray(t * m.k, (t + 1) * m.k), m.k, 0, m.steps)),
   );
+  const descriptors = new Uint32Array(plan.tiles.length * DESCRIPTOR_WORDS);
   const acts: Uint32Array[] = [];
   let resultBeats = 0;
   plan.tiles.forEach((tile, i) => {
     descriptors.set([tile.addr, tile.beats, tile.words, tile.steps, tile.groups, plan.tokens], i * DESCRIPTOR_WORDS);
-    acts.push(...perToken);
+    acts.push(...perToken[tile.matmul]!);
     resultBeats += plan.tokens * tile.groups;
   });
   return {
     descriptors,
     acts: concat(acts),
     actWords: wordsForBits(geo.actBeatBits),
-    image: matmulImage(geo, packed, plan),
+    image: planImage(geo, packed, plan),
     resultBeats,
     resultWords: wordsForBits(geo.resultBeatBits),
   };
 }
 
-/** Places the streaming engine's result beats (tile, then token, then row group) into y. */
-export function unpackTileResults(geo: EngineGeometry, plan: TilePlan, results: Uint32Array): Int32Array {
+/** Places the result beats (tile, then token, then row group) into each matmul's y (tokens × n). */
+export function unpackTileResults(geo: EngineGeometry, plan: TilePlan, results: Uint32Array): Int32Array[] {
   const { P } = geo.cfg;
   const words = wordsForBits(geo.resultBeatBits);
-  const y = new Int32Array(plan.tokens * plan.n);
+  const ys = plan.matmuls.map((m) => new Int32Array(plan.tokens * m.n));
   let beat = 0;
   for (const tile of plan.tiles) {
-    for (let m = 0; m < plan.tokens; m++) {
+    const n = plan.matmuls[tile.matmul]!.n;
+    const y = ys[tile.matmul]!;
+    for (let t = 0; t < plan.tokens; t++) {
       for (let g = 0; g < tile.groups; g++, beat++) {
         for (let p = 0; p < P; p++) {
           const local = g * P + p;
-          if (local < tile.rows) y[m * plan.n + tile.firstRow + local] = results[beat * words + p]! | 0;
+          if (local < tile.rows) y[t * n + tile.firstRow + local] = results[beat * words + p]! | 0;
         }
       }
     }
   }
-  return y;
+  return ys;
 }

@@ -1,0 +1,30 @@
+import { resolveBudget, type Budget } from "../budget/budget.js";
+import { planEngine, type PlannedEngine } from "../engine/plan.js";
+import { Rng } from "../util/random.js";
+
+export interface EngineArgs {
+  device?: string | undefined;
+  budget?: string | undefined;
+  engine?: string | undefined;
+  set?: string[] | undefined;
+  /** The preloaded engine (weights streamed in by the host before each pass), for unit tests. */
+  preload?: boolean | undefined;
+}
+
+export function plan(args: EngineArgs): { budget: Budget; engine: PlannedEngine } {
+  const budget = resolveBudget(args);
+  const set = [...(args.set ?? []), ...(args.preload ? ["loader=preload"] : [])];
+  return { budget, engine: planEngine(budget, { engineFile: args.engine, set }) };
+}
+
+/** Seeded random int8 activations: what a command simulates when no input file is given. */
+export function seededActivations(seed: number, count: number): Int8Array {
+  const rng = new Rng(seed);
+  const x = new Int8Array(count);
+  for (let i = 0; i < count; i++) x[i] = rng.int(-128, 127);
+  return x;
+}
+
+export function round(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
