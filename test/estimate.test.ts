@@ -112,3 +112,22 @@ describe("trilut estimate and whole-block simulation", function () {
     bad(["sim", model, "--budget", budget, ...engine, "--set", "bufferDepth=8", "--block", "0"], /buffer half/);
   });
 });
+
+describe("--scale-direction", () => {
+  it("overrides a Hugging Face checkpoint's linear_class, and is refused for GGUF files", async () => {
+    const { FIXTURES } = await import("./helpers.js");
+    const dir = join(FIXTURES, "tiny-bitnet-hf");
+    const scale = (extra: string[]): number => {
+      const r = cli(["inspect", dir, "--json", ...extra]);
+      assert.equal(r.status, 0, r.stderr);
+      const t = (JSON.parse(r.stdout) as { tensors: { minus?: number; scale?: { value: number } }[] }).tensors.find((x) => x.minus !== undefined)!;
+      return t.scale!.value;
+    };
+    const multiply = scale(["--scale-direction", "multiply"]);
+    assert.equal(scale([]), multiply, "the fixture's config says autobitlinear: multiply");
+    assert.ok(Math.abs(scale(["--scale-direction", "divide"]) - Math.fround(1 / multiply)) < 1e-6);
+    const r = cli(["inspect", join(FIXTURES, "tiny-llama-tq2_0.gguf"), "--scale-direction", "divide"]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /applies to Hugging Face checkpoints/);
+  });
+});

@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { type Budget } from "../budget/budget.js";
-import { plan, round, seededActivations, type EngineArgs } from "./common.js";
+import { openOptions, plan, round, seededActivations, type EngineArgs, type ModelArgs } from "./common.js";
 import { compileModel } from "../codegen/compile.js";
 import { makeLlamaModel, type SyntheticArchitecture, type SyntheticFormat } from "../model/make-model.js";
 import { formatInspect, inspectModel } from "../model/inspect.js";
-import { withModel } from "../model/open.js";
+import { withModel, type OpenOptions } from "../model/open.js";
 import { requireTernary } from "../model/reader.js";
 import { type TernaryTensor } from "../model/types.js";
 import { ternaryMatmul } from "../ref/kernel.js";
@@ -45,17 +45,17 @@ export function makeModelCommand(args: {
   console.log(`wrote ${r.path}: ${r.tensorCount} tensors, ${r.ternaryWeights.toLocaleString("en-US")} ternary weights, ${r.fileBytes.toLocaleString("en-US")} bytes`);
 }
 
-export function inspectCommand(args: { model: string; json: boolean; context?: number | undefined }): void {
+export function inspectCommand(args: ModelArgs & { model: string; json: boolean; context?: number | undefined }): void {
   if (args.context !== undefined && !(Number.isSafeInteger(args.context) && args.context >= 0)) {
     throw new UserError(`--context ${args.context}: expected a non-negative integer`);
   }
-  const report = withModel(args.model, (m) => inspectModel(m, args.context !== undefined ? { contextLength: args.context } : {}));
+  const report = withModel(args.model, (m) => inspectModel(m, args.context !== undefined ? { contextLength: args.context } : {}), openOptions(args));
   if (args.json) printJson(report);
   else console.log(formatInspect(report));
 }
 
-function readTensor(modelPath: string, name: string): TernaryTensor {
-  return withModel(modelPath, (m) => m.readTernary(requireTernary(m, name).name));
+function readTensor(modelPath: string, name: string, opts: OpenOptions = {}): TernaryTensor {
+  return withModel(modelPath, (m) => m.readTernary(requireTernary(m, name).name), opts);
 }
 
 /** Activations from --input, or seeded random int8 values. */
@@ -68,17 +68,17 @@ function activations(tensor: TernaryTensor, input: string | undefined, tokens: n
   return { x: seededActivations(seed, m * tensor.k), tokens: m };
 }
 
-export function refCommand(args: { model: string; tensor: string; input: string; tokens?: number | undefined; out: string }): void {
-  const tensor = readTensor(args.model, args.tensor);
+export function refCommand(args: ModelArgs & { model: string; tensor: string; input: string; tokens?: number | undefined; out: string }): void {
+  const tensor = readTensor(args.model, args.tensor, openOptions(args));
   const { data, rows } = readInt8Matrix(args.input, tensor.k, args.tokens);
   const y = ternaryMatmul(tensor, data, rows);
   writeInt32Matrix(args.out, y);
   console.log(`wrote ${args.out}: ${rows} × ${tensor.n} int32 (${args.tensor}, k = ${tensor.k})`);
 }
 
-export function compileCommand(args: EngineArgs & { model: string; out: string; tensor?: string[] | undefined }): void {
+export function compileCommand(args: EngineArgs & ModelArgs & { model: string; out: string; tensor?: string[] | undefined }): void {
   const { budget, engine } = plan(args);
-  const result = withModel(args.model, (m) => compileModel(m, budget, engine, args.out, args.tensor));
+  const result = withModel(args.model, (m) => compileModel(m, budget, engine, args.out, args.tensor), openOptions(args));
   const { cfg } = engine;
   console.log(
     `engine G=${cfg.G} ${cfg.encoding} T=${cfg.T} P=${cfg.P} c=${cfg.c} on ${budget.device}: ` +
@@ -93,7 +93,7 @@ export function compileCommand(args: EngineArgs & { model: string; out: string; 
   console.log(`wrote ${result.dir}: ${result.rtlFiles.length} Verilog files, engine.json, schedule.json, ${result.tensors.length} weight images`);
 }
 
-export interface SimArgs extends EngineArgs {
+export interface SimArgs extends EngineArgs, ModelArgs {
   model: string;
   tensor: string;
   input?: string | undefined;
@@ -132,7 +132,7 @@ function simJson(r: SimulationResult, tensor: TernaryTensor, budget: Budget): ob
 /** Returns the process exit code: 1 when any output differs from the reference. */
 export async function simCommand(args: SimArgs): Promise<number> {
   const { budget, engine } = plan(args);
-  const tensor = readTensor(args.model, args.tensor);
+  const tensor = readTensor(args.model, args.tensor, openOptions(args));
   const { x, tokens } = activations(tensor, args.input, args.tokens, args.seed);
   const bp = args.backpressure;
   if (!(bp >= 0 && bp < 1)) throw new UserError(`--backpressure ${bp}: expected a probability in [0, 1)`);

@@ -1,5 +1,7 @@
 import { resolveBudget, type Budget } from "../budget/budget.js";
 import { planEngine, type PlannedEngine } from "../engine/plan.js";
+import { type OpenOptions } from "../model/open.js";
+import { UserError } from "../util/errors.js";
 import { Rng } from "../util/random.js";
 
 export interface EngineArgs {
@@ -15,6 +17,19 @@ export function plan(args: EngineArgs): { budget: Budget; engine: PlannedEngine 
   const budget = resolveBudget(args);
   const set = [...(args.set ?? []), ...(args.preload ? ["loader=preload"] : [])];
   return { budget, engine: planEngine(budget, { engineFile: args.engine, set }) };
+}
+
+/** Options of every command that reads a model. */
+export interface ModelArgs {
+  scaleDirection?: string | undefined;
+}
+
+/** How to open the model the command names. */
+export function openOptions(args: ModelArgs): OpenOptions {
+  const d = args.scaleDirection;
+  if (d === undefined) return {};
+  if (d !== "multiply" && d !== "divide") throw new UserError(`--scale-direction ${d}: expected multiply or divide`);
+  return { scaleDirection: d };
 }
 
 /** Seeded random int8 activations: what a command simulates when no input file is given. */

@@ -3,10 +3,10 @@ import { withModel } from "../model/open.js";
 import { modelWorkload } from "../model/workload.js";
 import { estimateLatency } from "../estimate/latency.js";
 import { UserError } from "../util/errors.js";
-import { plan, type EngineArgs } from "./common.js";
+import { openOptions, plan, type EngineArgs, type ModelArgs } from "./common.js";
 import { printJson, table } from "./output.js";
 
-export interface EstimateArgs extends EngineArgs {
+export interface EstimateArgs extends EngineArgs, ModelArgs {
   model: string;
   prompt?: number[] | undefined;
   context?: number | undefined;
@@ -22,7 +22,7 @@ export function estimateCommand(args: EstimateArgs): void {
     const arch = describeArchitecture(m);
     const contextLength = args.context ?? Math.min(arch.contextLength ?? 1024, 1024);
     return { arch, workload: modelWorkload(arch, m.listTensors(), { contextLength }) };
-  });
+  }, openOptions(args));
   const e = estimateLatency(workload, engine.geo, budget, {
     promptLengths: prompts,
     contextLength: workload.attention.contextLength,

@@ -39,6 +39,10 @@ await yargs(hideBin(process.argv))
   .scriptName("trilut")
   .usage("$0 <command> [options]\n\nCompiler and cycle-accurate simulator for table-lookup ternary LLM accelerators.")
   .option("debug", { type: "boolean", describe: "show stack traces of internal errors" })
+  .option("scale-direction", {
+    choices: ["multiply", "divide"],
+    describe: "Hugging Face checkpoints: W = trit · weight_scale or trit / weight_scale (default: from config.json)",
+  })
   .command(
     "make-model",
     "write a synthetic llama- or BitNet-style ternary model (GGUF, or a Hugging Face BitNet directory)",

@@ -5,10 +5,10 @@ import { type TernaryTensor } from "../model/types.js";
 import { modelWorkload } from "../model/workload.js";
 import { simulateMatmuls } from "../sim/simulate.js";
 import { UserError } from "../util/errors.js";
-import { plan, round, seededActivations, type EngineArgs } from "./common.js";
+import { openOptions, plan, round, seededActivations, type EngineArgs, type ModelArgs } from "./common.js";
 import { printJson, table } from "./output.js";
 
-export interface ModelSimArgs extends EngineArgs {
+export interface ModelSimArgs extends EngineArgs, ModelArgs {
   model: string;
   block?: number | undefined;
   all?: boolean | undefined;
@@ -49,7 +49,7 @@ export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
     const chosen = workload.matmuls.filter((w) => w.ternary && (args.all || (w.role !== "lm_head" && w.layer === args.block)));
     if (chosen.length === 0) throw new UserError(`${args.model}: no ternary matmuls to simulate`);
     return chosen.map((w) => m.readTernary(w.name));
-  });
+  }, openOptions(args));
   const bp = args.backpressure;
   if (!(bp >= 0 && bp < 1)) throw new UserError(`--backpressure ${bp}: expected a probability in [0, 1)`);
   const xs = tensors.map((t, i) => seededActivations(args.seed + i, tokens * t.k));
