@@ -6,6 +6,13 @@
 // of P lanes per row group.
 // Lookup pipeline (fixed latency, never stalls): issue address → weight buffer (2 cycles) → table
 // read and sign → register → adder tree (TREE_STAGES) → partial-sum read-add-write.
+//
+// With `dequant` (DEQUANT engines), the pass ends with one more sweep over the row groups: it
+// reads the scale word of each row group (bank word base + steps·groups + g, lane p: bits [0,16)
+// mantissa m, [16,32) offset mantissa mu, both signed) and rewrites each partial sum y as
+//   round((y·m + [pair: y'·m' of the odd lane] + [asym: Σx·mu]) / 2^shift)
+// rounding half up and saturating to int32, where Σx is the pass's activation sum. With `pair`
+// (two trit-planes) lanes 2j and 2j+1 hold the two planes of one row and lane 2j gets their sum.
 module trilut_compute #(
     parameter G = 3,
     parameter E = 27,
@@ -19,6 +26,7 @@ module trilut_compute #(
     parameter CW = 13,
     parameter MAXRG = 512,
     parameter LEVELS_PER_STAGE = 2,
+    parameter DEQUANT = 0,
     // derived
     parameter RGW = $clog2(MAXRG + 1),
     parameter PAW = (MAXRG > 1) ? $clog2(MAXRG) : 1,
@@ -34,6 +42,10 @@ module trilut_compute #(
     input  wire [AW-1:0]      base,
     input  wire               clear,
     input  wire               drain,
+    input  wire               dequant,
+    input  wire               pair,
+    input  wire               asym,
+    input  wire [5:0]         shift,
     output wire               idle,
     // activations and results
     input  wire               x_valid,
@@ -57,7 +69,12 @@ module trilut_compute #(
   reg [CW-1:0] count;
   reg [RGW-1:0] n_groups;
   reg clear_q, drain_q;
+  reg dq_q, pair_q, asym_q;
+  reg [5:0] shift_q;
   assign idle = (state == ST_IDLE);
+  // steps the issuer walks: the weight steps, plus the scale sweep when dequantizing
+  wire sweeps = (DEQUANT != 0) && dq_q;
+  wire [CW:0] last_step = {1'b0, count} + {{CW{1'b0}}, sweeps};
 
   // ---------------------------------------------------------------- table building
   reg [CW-1:0] bld_step;   // steps whose build has started
@@ -76,10 +93,11 @@ module trilut_compute #(
       .free(pre_free), .done(pre_done), .we(pre_we), .waddr(pre_waddr), .wdata(pre_wdata));
 
   // ---------------------------------------------------------------- issue
-  reg [CW-1:0] iss_step;
+  reg [CW:0] iss_step;
   reg [RGW-1:0] iss_g;
   reg [AW-1:0] iss_base;   // base + iss_step · groups
-  wire issue = (state == ST_RUN) && (iss_step < count) && (iss_step < built);
+  wire sweep = (iss_step == {1'b0, count});   // issuing the scale sweep (needs no tables)
+  wire issue = (state == ST_RUN) && (iss_step < last_step) && (sweep || iss_step < {1'b0, built});
   assign issuing = issue;
   wire iss_last_g = (iss_g + 1'b1 == n_groups);
   /* verilator lint_off WIDTH */
@@ -90,6 +108,7 @@ module trilut_compute #(
   reg [PIPE:1] pv;
   reg [2:1] plast;          // last row group of its step (only stage 2, the table read, needs it)
   reg [PIPE:1] pclear;
+  reg [PIPE:1] psweep;
   reg [2:1] phalf;          // table half (read at stage 2)
   reg [RGW-1:0] pg [1:PIPE];
   integer s;
@@ -100,7 +119,8 @@ module trilut_compute #(
       pv <= {pv[PIPE-1:1], issue};
     end
     plast <= {plast[1], iss_last_g};
-    pclear <= {pclear[PIPE-1:1], clear_q && (iss_step == {CW{1'b0}})};
+    pclear <= {pclear[PIPE-1:1], clear_q && (iss_step == {(CW + 1) {1'b0}})};
+    psweep <= {psweep[PIPE-1:1], sweep};
     phalf <= {phalf[1], iss_step[0]};
     pg[1] <= iss_g;
     for (s = 2; s <= PIPE; s = s + 1) pg[s] <= pg[s-1];
@@ -148,11 +168,63 @@ module trilut_compute #(
   wire drain_read = drain_en && (drain_g < n_groups);
   wire [P*32-1:0] psum_rdata;
   wire [P*32-1:0] psum_wdata;
+  wire [P*32-1:0] accumulated;
   generate
     for (p = 0; p < P; p = p + 1) begin : g_acc
       wire [31:0] old = pclear[PIPE] ? 32'd0 : psum_rdata[p*32 +: 32];
       wire [31:0] add = {{(32 - SW){row_sum[p*SW + SW - 1]}}, row_sum[p*SW +: SW]};
-      assign psum_wdata[p*32 +: 32] = old + add;
+      assign accumulated[p*32 +: 32] = old + add;
+    end
+    if (DEQUANT != 0) begin : g_dequant
+      // Σx of the pass: the sum of every activation it took
+      reg signed [31:0] sum_x;
+      reg signed [31:0] step_sum;
+      integer j;
+      always @(*) begin
+        step_sum = 32'sd0;
+        for (j = 0; j < T * G; j = j + 1) step_sum = step_sum + {{24{x_data[j*8+7]}}, x_data[j*8 +: 8]};
+      end
+      always @(posedge clk) begin
+        if (start && idle) sum_x <= 32'sd0;
+        else if (x_fire) sum_x <= sum_x + step_sum;
+      end
+      // the scale words travel with the sweep from the buffer (stage 2) to the update (stage PIPE)
+      reg [P*32-1:0] scales [3:PIPE];
+      integer k, p2;
+      always @(posedge clk) begin
+        for (p2 = 0; p2 < P; p2 = p2 + 1) scales[3][p2*32 +: 32] <= bank_rdata[p2*WB +: 32];
+        for (k = 4; k <= PIPE; k = k + 1) scales[k] <= scales[k-1];
+      end
+      wire [P*32-1:0] dequantized;
+      for (p = 0; p < P; p = p + 1) begin : g_lane
+        wire signed [63:0] y = {{32{psum_rdata[p*32+31]}}, psum_rdata[p*32 +: 32]};
+        wire signed [63:0] m = {{48{scales[PIPE][p*32+15]}}, scales[PIPE][p*32 +: 16]};
+        wire signed [63:0] mu = {{48{scales[PIPE][p*32+31]}}, scales[PIPE][p*32+16 +: 16]};
+        wire signed [63:0] prod = y * m;
+        wire signed [63:0] offset = asym_q ? {{32{sum_x[31]}}, sum_x} * mu : 64'sd0;
+        wire signed [63:0] partner;
+        if ((p % 2 == 0) && (p + 1 < P)) begin : g_pair
+          wire signed [63:0] y1 = {{32{psum_rdata[(p+1)*32+31]}}, psum_rdata[(p+1)*32 +: 32]};
+          wire signed [63:0] m1 = {{48{scales[PIPE][(p+1)*32+15]}}, scales[PIPE][(p+1)*32 +: 16]};
+          assign partner = pair_q ? y1 * m1 : 64'sd0;
+        end else begin : g_single
+          assign partner = 64'sd0;
+        end
+        wire signed [63:0] total = prod + partner + offset;
+        wire signed [63:0] half = (shift_q == 6'd0) ? 64'sd0 : (64'sd1 <<< (shift_q - 6'd1));
+        /* verilator lint_off UNUSEDSIGNAL */
+        wire signed [63:0] shifted = (total + half) >>> shift_q;  // bits past 32 only tell saturation
+        /* verilator lint_on UNUSEDSIGNAL */
+        wire over = (shifted > 64'sh7fffffff);
+        wire under = (shifted < -64'sh80000000);
+        assign dequantized[p*32 +: 32] = over ? 32'h7fffffff : under ? 32'h80000000 : shifted[31:0];
+      end
+      assign psum_wdata = psweep[PIPE] ? dequantized : accumulated;
+    end else begin : g_plain
+      assign psum_wdata = accumulated;
+      /* verilator lint_off UNUSEDSIGNAL */
+      wire unused = &{1'b0, dequant, pair, asym, shift, psweep, pair_q, asym_q, shift_q};
+      /* verilator lint_on UNUSEDSIGNAL */
     end
   endgenerate
   /* verilator lint_off WIDTH */
@@ -168,7 +240,7 @@ module trilut_compute #(
   assign y_data = psum_rdata;
 
   // ---------------------------------------------------------------- control
-  wire run_done = (state == ST_RUN) && (iss_step == count) && (pv == {PIPE{1'b0}});
+  wire run_done = (state == ST_RUN) && (iss_step == last_step) && (pv == {PIPE{1'b0}});
   always @(posedge clk) begin
     if (rst) begin
       state <= ST_IDLE;
@@ -191,10 +263,14 @@ module trilut_compute #(
       n_groups <= groups;
       clear_q <= clear;
       drain_q <= drain;
+      dq_q <= dequant;
+      pair_q <= pair;
+      asym_q <= asym;
+      shift_q <= shift;
       bld_step <= {CW{1'b0}};
       built <= {CW{1'b0}};
       tbl_done <= {CW{1'b0}};
-      iss_step <= {CW{1'b0}};
+      iss_step <= {(CW + 1) {1'b0}};
       iss_g <= {RGW{1'b0}};
       iss_base <= base;
       drain_g <= {RGW{1'b0}};

@@ -12,7 +12,7 @@
 namespace trilut {
 
 struct StreamRunSpec {
-  Stream descriptors;  // 6 words per beat: addr, beats, words, steps, groups, tokens
+  Stream descriptors;  // 7 words per beat: addr, beats, words, steps, groups, tokens, mode
   Stream acts;
   uint32_t* results = nullptr;
   uint64_t resultBeats = 0;
@@ -83,6 +83,8 @@ StreamRunOutcome runStreaming(Top& top, StreamRunSpec& spec, TraceSink* trace) {
       put(top.desc_groups, scratch);
       scratch[0] = d[5];
       put(top.desc_tokens, scratch);
+      scratch[0] = d[6];
+      put(top.desc_mode, scratch);
     }
     top.x_valid = spec.acts.valid;
     if (spec.acts.more()) put(top.x_data, spec.acts.beat());

@@ -86,6 +86,7 @@ export function enginePorts(geo: EngineGeometry): Port[] {
     p("desc_steps", "input", d.stepBits),
     p("desc_groups", "input", d.groupBits),
     p("desc_tokens", "input", d.tokenBits),
+    p("desc_mode", "input", 9),
     p("ar_valid", "output"),
     p("ar_ready", "input"),
     p("ar_addr", "output", d.addrBits),

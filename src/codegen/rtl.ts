@@ -44,6 +44,7 @@ export function generateRtl(geo: EngineGeometry): SourceFile[] {
     axi: cfg.loader === "axi",
     desc: cfg.loader === "axi" ? descriptorWidths(geo) : undefined,
     mirrored: cfg.encoding === "mirrored" ? 1 : 0,
+    dequant: cfg.dequant ? 1 : 0,
     ultra: cfg.weightMemory === "uram" ? 1 : 0,
   });
   const rows = [];

@@ -37,6 +37,8 @@ export interface EngineConfig {
   /** Longest burst in beats, and bursts in flight (axi loader). */
   maxBurst: number;
   maxOutstanding: number;
+  /** A dequantization stage applying row scales, two trit-planes and offsets (axi loader). */
+  dequant: boolean;
 }
 
 export const DEFAULT_ENGINE: EngineConfig = {
@@ -54,6 +56,7 @@ export const DEFAULT_ENGINE: EngineConfig = {
   memBits: 1024,
   maxBurst: 32,
   maxOutstanding: 8,
+  dequant: false,
 };
 
 export const ENGINE_SCHEMA = {
@@ -75,6 +78,7 @@ export const ENGINE_SCHEMA = {
     memBits: { enum: [128, 256, 512, 1024, 2048, 4096] },
     maxBurst: { type: "integer", minimum: 1, maximum: 256 },
     maxOutstanding: { type: "integer", minimum: 1, maximum: 64 },
+    dequant: { type: "boolean" },
   },
 } as const;
 
@@ -95,6 +99,10 @@ export function resolveEngine(partial: unknown, where: string): EngineConfig {
     throw new UserError(
       `${where}: /maxBurst: ${cfg.maxBurst} beats of ${cfg.memBits / 8} bytes cross AXI's 4 KB boundary; at most ${4096 / (cfg.memBits / 8)}`,
     );
+  }
+  if (cfg.dequant && cfg.loader !== "axi") throw new UserError(`${where}: /dequant: the dequantization stage needs loader axi`);
+  if (cfg.dequant && cfg.T * ib < 32) {
+    throw new UserError(`${where}: /dequant: scale words need 32 bits of a bank word, which has T·indexBits = ${cfg.T * ib}`);
   }
   if (cfg.loader === "axi" && cfg.bufferDepth % 2 !== 0) {
     throw new UserError(`${where}: /bufferDepth: ${cfg.bufferDepth} cannot be split into two equal halves`);

@@ -1,6 +1,7 @@
 import { UserError } from "../util/errors.js";
 import { type EngineGeometry } from "./config.js";
 import { zeroIndex } from "./encoding.js";
+import { type FixedScales } from "./scales.js";
 import { putBits, wordsForBits, type PackedIndices } from "./pack.js";
 
 /**
@@ -26,11 +27,16 @@ export interface Tile {
   readonly beats: number;
   /** Byte address of the tile's weights in the memory image. */
   readonly addr: number;
+  /** The descriptor's mode word: dequant | pair << 1 | asym << 2 | shift << 3 (0: integer results). */
+  readonly mode: number;
 }
 
 export interface MatmulShape {
+  /** Rows the integer core computes (two trit-planes: both planes' rows, interleaved). */
   readonly n: number;
   readonly k: number;
+  /** Scales applied by the dequantization stage; their words follow the tile's weights. */
+  readonly scales?: FixedScales | undefined;
 }
 
 export interface PlannedMatmul extends MatmulShape {
@@ -62,29 +68,34 @@ export function planMatmuls(geo: EngineGeometry, shapes: readonly MatmulShape[],
   const tiles: Tile[] = [];
   const matmuls: PlannedMatmul[] = [];
   let addr = 0;
-  shapes.forEach(({ n, k }, index) => {
+  shapes.forEach(({ n, k, scales }, index) => {
+    if (scales && !geo.cfg.dequant) throw new UserError("scaled matmuls need an engine with the dequantization stage (--set dequant=true)");
+    if (scales?.pair && geo.cfg.P % 2 !== 0) throw new UserError(`two trit-planes pair rows in lanes 2j, 2j+1: P = ${geo.cfg.P} must be even`);
+    // the dequantization stage reads one more bank word per row group: the rows' scales
+    const scaleSteps = scales ? 1 : 0;
+    const mode = scales ? 1 | (scales.pair ? 2 : 0) | (scales.asym ? 4 : 0) | (scales.shift << 3) : 0;
     for (const [what, v] of [["n", n], ["k", k]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new UserError(`${what} must be a positive integer, got ${v}`);
     }
     const steps = Math.ceil(k / geo.stepActivations);
-    if (steps > geo.halfDepth) {
+    if (steps + scaleSteps > geo.halfDepth) {
       throw new UserError(
         `k = ${k} needs ${steps} steps of ${geo.stepActivations} activations, more than a buffer half holds ` +
           `(${geo.halfDepth} words per bank); raise bufferDepth or T·G`,
       );
     }
-    const groupsPerTile = Math.min(Math.floor(geo.halfDepth / steps), geo.maxGroups, Math.ceil(n / geo.cfg.P));
+    const groupsPerTile = Math.min(Math.floor(geo.halfDepth / (steps + scaleSteps)), geo.maxGroups, Math.ceil(n / geo.cfg.P));
     const rowsPerTile = groupsPerTile * geo.cfg.P;
     const firstTile = tiles.length;
     for (let firstRow = 0; firstRow < n; firstRow += rowsPerTile) {
       const rows = Math.min(rowsPerTile, n - firstRow);
       const groups = Math.ceil(rows / geo.cfg.P);
-      const words = steps * groups * geo.columns;
+      const words = (steps + scaleSteps) * groups * geo.columns;
       const beats = Math.ceil(words / geo.slotsPerBeat);
-      tiles.push({ matmul: index, firstRow, rows, groups, steps, words, beats, addr });
+      tiles.push({ matmul: index, firstRow, rows, groups, steps, words, beats, addr, mode });
       addr += Math.ceil((beats * geo.beatBytes) / TILE_ALIGN) * TILE_ALIGN;
     }
-    matmuls.push({ n, k, steps, groupsPerTile, firstTile, tileCount: tiles.length - firstTile });
+    matmuls.push({ n, k, scales, steps, groupsPerTile, firstTile, tileCount: tiles.length - firstTile });
   });
   if (addr > 2 ** 32) throw new UserError(`the weight image needs ${addr} bytes, past the 4 GB a 32-bit AXI address reaches`);
   return { tokens, matmuls, tiles, imageBytes: addr };
@@ -125,9 +136,35 @@ export function writeTileImage(geo: EngineGeometry, packed: PackedIndices, tile:
   }
 }
 
+/**
+ * Writes a tile's scale words: bank word (steps·groups + g) of lane p holds the mantissas of the
+ * row in that lane, m in bits [0,16) and μ in [16,32) (two's complement).
+ */
+function writeTileScales(geo: EngineGeometry, scales: FixedScales, tile: Tile, image: Uint32Array): void {
+  const { P, c } = geo.cfg;
+  const Q = geo.slotsPerBeat;
+  for (let g = 0; g < tile.groups; g++) {
+    const address = tile.steps * tile.groups + g;
+    for (let p = 0; p < P; p++) {
+      const local = g * P + p;
+      if (local >= tile.rows) continue; // padding rows: zero scales
+      const e = tile.firstRow + local; // a core row; with two planes, row e >> 1 of plane e & 1
+      const row = scales.pair ? e >> 1 : e;
+      const m = scales.m[scales.pair ? e & 1 : 0]![row]!;
+      const mu = scales.mu ? scales.mu[row]! : 0;
+      const word = (address * P + p) * c; // bits 0..31 sit in the bank word's first column
+      putBits(image, tile.addr * 8 + Math.floor(word / Q) * geo.cfg.memBits + (word % Q) * 72, 32, ((mu & 0xffff) << 16) | (m & 0xffff));
+    }
+  }
+}
+
 /** The memory image of a plan: every tile of every matmul at its address. */
 export function planImage(geo: EngineGeometry, packed: readonly PackedIndices[], plan: TilePlan): Uint32Array {
   const image = new Uint32Array(wordsForBits(plan.imageBytes * 8));
-  for (const tile of plan.tiles) writeTileImage(geo, packed[tile.matmul]!, tile, image);
+  for (const tile of plan.tiles) {
+    writeTileImage(geo, packed[tile.matmul]!, tile, image);
+    const scales = plan.matmuls[tile.matmul]!.scales;
+    if (scales) writeTileScales(geo, scales, tile, image);
+  }
   return image;
 }

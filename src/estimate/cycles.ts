@@ -21,9 +21,10 @@ export function loadCycles(beats: number): number {
  * activations at a[s] and writes E entries on the next E cycles; the lookups of step s issue from
  * i[s], one row group per cycle, once its tables are complete. A build may only start when the
  * half it overwrites (last read by step s-2) has been read by every row group, which happens
- * BUFFER_LATENCY cycles after that group issues.
+ * BUFFER_LATENCY cycles after that group issues. With `sweep` (dequantization) one more pass over
+ * the row groups reads their scale words right after the last step.
  */
-export function runCycles(geo: EngineGeometry, steps: number, groups: number, drain: boolean): number {
+export function runCycles(geo: EngineGeometry, steps: number, groups: number, drain: boolean, sweep = false): number {
   const E = geo.entries;
   const a: number[] = new Array<number>(steps);
   const i: number[] = new Array<number>(steps);
@@ -35,7 +36,8 @@ export function runCycles(geo: EngineGeometry, steps: number, groups: number, dr
     a[s] = start;
     i[s] = Math.max(i[s - 1]! + groups, a[s]! + E + 1);
   }
-  const lastIssue = i[steps - 1]! + groups - 1;
+  // the dequantization sweep over the row groups follows at once: it reads scales, not tables
+  const lastIssue = i[steps - 1]! + groups - 1 + (sweep ? groups : 0);
   // the last group's sum is written PIPE = 3 + treeStages cycles after it issues; the engine sees
   // an empty pipeline the cycle after and leaves RUN on the next
   const pipe = 3 + geo.treeStages;

@@ -5,6 +5,7 @@ import { planMatmuls, type TilePlan } from "../engine/tiles.js";
 import { scheduleCycles } from "../estimate/cycles.js";
 import { streamCycles } from "../estimate/stream-cycles.js";
 import { ternaryMatmul } from "../ref/kernel.js";
+import { coreMatrix, dequantize, fixScales, sumActivations, type FixedScales, type ScaledMatmul } from "../engine/scales.js";
 import { SimulationError, UserError } from "../util/errors.js";
 import { loadAddon } from "./binding.js";
 import { buildSimulator, type TraceFormat } from "./build.js";
@@ -87,14 +88,17 @@ function traceOptions(options: SimulateOptions): { tracePath?: string; traceStar
 
 /** Every output against the reference kernel. */
 function check(w: TritMatrix, x: Int8Array, tokens: number, y: Int32Array): MatmulCheck {
-  const expected = ternaryMatmul(w, x, tokens);
+  return compare(ternaryMatmul(w, x, tokens), w.n, y);
+}
+
+function compare(expected: Int32Array, n: number, y: Int32Array): MatmulCheck {
   const firstMismatches: Mismatch[] = [];
   let mismatches = 0;
   for (let i = 0; i < expected.length; i++) {
     if (y[i] !== expected[i]) {
       mismatches++;
       if (firstMismatches.length < 10) {
-        firstMismatches.push({ token: Math.floor(i / w.n), row: i % w.n, expected: expected[i]!, actual: y[i]! });
+        firstMismatches.push({ token: Math.floor(i / n), row: i % n, expected: expected[i]!, actual: y[i]! });
       }
     }
   }
@@ -116,14 +120,31 @@ function handshakes(options: SimulateOptions): { validProb: number; readyProb: n
   };
 }
 
+/** A matmul the engine runs: integer results, or scaled ones through the dequantization stage. */
+export type EngineMatmul = TritMatrix | ScaledMatmul;
+
+function isScaled(m: EngineMatmul): m is ScaledMatmul {
+  return "planes" in m;
+}
+
+/** What the integer core computes for a matmul, its scales, and the reference's expected output. */
+function prepare(m: EngineMatmul, x: Int8Array, tokens: number): { core: TritMatrix; scales?: FixedScales; expected: Int32Array; n: number } {
+  if (!isScaled(m)) return { core: m, expected: ternaryMatmul(m, x, tokens), n: m.n };
+  const scales = fixScales(m);
+  const plane = m.planes[0]!;
+  const ys = m.planes.map((p) => ternaryMatmul(p, x, tokens));
+  return { core: coreMatrix(m), scales, expected: dequantize(ys, sumActivations(x, plane.k, tokens), scales, plane.n, tokens), n: plane.n };
+}
+
 /**
  * Runs matmuls back to back through a streaming engine as one descriptor stream and checks every
- * output against the reference kernel. ws[i] and xs[i] (tokens × k int8) are matmul i's weights
- * and inputs. Throws SimulationError when the simulation hangs.
+ * output against the reference (the kernel, then the dequantization for scaled matmuls). ws[i]
+ * and xs[i] (tokens × k int8) are matmul i's weights and inputs. Throws SimulationError when the
+ * simulation hangs.
  */
 export async function simulateMatmuls(
   geo: EngineGeometry,
-  ws: readonly TritMatrix[],
+  ws: readonly EngineMatmul[],
   xs: readonly Int8Array[],
   options: SimulateOptions = {},
 ): Promise<MatmulsResult> {
@@ -131,15 +152,20 @@ export async function simulateMatmuls(
   const memory = options.memory;
   if (!memory) throw new UserError("an engine that streams weights needs a memory timing (a budget)");
   const tokens = options.tokens ?? 1;
-  const tiles = planMatmuls(geo, ws, tokens);
+  const prepared = ws.map((w, i) => prepare(w, xs[i]!, tokens));
+  const tiles = planMatmuls(
+    geo,
+    prepared.map((p) => ({ n: p.core.n, k: p.core.k, scales: p.scales })),
+    tokens,
+  );
   const built = await buildSimulator(geo, traceFormat(options.trace));
   const addon = loadAddon(built.addonPath);
-  const streams = axiStreams(geo, tiles, ws, xs);
+  const streams = axiStreams(geo, tiles, prepared.map((p) => p.core), xs);
   const started = performance.now();
   const reply = addon.run({ ...streams, beatBytes: geo.beatBytes, ...memory, ...handshakes(options) });
   const simSeconds = (performance.now() - started) / 1000;
   if (reply.error) throw new SimulationError(reply.error);
-  const matmuls = unpackTileResults(geo, tiles, reply.results).map((y, i) => check(ws[i]!, xs[i]!, tokens, y));
+  const matmuls = unpackTileResults(geo, tiles, reply.results).map((y, i) => compare(prepared[i]!.expected, prepared[i]!.n, y));
   return {
     match: matmuls.every((m) => m.match),
     mismatches: matmuls.reduce((sum, m) => sum + m.mismatches, 0),
@@ -155,7 +181,7 @@ export async function simulateMatmuls(
     tokens,
     bytesRead: reply.bytesRead,
     memBusyFraction: reply.bytesRead / (bytesPerCycle(memory) * Math.max(reply.cycles, 1)),
-    computeUtilization: utilization(geo, ws, tokens, reply.cycles),
+    computeUtilization: utilization(geo, prepared.map((p) => p.core), tokens, reply.cycles),
   };
 }
 

@@ -76,8 +76,8 @@ export function unpackResults(geo: EngineGeometry, schedule: Schedule, results: 
   return y;
 }
 
-/** Words per descriptor in the descriptor stream: addr, beats, words, steps, groups, tokens. */
-export const DESCRIPTOR_WORDS = 6;
+/** Words per descriptor in the descriptor stream: addr, beats, words, steps, groups, tokens, mode. */
+export const DESCRIPTOR_WORDS = 7;
 
 /** What the streaming engine's host and memory model need for one matmul. */
 export interface AxiStreams {
@@ -102,7 +102,7 @@ export function axiStreams(geo: EngineGeometry, plan: TilePlan, ws: readonly Tri
   const acts: Uint32Array[] = [];
   let resultBeats = 0;
   plan.tiles.forEach((tile, i) => {
-    descriptors.set([tile.addr, tile.beats, tile.words, tile.steps, tile.groups, plan.tokens], i * DESCRIPTOR_WORDS);
+    descriptors.set([tile.addr, tile.beats, tile.words, tile.steps, tile.groups, plan.tokens, tile.mode], i * DESCRIPTOR_WORDS);
     acts.push(...perToken[tile.matmul]!);
     resultBeats += plan.tokens * tile.groups;
   });
@@ -116,20 +116,27 @@ export function axiStreams(geo: EngineGeometry, plan: TilePlan, ws: readonly Tri
   };
 }
 
-/** Places the result beats (tile, then token, then row group) into each matmul's y (tokens × n). */
+/**
+ * Places the result beats (tile, then token, then row group) into each matmul's y (tokens × n).
+ * With two trit-planes the core rows are pairs and the dequantized row sits in the even lane.
+ */
 export function unpackTileResults(geo: EngineGeometry, plan: TilePlan, results: Uint32Array): Int32Array[] {
   const { P } = geo.cfg;
   const words = wordsForBits(geo.resultBeatBits);
-  const ys = plan.matmuls.map((m) => new Int32Array(plan.tokens * m.n));
+  const rowsOut = (m: TilePlan["matmuls"][number]): number => (m.scales?.pair ? m.n / 2 : m.n);
+  const ys = plan.matmuls.map((m) => new Int32Array(plan.tokens * rowsOut(m)));
   let beat = 0;
   for (const tile of plan.tiles) {
-    const n = plan.matmuls[tile.matmul]!.n;
+    const m = plan.matmuls[tile.matmul]!;
+    const n = rowsOut(m);
+    const pair = m.scales?.pair === true;
     const y = ys[tile.matmul]!;
     for (let t = 0; t < plan.tokens; t++) {
       for (let g = 0; g < tile.groups; g++, beat++) {
-        for (let p = 0; p < P; p++) {
+        for (let p = 0; p < P; p += pair ? 2 : 1) {
           const local = g * P + p;
-          if (local < tile.rows) y[t * n + tile.firstRow + local] = results[beat * words + p]! | 0;
+          const row = pair ? (tile.firstRow + local) >> 1 : tile.firstRow + local;
+          if (local < tile.rows) y[t * n + row] = results[beat * words + p]! | 0;
         }
       }
     }
