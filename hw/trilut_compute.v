@@ -168,10 +168,15 @@ module trilut_compute #(
   wire drain_read = drain_en && (drain_g < n_groups);
   wire [P*32-1:0] psum_rdata;
   wire [P*32-1:0] psum_wdata;
+  // A row group read in the cycle its previous update is written (a one-group tile's scale sweep
+  // right after its last step) must see that update: forward the write to the read.
+  reg bypass;
+  reg [P*32-1:0] bypass_data;
+  wire [P*32-1:0] psum_now = bypass ? bypass_data : psum_rdata;
   wire [P*32-1:0] accumulated;
   generate
     for (p = 0; p < P; p = p + 1) begin : g_acc
-      wire [31:0] old = pclear[PIPE] ? 32'd0 : psum_rdata[p*32 +: 32];
+      wire [31:0] old = pclear[PIPE] ? 32'd0 : psum_now[p*32 +: 32];
       wire [31:0] add = {{(32 - SW){row_sum[p*SW + SW - 1]}}, row_sum[p*SW +: SW]};
       assign accumulated[p*32 +: 32] = old + add;
     end
@@ -197,14 +202,14 @@ module trilut_compute #(
       end
       wire [P*32-1:0] dequantized;
       for (p = 0; p < P; p = p + 1) begin : g_lane
-        wire signed [63:0] y = {{32{psum_rdata[p*32+31]}}, psum_rdata[p*32 +: 32]};
+        wire signed [63:0] y = {{32{psum_now[p*32+31]}}, psum_now[p*32 +: 32]};
         wire signed [63:0] m = {{48{scales[PIPE][p*32+15]}}, scales[PIPE][p*32 +: 16]};
         wire signed [63:0] mu = {{48{scales[PIPE][p*32+31]}}, scales[PIPE][p*32+16 +: 16]};
         wire signed [63:0] prod = y * m;
         wire signed [63:0] offset = asym_q ? {{32{sum_x[31]}}, sum_x} * mu : 64'sd0;
         wire signed [63:0] partner;
         if ((p % 2 == 0) && (p + 1 < P)) begin : g_pair
-          wire signed [63:0] y1 = {{32{psum_rdata[(p+1)*32+31]}}, psum_rdata[(p+1)*32 +: 32]};
+          wire signed [63:0] y1 = {{32{psum_now[(p+1)*32+31]}}, psum_now[(p+1)*32 +: 32]};
           wire signed [63:0] m1 = {{48{scales[PIPE][(p+1)*32+15]}}, scales[PIPE][(p+1)*32 +: 16]};
           assign partner = pair_q ? y1 * m1 : 64'sd0;
         end else begin : g_single
@@ -234,6 +239,11 @@ module trilut_compute #(
   trilut_psum_mem #(.W(P * 32), .DEPTH(MAXRG), .AW(PAW)) psums (
       .clk(clk), .re((state == ST_DRAIN) ? drain_read : 1'b1), .raddr(psum_raddr), .rdata(psum_rdata),
       .we(pv[PIPE]), .waddr(psum_waddr), .wdata(psum_wdata));
+
+  always @(posedge clk) begin
+    bypass <= (state != ST_DRAIN) && pv[PIPE] && pv[PIPE-1] && (psum_waddr == psum_raddr);
+    bypass_data <= psum_wdata;
+  end
 
   assign y_valid = y_valid_q;
   assign y_last = y_last_q;

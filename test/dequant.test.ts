@@ -75,6 +75,19 @@ describe("dequantization stage in Verilator", () => {
     }
   }
 
+  it("a tile of one row group: the scale sweep reads the sum its last step wrote the cycle before", async () => {
+    const geo = engineGeometry(resolveEngine({ loader: "axi", dequant: true, ...ENGINES[0] }, "test"));
+    const rng = new Rng(21);
+    const k = geo.stepActivations * 3 + 1;
+    const cases: EngineMatmul[] = [
+      { planes: [randomTrits(rng, 3, k)], alpha: [Float32Array.from([1.5, -2, 0.75])] },
+      { planes: [randomTrits(rng, 2, k), randomTrits(rng, 2, k)], alpha: [Float32Array.from([1, 2]), Float32Array.from([0.5, 0.25])], mu: Float32Array.from([0.1, -0.1]) },
+    ];
+    const r = await simulateMatmuls(geo, cases, cases.map(() => randomActs(rng, k)), { memory: { bwNum: 16, bwDen: 1, latency: 10, maxQueued: 16 } });
+    assert.equal(r.mismatches, 0, JSON.stringify(r.matmuls.map((m) => m.firstMismatches)));
+    assert.equal(r.cycles, r.predictedCycles);
+  });
+
   it("refuses scales the engine cannot apply", () => {
     const rng = new Rng(9);
     const scaled: ScaledMatmul = { planes: [randomTrits(rng, 4, 8), randomTrits(rng, 4, 8)], alpha: [new Float32Array(4).fill(1), new Float32Array(4).fill(1)] };
