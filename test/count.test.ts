@@ -108,6 +108,7 @@ describe("countTernary: trit counts and scales without decoding", () => {
             formatLabel: reader.formatLabel,
             fileBytes: reader.fileBytes,
             architecture: reader.architecture,
+            readFloat: (name) => reader.readFloat(name),
             ...(reader.metadata ? { metadata: reader.metadata } : {}),
             ...(reader.config ? { config: reader.config } : {}),
             dimensions: () => reader.dimensions(),

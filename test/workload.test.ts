@@ -33,6 +33,9 @@ function fakeReader(opts: { config?: Record<string, unknown>; metadata?: Map<str
     formatLabel: "fake",
     fileBytes: 0,
     architecture: undefined,
+    readFloat: () => {
+      throw new Error("no tensor data in a fake reader");
+    },
     ...(opts.config ? { config: opts.config } : {}),
     ...(opts.metadata ? { metadata: opts.metadata } : {}),
     dimensions: () => dimensionsFrom(() => undefined),

@@ -1,11 +1,11 @@
 import { memoryTiming } from "../budget/memory.js";
 import { describeArchitecture } from "../model/architecture.js";
 import { withModel } from "../model/open.js";
-import { type TernaryTensor } from "../model/types.js";
-import { modelWorkload } from "../model/workload.js";
+import { runHostModel } from "../ref/host.js";
+import { Rng } from "../util/random.js";
 import { simulateMatmuls } from "../sim/simulate.js";
 import { UserError } from "../util/errors.js";
-import { openOptions, plan, round, seededActivations, type EngineArgs, type ModelArgs } from "./common.js";
+import { openOptions, plan, round, type EngineArgs, type ModelArgs } from "./common.js";
 import { printJson, table } from "./output.js";
 
 export interface ModelSimArgs extends EngineArgs, ModelArgs {
@@ -14,6 +14,8 @@ export interface ModelSimArgs extends EngineArgs, ModelArgs {
   all?: boolean | undefined;
   mode: string;
   tokens?: number | undefined;
+  /** Decode: prompt tokens already in the KV cache before the decoded one. */
+  context?: number | undefined;
   backpressure: number;
   seed: number;
   json: boolean;
@@ -31,35 +33,39 @@ export function modeTokens(mode: string, tokens: number | undefined): number {
 
 /**
  * Simulates one decoder block (--block B) or every ternary matmul of the model (--all) as one
- * descriptor stream on the streaming engine, each matmul checked bit for bit. Each matmul's input
- * is seeded random int8: the host model's norms, attention and activation functions between the
- * matmuls are not simulated, which leaves the engine's work, order and memory traffic unchanged.
+ * descriptor stream on the streaming engine, each matmul checked bit for bit. The inputs come from
+ * the host model (src/ref/host.ts): a seeded prompt runs through the model in the reference, and
+ * each matmul gets the int8 activations the real forward pass gives it. Prefill runs --tokens
+ * prompt tokens; decode runs one token after a --context-token prompt in the KV cache. With the
+ * dequantization stage (dequant=true) the engine also applies each matmul's scale.
  */
 export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
   const { budget, engine } = plan(args);
   if (engine.cfg.loader !== "axi") throw new UserError("--block and --all run on the streaming engine; drop --preload / loader=preload");
   const tokens = modeTokens(args.mode, args.tokens);
-  const tensors: TernaryTensor[] = withModel(args.model, (m) => {
+  const context = args.context ?? 8;
+  if (args.mode === "decode" && !(Number.isInteger(context) && context >= 0)) throw new UserError(`--context ${context}: expected a token count`);
+  const calls = withModel(args.model, (m) => {
     const arch = describeArchitecture(m);
-    const workload = modelWorkload(arch, m.listTensors(), { contextLength: arch.contextLength ?? 1 });
     const layers = arch.dimensions.layers;
     if (args.block !== undefined && !(Number.isInteger(args.block) && args.block >= 0 && args.block < layers)) {
       throw new UserError(`--block ${args.block}: the model has blocks 0..${layers - 1}`);
     }
-    const chosen = workload.matmuls.filter((w) => w.ternary && (args.all || (w.role !== "lm_head" && w.layer === args.block)));
-    if (chosen.length === 0) throw new UserError(`${args.model}: no ternary matmuls to simulate`);
-    return chosen.map((w) => m.readTernary(w.name));
+    const rng = new Rng(args.seed);
+    const ids = (count: number): number[] => Array.from({ length: count }, () => rng.int(0, arch.dimensions.vocab - 1));
+    const prefix = args.mode === "decode" ? ids(context) : [];
+    const record = args.all ? Array.from({ length: layers }, (_, l) => l) : [args.block!];
+    return runHostModel(m, arch, { tokens: ids(tokens), prefix, record, lmHead: args.all === true }).calls;
   }, openOptions(args));
   const bp = args.backpressure;
   if (!(bp >= 0 && bp < 1)) throw new UserError(`--backpressure ${bp}: expected a probability in [0, 1)`);
-  const xs = tensors.map((t, i) => seededActivations(args.seed + i, tokens * t.k));
-  const r = await simulateMatmuls(engine.geo, tensors, xs, {
-    tokens,
-    memory: memoryTiming(budget),
-    validProb: 1 - bp,
-    readyProb: 1 - bp,
-    seed: args.seed,
-  });
+  const r = await simulateMatmuls(
+    engine.geo,
+    calls.map((c) => (engine.cfg.dequant ? c.matmul : c.matmul.planes[0]!)),
+    calls.map((c) => c.x),
+    { tokens, memory: memoryTiming(budget), validProb: 1 - bp, readyProb: 1 - bp, seed: args.seed },
+  );
+  const tensors = calls.map((c) => ({ name: c.name, n: c.matmul.planes[0]!.n, k: c.matmul.planes[0]!.k }));
   const achievedGBps = (r.bytesRead / r.cycles) * budget.clockMHz * 1e-3;
   if (args.json) {
     printJson({
@@ -100,7 +106,10 @@ export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
       `  memory ${r.bytesRead.toLocaleString("en-US")} bytes at ${achievedGBps.toFixed(2)} GB/s achieved ` +
         `(${(r.memBusyFraction * 100).toFixed(1)}% of ${budget.memoryGBps}); lookup slots ${(r.computeUtilization * 100).toFixed(1)}% used`,
     );
-    console.log("  inputs: seeded random int8 per matmul (norms, attention and activations between them are not simulated)");
+    console.log(
+      `  inputs: the host model's activations for a seeded ${args.mode === "decode" ? `token after a ${context}-token prompt` : `${tokens}-token prompt`}` +
+        `; outputs ${engine.cfg.dequant ? "dequantized by the engine" : "as integers (the host applies the scales)"}`,
+    );
   }
   return r.match ? 0 : 1;
 }

@@ -121,7 +121,7 @@ export function parseEngineOverrides(pairs: readonly string[]): Record<string, u
     if (eq <= 0) throw new UserError(`--set ${pair}: expected key=value`);
     const key = pair.slice(0, eq);
     const raw = pair.slice(eq + 1);
-    out[key] = /^-?\d+$/.test(raw) ? Number(raw) : raw;
+    out[key] = /^-?\d+$/.test(raw) ? Number(raw) : raw === "true" ? true : raw === "false" ? false : raw;
   }
   return out;
 }

@@ -63,6 +63,10 @@ export class GgufModelReader implements ModelReader {
     }));
   }
 
+  readFloat(name: string): Float32Array {
+    return this.file.readFloat(name);
+  }
+
   readTernary(name: string): TernaryTensor {
     return this.file.readTernary(name);
   }

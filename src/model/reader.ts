@@ -47,6 +47,8 @@ export interface ModelReader {
   dimensions(): ModelDimensions;
   listTensors(): readonly ModelTensorListing[];
   readTernary(name: string): TernaryTensor;
+  /** A float tensor (norms, embeddings) as f32, row-major. */
+  readFloat(name: string): Float32Array;
   /**
    * The trit counts and scale of a ternary tensor, exactly as counting readTernary's trits would
    * give them (and the same errors), without decoding the trits: memory stays a few MB whatever the
