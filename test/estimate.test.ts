@@ -64,10 +64,10 @@ describe("trilut estimate and whole-block simulation", function () {
     assert.ok(e.terms.some((t) => t.startsWith("not counted")));
   });
 
-  for (const [mode, tokens] of [["decode", 1], ["prefill", 8]] as const) {
-    it(`its block cycles are the simulated block's cycles (${mode})`, () => {
-      const e = estimate();
-      const args = ["sim", model, "--budget", budget, ...engine, "--mode", mode, "--json"];
+  for (const [mode, tokens, dequant] of [["decode", 1, "false"], ["prefill", 8, "false"], ["decode", 1, "true"]] as const) {
+    it(`its block cycles are the simulated block's cycles (${mode}${dequant === "true" ? ", scales on the engine" : ""})`, () => {
+      const e = estimate(["--set", `dequant=${dequant}`]);
+      const args = ["sim", model, "--budget", budget, ...engine, "--set", `dequant=${dequant}`, "--mode", mode, "--json"];
       const blocks = [0, 1].map((b) => {
         const r = cli([...args, "--block", String(b), ...(mode === "prefill" ? ["--tokens", String(tokens)] : [])]);
         assert.equal(r.status, 0, r.stderr);

@@ -79,6 +79,12 @@ export function dequantize(ys: readonly Int32Array[], sumX: readonly number[], f
   return out;
 }
 
+/**
+ * What a plan needs to know of a matmul's scales when only its timing matters (the latency model):
+ * one row scale per row, so the dequantization sweep and its scale words are counted.
+ */
+export const ROW_SCALES_FOR_TIMING: FixedScales = { fracBits: OUT_FRAC_BITS, shift: 0, m: [], mu: undefined, pair: false, asym: false };
+
 /** The rows the integer core computes: plane rows interleaved (row 2r plane 0, 2r + 1 plane 1). */
 export function coreMatrix(s: ScaledMatmul): TritMatrix {
   if (s.planes.length === 1) return s.planes[0]!;

@@ -2,6 +2,7 @@ import { type Budget } from "../budget/budget.js";
 import { bytesPerCycle, memoryTiming } from "../budget/memory.js";
 import { type EngineGeometry } from "../engine/config.js";
 import { planMatmuls } from "../engine/tiles.js";
+import { ROW_SCALES_FOR_TIMING } from "../engine/scales.js";
 import { type MatmulWork, type Workload } from "../model/workload.js";
 import { UserError } from "../util/errors.js";
 import { streamCycles } from "./stream-cycles.js";
@@ -82,7 +83,9 @@ export function estimateLatency(workload: Workload, geo: EngineGeometry, budget:
     const key = `${shapes.map((m) => `${m.n}x${m.k}`).join(",")}@${tokens}`;
     let c = cache.get(key);
     if (c === undefined) {
-      c = streamCycles(geo, planMatmuls(geo, shapes, tokens), memory).total;
+      // a dequantizing engine applies each matmul's scale in a sweep after its last step
+      const scales = geo.cfg.dequant ? ROW_SCALES_FOR_TIMING : undefined;
+      c = streamCycles(geo, planMatmuls(geo, shapes.map((m) => ({ n: m.n, k: m.k, scales })), tokens), memory).total;
       cache.set(key, c);
     }
     return c;
