@@ -1,18 +1,21 @@
 // The compute datapath of an engine: one pass of `steps` steps over `groups` row groups of the
 // weights at `base` in the buffer. Per step it takes T·G activations, builds T tables (E cycles,
-// double-buffered), then reads bank word base + s·groups + g for every row group g (P rows per
-// cycle), looks up T entries per row, sums them in an adder tree and accumulates into the row's
-// int32 partial sum (from zero when `clear`); with `drain` it then streams the sums out, one beat
-// of P lanes per row group.
+// double-buffered), then reads the bank word of every row group g (P rows per cycle), looks up
+// T entries per row, sums them in an adder tree and accumulates into the row's int32 partial sum
+// (from zero when `clear`); with `drain` it then streams the sums out, one beat of P lanes per
+// row group.
 // Lookup pipeline (fixed latency, never stalls): issue address → weight buffer (2 cycles) → table
 // read and sign → register → adder tree (TREE_STAGES) → partial-sum read-add-write.
 //
-// With `dequant` (DEQUANT engines), the pass ends with one more sweep over the row groups: it
-// reads the scale word of each row group (bank word base + steps·groups + g, lane p: bits [0,16)
-// mantissa m, [16,32) offset mantissa mu, both signed) and rewrites each partial sum y as
-//   round((y·m + [pair: y'·m' of the odd lane] + [asym: Σx·mu]) / 2^shift)
-// rounding half up and saturating to int32, where Σx is the pass's activation sum. With `pair`
-// (two trit-planes) lanes 2j and 2j+1 hold the two planes of one row and lane 2j gets their sum.
+// Dequantization (DEQUANT engines, a pass with `dequant`): the steps form column groups of
+// `gsteps` steps (0: one group of all steps). After each group's steps comes a sweep over the row
+// groups that reads their scale words (the next bank word; lane p: bits [0,16) mantissa m,
+// [16,32) offset mantissa mu, signed) and takes, per row, the exact 64-bit total
+//   y·m + [pair: y'·m' of the odd lane] + [asym: Σx·mu]
+// of the group's int32 sum y and activation sum Σx. Totals add up in a per-row accumulator; the
+// last group's sweep writes round(total / 2^shift), rounding half up and saturating to int32.
+// With `pair` (two trit-planes) lanes 2j and 2j+1 hold the two planes of one row and lane 2j
+// gets their sum. Bank words run in issue order: a group's steps, then its scale words.
 module trilut_compute #(
     parameter G = 3,
     parameter E = 27,
@@ -46,6 +49,7 @@ module trilut_compute #(
     input  wire               pair,
     input  wire               asym,
     input  wire [5:0]         shift,
+    input  wire [CW-1:0]      gsteps,
     output wire               idle,
     // activations and results
     input  wire               x_valid,
@@ -58,12 +62,13 @@ module trilut_compute #(
     // weight buffer read port: bank words of all P lanes, two cycles after the address
     output wire [AW-1:0]      rd_addr,
     input  wire [P*T*IB-1:0]  bank_rdata,
-    // counts lookups that read real rows (for utilization figures)
+    // a lookup of weights issues this cycle (for utilization figures)
     output wire               issuing
 );
   localparam [1:0] ST_IDLE = 2'd0, ST_RUN = 2'd2, ST_DRAIN = 2'd3;
   localparam SW = EW + LEVELS;              // adder-tree sum width
   localparam PIPE = 3 + TREE_STAGES;        // stage at which the partial sum is written
+  localparam WB = T * IB;
 
   reg [1:0] state;
   reg [CW-1:0] count;
@@ -71,10 +76,9 @@ module trilut_compute #(
   reg clear_q, drain_q;
   reg dq_q, pair_q, asym_q;
   reg [5:0] shift_q;
+  reg [CW-1:0] gsteps_q;
   assign idle = (state == ST_IDLE);
-  // steps the issuer walks: the weight steps, plus the scale sweep when dequantizing
-  wire sweeps = (DEQUANT != 0) && dq_q;
-  wire [CW:0] last_step = {1'b0, count} + {{CW{1'b0}}, sweeps};
+  wire dq = (DEQUANT != 0) && dq_q;
 
   // ---------------------------------------------------------------- table building
   reg [CW-1:0] bld_step;   // steps whose build has started
@@ -93,12 +97,20 @@ module trilut_compute #(
       .free(pre_free), .done(pre_done), .we(pre_we), .waddr(pre_waddr), .wdata(pre_wdata));
 
   // ---------------------------------------------------------------- issue
-  reg [CW:0] iss_step;
+  // The issuer walks row groups of a weight step (iss_w) or of a sweep, one per cycle.
+  reg [CW-1:0] iss_w;      // weight steps issued
+  reg [CW-1:0] in_group;   // weight steps issued in the current column group
+  reg first_group;         // the current column group is the pass's first
   reg [RGW-1:0] iss_g;
-  reg [AW-1:0] iss_base;   // base + iss_step · groups
-  wire sweep = (iss_step == {1'b0, count});   // issuing the scale sweep (needs no tables)
-  wire issue = (state == ST_RUN) && (iss_step < last_step) && (sweep || iss_step < {1'b0, built});
-  assign issuing = issue;
+  reg [AW-1:0] iss_base;   // bank word of row group 0 of the current step or sweep
+  wire [CW-1:0] group_len = (gsteps_q == {CW{1'b0}}) ? count : gsteps_q;
+  wire weights_left = (iss_w < count);
+  // a sweep follows every full column group and the pass's last (possibly shorter) one
+  wire sweep = dq && (in_group != {CW{1'b0}}) && (in_group == group_len || !weights_left);
+  wire last_sweep = sweep && !weights_left;
+  wire issue_weights = (state == ST_RUN) && !sweep && weights_left && (iss_w < built);
+  wire issue = issue_weights || ((state == ST_RUN) && sweep);
+  assign issuing = issue_weights;
   wire iss_last_g = (iss_g + 1'b1 == n_groups);
   /* verilator lint_off WIDTH */
   assign rd_addr = iss_base + iss_g;
@@ -106,9 +118,11 @@ module trilut_compute #(
 
   // side band of the lookup pipeline, stage 1 .. PIPE
   reg [PIPE:1] pv;
-  reg [2:1] plast;          // last row group of its step (only stage 2, the table read, needs it)
+  reg [2:1] plast;          // last row group of a weight step (stage 2, the table read, needs it)
   reg [PIPE:1] pclear;
   reg [PIPE:1] psweep;
+  reg [PIPE:1] plastsweep;
+  reg [PIPE:1] pfirstgroup;
   reg [2:1] phalf;          // table half (read at stage 2)
   reg [RGW-1:0] pg [1:PIPE];
   integer s;
@@ -118,16 +132,18 @@ module trilut_compute #(
     end else begin
       pv <= {pv[PIPE-1:1], issue};
     end
-    plast <= {plast[1], iss_last_g};
-    pclear <= {pclear[PIPE-1:1], clear_q && (iss_step == {(CW + 1) {1'b0}})};
+    plast <= {plast[1], issue_weights && iss_last_g};
+    // a column group's first step starts its partial sums from zero
+    pclear <= {pclear[PIPE-1:1], (clear_q && iss_w == {CW{1'b0}}) || (dq && in_group == {CW{1'b0}})};
     psweep <= {psweep[PIPE-1:1], sweep};
-    phalf <= {phalf[1], iss_step[0]};
+    plastsweep <= {plastsweep[PIPE-1:1], last_sweep};
+    pfirstgroup <= {pfirstgroup[PIPE-1:1], first_group};
+    phalf <= {phalf[1], iss_w[0]};
     pg[1] <= iss_g;
     for (s = 2; s <= PIPE; s = s + 1) pg[s] <= pg[s-1];
   end
 
   // ---------------------------------------------------------------- tables, lookup, sign (stage 2 → 3)
-  localparam WB = T * IB;
   wire [P*T*EW-1:0] looked_up;   // lane-major: lane p, table t at (p*T + t)*EW
   genvar p, t;
   generate
@@ -168,11 +184,22 @@ module trilut_compute #(
   wire drain_read = drain_en && (drain_g < n_groups);
   wire [P*32-1:0] psum_rdata;
   wire [P*32-1:0] psum_wdata;
+  wire psum_we;
+  /* verilator lint_off WIDTH */
+  wire [PAW-1:0] psum_raddr = (state == ST_DRAIN) ? drain_g : pg[PIPE-1];
+  wire [PAW-1:0] psum_waddr = pg[PIPE];
+  wire [PAW-1:0] update_raddr = pg[PIPE-1];
+  /* verilator lint_on WIDTH */
   // A row group read in the cycle its previous update is written (a one-group tile's scale sweep
   // right after its last step) must see that update: forward the write to the read.
   reg bypass;
   reg [P*32-1:0] bypass_data;
   wire [P*32-1:0] psum_now = bypass ? bypass_data : psum_rdata;
+  always @(posedge clk) begin
+    bypass <= (state != ST_DRAIN) && psum_we && pv[PIPE-1] && (psum_waddr == psum_raddr);
+    bypass_data <= psum_wdata;
+  end
+
   wire [P*32-1:0] accumulated;
   generate
     for (p = 0; p < P; p = p + 1) begin : g_acc
@@ -181,32 +208,44 @@ module trilut_compute #(
       assign accumulated[p*32 +: 32] = old + add;
     end
     if (DEQUANT != 0) begin : g_dequant
-      // Σx of the pass: the sum of every activation it took
-      reg signed [31:0] sum_x;
-      reg signed [31:0] step_sum;
+      // Σx of each weight step, kept by table half like the tables themselves, joins the column
+      // group's sum when the step issues; a sweep carries its group's sum down the pipeline
+      reg signed [31:0] step_sum [0:1];
+      reg signed [31:0] group_sum;
+      reg signed [31:0] x_sum;
       integer j;
       always @(*) begin
-        step_sum = 32'sd0;
-        for (j = 0; j < T * G; j = j + 1) step_sum = step_sum + {{24{x_data[j*8+7]}}, x_data[j*8 +: 8]};
+        x_sum = 32'sd0;
+        for (j = 0; j < T * G; j = j + 1) x_sum = x_sum + {{24{x_data[j*8+7]}}, x_data[j*8 +: 8]};
       end
+      wire step_first_group = issue_weights && (iss_g == {RGW{1'b0}});
       always @(posedge clk) begin
-        if (start && idle) sum_x <= 32'sd0;
-        else if (x_fire) sum_x <= sum_x + step_sum;
+        if (x_fire) step_sum[bld_step[0]] <= x_sum;
+        if (step_first_group) group_sum <= (in_group == {CW{1'b0}} ? 32'sd0 : group_sum) + step_sum[iss_w[0]];
       end
+      reg signed [31:0] psumx [1:PIPE];
       // the scale words travel with the sweep from the buffer (stage 2) to the update (stage PIPE)
       reg [P*32-1:0] scales [3:PIPE];
       integer k, p2;
       always @(posedge clk) begin
+        psumx[1] <= group_sum;
+        for (k = 2; k <= PIPE; k = k + 1) psumx[k] <= psumx[k-1];
         for (p2 = 0; p2 < P; p2 = p2 + 1) scales[3][p2*32 +: 32] <= bank_rdata[p2*WB +: 32];
         for (k = 4; k <= PIPE; k = k + 1) scales[k] <= scales[k-1];
       end
+      // per-row accumulator of the column groups' totals
+      wire [P*64-1:0] acc_rdata;
+      wire [P*64-1:0] acc_wdata;
+      trilut_psum_mem #(.W(P * 64), .DEPTH(MAXRG), .AW(PAW)) totals (
+          .clk(clk), .re(1'b1), .raddr(update_raddr), .rdata(acc_rdata),
+          .we(pv[PIPE] && psweep[PIPE] && !plastsweep[PIPE]), .waddr(psum_waddr), .wdata(acc_wdata));
       wire [P*32-1:0] dequantized;
       for (p = 0; p < P; p = p + 1) begin : g_lane
         wire signed [63:0] y = {{32{psum_now[p*32+31]}}, psum_now[p*32 +: 32]};
         wire signed [63:0] m = {{48{scales[PIPE][p*32+15]}}, scales[PIPE][p*32 +: 16]};
         wire signed [63:0] mu = {{48{scales[PIPE][p*32+31]}}, scales[PIPE][p*32+16 +: 16]};
         wire signed [63:0] prod = y * m;
-        wire signed [63:0] offset = asym_q ? {{32{sum_x[31]}}, sum_x} * mu : 64'sd0;
+        wire signed [63:0] offset = asym_q ? {{32{psumx[PIPE][31]}}, psumx[PIPE]} * mu : 64'sd0;
         wire signed [63:0] partner;
         if ((p % 2 == 0) && (p + 1 < P)) begin : g_pair
           wire signed [63:0] y1 = {{32{psum_now[(p+1)*32+31]}}, psum_now[(p+1)*32 +: 32]};
@@ -215,7 +254,9 @@ module trilut_compute #(
         end else begin : g_single
           assign partner = 64'sd0;
         end
-        wire signed [63:0] total = prod + partner + offset;
+        wire signed [63:0] earlier = pfirstgroup[PIPE] ? 64'sd0 : acc_rdata[p*64 +: 64];
+        wire signed [63:0] total = earlier + prod + partner + offset;
+        assign acc_wdata[p*64 +: 64] = total;
         wire signed [63:0] half = (shift_q == 6'd0) ? 64'sd0 : (64'sd1 <<< (shift_q - 6'd1));
         /* verilator lint_off UNUSEDSIGNAL */
         wire signed [63:0] shifted = (total + half) >>> shift_q;  // bits past 32 only tell saturation
@@ -225,32 +266,27 @@ module trilut_compute #(
         assign dequantized[p*32 +: 32] = over ? 32'h7fffffff : under ? 32'h80000000 : shifted[31:0];
       end
       assign psum_wdata = psweep[PIPE] ? dequantized : accumulated;
+      // a column group's sweep hands its total to the accumulator; only the last writes a result
+      assign psum_we = pv[PIPE] && (!psweep[PIPE] || plastsweep[PIPE]);
     end else begin : g_plain
       assign psum_wdata = accumulated;
+      assign psum_we = pv[PIPE];
       /* verilator lint_off UNUSEDSIGNAL */
-      wire unused = &{1'b0, dequant, pair, asym, shift, psweep, pair_q, asym_q, shift_q};
+      wire unused = &{1'b0, dequant, pair, asym, shift, gsteps, psweep, plastsweep, pfirstgroup, pair_q, asym_q, shift_q, update_raddr};
       /* verilator lint_on UNUSEDSIGNAL */
     end
   endgenerate
-  /* verilator lint_off WIDTH */
-  wire [PAW-1:0] psum_raddr = (state == ST_DRAIN) ? drain_g : pg[PIPE-1];
-  wire [PAW-1:0] psum_waddr = pg[PIPE];
-  /* verilator lint_on WIDTH */
   trilut_psum_mem #(.W(P * 32), .DEPTH(MAXRG), .AW(PAW)) psums (
       .clk(clk), .re((state == ST_DRAIN) ? drain_read : 1'b1), .raddr(psum_raddr), .rdata(psum_rdata),
-      .we(pv[PIPE]), .waddr(psum_waddr), .wdata(psum_wdata));
-
-  always @(posedge clk) begin
-    bypass <= (state != ST_DRAIN) && pv[PIPE] && pv[PIPE-1] && (psum_waddr == psum_raddr);
-    bypass_data <= psum_wdata;
-  end
+      .we(psum_we), .waddr(psum_waddr), .wdata(psum_wdata));
 
   assign y_valid = y_valid_q;
   assign y_last = y_last_q;
   assign y_data = psum_rdata;
 
   // ---------------------------------------------------------------- control
-  wire run_done = (state == ST_RUN) && (iss_step == last_step) && (pv == {PIPE{1'b0}});
+  wire issued_all = !weights_left && !sweep;
+  wire run_done = (state == ST_RUN) && issued_all && (pv == {PIPE{1'b0}});
   always @(posedge clk) begin
     if (rst) begin
       state <= ST_IDLE;
@@ -277,10 +313,13 @@ module trilut_compute #(
       pair_q <= pair;
       asym_q <= asym;
       shift_q <= shift;
+      gsteps_q <= gsteps;
       bld_step <= {CW{1'b0}};
       built <= {CW{1'b0}};
       tbl_done <= {CW{1'b0}};
-      iss_step <= {(CW + 1) {1'b0}};
+      iss_w <= {CW{1'b0}};
+      in_group <= {CW{1'b0}};
+      first_group <= 1'b1;
       iss_g <= {RGW{1'b0}};
       iss_base <= base;
       drain_g <= {RGW{1'b0}};
@@ -291,10 +330,16 @@ module trilut_compute #(
       if (issue) begin
         if (iss_last_g) begin
           iss_g <= {RGW{1'b0}};
-          iss_step <= iss_step + 1'b1;
           /* verilator lint_off WIDTH */
           iss_base <= iss_base + n_groups;
           /* verilator lint_on WIDTH */
+          if (sweep) begin
+            in_group <= {CW{1'b0}};
+            first_group <= 1'b0;
+          end else begin
+            iss_w <= iss_w + 1'b1;
+            in_group <= in_group + 1'b1;
+          end
         end else begin
           iss_g <= iss_g + 1'b1;
         end

@@ -94,7 +94,7 @@ module trilut_engine_core #(
   ) compute (
       .clk(clk), .rst(rst),
       .start(cmd_fire && cmd_op), .steps(cmd_count), .groups(cmd_groups), .base({AW{1'b0}}),
-      .clear(cmd_clear), .drain(cmd_drain), .dequant(1'b0), .pair(1'b0), .asym(1'b0), .shift(6'd0),
+      .clear(cmd_clear), .drain(cmd_drain), .dequant(1'b0), .pair(1'b0), .asym(1'b0), .shift(6'd0), .gsteps({CW{1'b0}}),
       .idle(compute_idle),
       .x_valid(x_valid), .x_ready(x_ready), .x_data(x_data),
       .y_valid(y_valid), .y_ready(y_ready), .y_data(y_data), .y_last(y_last),

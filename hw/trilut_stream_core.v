@@ -45,6 +45,7 @@ module trilut_stream_core #(
     input  wire [RGW-1:0]    desc_groups,
     input  wire [TW-1:0]     desc_tokens,
     input  wire [8:0]        desc_mode,     // {shift[5:0], asym, pair, dequant}
+    input  wire [CW-1:0]     desc_gsteps,   // steps per column group of scales (0: one group)
     output wire              ar_valid,
     input  wire              ar_ready,
     output wire [ADDRW-1:0]  ar_addr,
@@ -66,7 +67,7 @@ module trilut_stream_core #(
   localparam CLW = (PC > 1) ? $clog2(PC) : 1;
   localparam QW = $clog2(Q + 1);
   localparam LW = ADDRW + BW + WW;        // loader queue entry
-  localparam RW = CW + RGW + TW + 9;      // compute queue entry
+  localparam RW = CW + CW + RGW + TW + 9; // compute queue entry
 
   // ---------------------------------------------------------------- descriptor queues
   wire lq_full, lq_empty, rq_full, rq_empty, lq_pop, rq_pop;
@@ -78,7 +79,7 @@ module trilut_stream_core #(
       .clk(clk), .rst(rst), .push(desc_fire), .din({desc_addr, desc_beats, desc_words}), .full(lq_full),
       .pop(lq_pop), .dout(lq_out), .empty(lq_empty));
   trilut_fifo #(.W(RW), .DEPTH(2)) run_queue (
-      .clk(clk), .rst(rst), .push(desc_fire), .din({desc_steps, desc_groups, desc_tokens, desc_mode}), .full(rq_full),
+      .clk(clk), .rst(rst), .push(desc_fire), .din({desc_steps, desc_gsteps, desc_groups, desc_tokens, desc_mode}), .full(rq_full),
       .pop(rq_pop), .dout(rq_out), .empty(rq_empty));
 
   // ---------------------------------------------------------------- loader and buffer
@@ -114,6 +115,7 @@ module trilut_stream_core #(
   reg [TW-1:0] token;
   wire compute_idle;
   wire [CW-1:0] steps = rq_out[RW-1 -: CW];
+  wire [CW-1:0] gsteps = rq_out[RW-CW-1 -: CW];
   wire [RGW-1:0] groups = rq_out[TW + 9 +: RGW];
   wire [TW-1:0] tokens = rq_out[9 +: TW];
   wire [8:0] mode = rq_out[8:0];
@@ -149,7 +151,7 @@ module trilut_stream_core #(
       .clk(clk), .rst(rst),
       .start(pass_start), .steps(steps), .groups(groups), .base({run_half, {(AW - 1) {1'b0}}}),
       .clear(1'b1), .drain(1'b1),
-      .dequant(mode[0]), .pair(mode[1]), .asym(mode[2]), .shift(mode[8:3]),
+      .dequant(mode[0]), .pair(mode[1]), .asym(mode[2]), .shift(mode[8:3]), .gsteps(gsteps),
       .idle(compute_idle),
       .x_valid(x_valid), .x_ready(x_ready), .x_data(x_data),
       .y_valid(y_valid), .y_ready(y_ready), .y_data(y_data), .y_last(y_last),

@@ -12,7 +12,7 @@
 namespace trilut {
 
 struct StreamRunSpec {
-  Stream descriptors;  // 7 words per beat: addr, beats, words, steps, groups, tokens, mode
+  Stream descriptors;  // 8 words per beat: addr, beats, words, steps, groups, tokens, mode, gsteps
   Stream acts;
   uint32_t* results = nullptr;
   uint64_t resultBeats = 0;
@@ -85,6 +85,8 @@ StreamRunOutcome runStreaming(Top& top, StreamRunSpec& spec, TraceSink* trace) {
       put(top.desc_tokens, scratch);
       scratch[0] = d[6];
       put(top.desc_mode, scratch);
+      scratch[0] = d[7];
+      put(top.desc_gsteps, scratch);
     }
     top.x_valid = spec.acts.valid;
     if (spec.acts.more()) put(top.x_data, spec.acts.beat());

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { engineGeometry, resolveEngine, type EngineConfig } from "../src/engine/config.js";
-import { dequantize, fixScales, OUT_FRAC_BITS, type ScaledMatmul } from "../src/engine/scales.js";
+import { fixScales, OUT_FRAC_BITS, scaledMatmul, type ScaledMatmul } from "../src/engine/scales.js";
 import { planMatmuls } from "../src/engine/tiles.js";
 import { type TritMatrix } from "../src/model/types.js";
 import { simulateMatmuls, type EngineMatmul } from "../src/sim/simulate.js";
@@ -18,21 +18,31 @@ describe("dequantization: fixed-point rules", () => {
   });
 
   it("rounds half up and saturates to int32", () => {
-    const f = { fracBits: 9, shift: 1, m: [Int16Array.from([1, 1, 1, 32767])], mu: undefined, pair: false, asym: false };
-    // y·1 / 2: 3 → 1.5 → 2, -3 → -1.5 → -1, -1 → -0.5 → 0; 2^31-1 · 32767 / 2 saturates
-    const y = Int32Array.from([3, -3, -1, 0x7fffffff]);
-    assert.deepEqual(Array.from(dequantize([y], [0], f, 4, 1)), [2, -1, 0, 0x7fffffff]);
+    // one weight of +1 per row: y = x; m = 1 and shift 1 halve it
+    const plane = { n: 1, k: 1, trits: Int8Array.from([1]) };
+    const f = { fracBits: 9, shift: 1, m: [Int16Array.from([1])], mu: undefined, pair: false, asym: false, groupSize: 0, groups: 1 };
+    const half = (x: number): number => scaledMatmul({ planes: [plane], alpha: [Float32Array.from([0])] }, f, Int8Array.from([x]), 1)[0]!;
+    // 3 → 1.5 → 2, -3 → -1.5 → -1, -1 → -0.5 → 0
+    assert.deepEqual([half(3), half(-3), half(-1)], [2, -1, 0]);
+    // 600 weights of +1 against 127 (or −128) times 32767 overflow int32 either way: saturate
+    const wide = { n: 1, k: 600, trits: new Int8Array(600).fill(1) };
+    const big = { ...f, shift: 0, m: [Int16Array.from([32767])] };
+    const sat = (x: number): number => scaledMatmul({ planes: [wide], alpha: [Float32Array.from([0])] }, big, new Int8Array(600).fill(x), 1)[0]!;
+    assert.deepEqual([sat(127), sat(-128), sat(1)], [0x7fffffff, -0x80000000, 600 * 32767]);
   });
 
-  it("adds the second plane and the offset before the single rounding", () => {
-    const f = fixScales({
-      planes: [randomTrits(new Rng(2), 1, 4), randomTrits(new Rng(3), 1, 4)],
-      alpha: [Float32Array.from([2]), Float32Array.from([0.5])],
-      mu: Float32Array.from([0.125]),
-    });
-    const out = dequantize([Int32Array.from([10]), Int32Array.from([-7])], [40], f, 1, 1);
-    // (2·10 + 0.5·(−7) + 0.125·40) · 2^8 = 21.5 · 256
-    assert.equal(out[0], 21.5 * 256);
+  it("adds the second plane, the offset and every column group before one rounding", () => {
+    // two columns in two groups of one; plane 0 = [+1, −1], plane 1 = [+1, +1]; x = [10, 4]
+    const s: ScaledMatmul = {
+      planes: [{ n: 1, k: 2, trits: Int8Array.from([1, -1]) }, { n: 1, k: 2, trits: Int8Array.from([1, 1]) }],
+      alpha: [Float32Array.from([2, 1]), Float32Array.from([0.5, 0.25])],
+      mu: Float32Array.from([0.125, -0.25]),
+      groupSize: 1,
+    };
+    const f = fixScales(s);
+    assert.equal(f.groups, 2);
+    // group 0: 2·10 + 0.5·10 + 0.125·10 = 26.25; group 1: 1·(−4) + 0.25·4 − 0.25·4 = −4
+    assert.equal(scaledMatmul(s, f, Int8Array.from([10, 4]), 1)[0], (26.25 - 4) * 256);
   });
 });
 
@@ -42,8 +52,9 @@ const ENGINES: Partial<EngineConfig>[] = [
   { G: 2, encoding: "mirrored", T: 16, P: 2, c: 1, memBits: 256, maxBurst: 16, weightMemory: "bram", bufferDepth: 128 },
 ];
 
-function schemes(rng: Rng, n: number, k: number): [string, EngineMatmul][] {
-  const rows = (lo: number, hi: number): Float32Array => Float32Array.from({ length: n }, () => lo + (hi - lo) * rng.float());
+function schemes(rng: Rng, n: number, k: number, groupSize: number): [string, EngineMatmul][] {
+  const rows = (lo: number, hi: number, groups = 1): Float32Array => Float32Array.from({ length: n * groups }, () => lo + (hi - lo) * rng.float());
+  const groups = Math.ceil(k / groupSize);
   const plane = (): TritMatrix => randomTrits(rng, n, k);
   const perTensor: ScaledMatmul = { planes: [plane()], alpha: [new Float32Array(n).fill(2.958984375)] };
   return [
@@ -52,6 +63,11 @@ function schemes(rng: Rng, n: number, k: number): [string, EngineMatmul][] {
     ["two trit-planes (PTQTP)", { planes: [plane(), plane()], alpha: [rows(0.5, 2), rows(0.01, 0.3)] }],
     ["asymmetric α·T + μ (PT²-LLM)", { planes: [plane()], alpha: [rows(0.5, 2)], mu: rows(-0.05, 0.05) }],
     ["two planes and an offset", { planes: [plane(), plane()], alpha: [rows(0.5, 2), rows(0.01, 0.3)], mu: rows(-0.05, 0.05) }],
+    [`scales per row and ${groupSize}-column group (TQ blocks)`, { planes: [plane()], alpha: [rows(-3, 3, groups)], groupSize }],
+    [
+      `two planes, offsets, ${groupSize}-column groups (PTQTP and PT²-LLM)`,
+      { planes: [plane(), plane()], alpha: [rows(0.5, 2, groups), rows(0.01, 0.3, groups)], mu: rows(-0.05, 0.05, groups), groupSize },
+    ],
     ["integer results beside them", plane()],
   ];
 }
@@ -62,8 +78,9 @@ describe("dequantization stage in Verilator", () => {
     for (const tokens of [1, 3]) {
       it(`G=${partial.G} ${partial.encoding} T=${partial.T} P=${partial.P}, ${tokens} token(s): every scale scheme bit-exact, cycles as predicted`, async () => {
         const rng = new Rng(tokens * 7 + partial.P!);
-        const [n, k] = [2 * partial.P! + 3, geo.stepActivations * 2 + 5];
-        const cases = schemes(rng, n, k);
+        // five steps of k: column groups of two steps, the last one shorter
+        const [n, k] = [2 * partial.P! + 3, geo.stepActivations * 4 + 5];
+        const cases = schemes(rng, n, k, 2 * geo.stepActivations);
         const xs = cases.map(() => randomActs(rng, tokens * k));
         const r = await simulateMatmuls(geo, cases.map(([, m]) => m), xs, {
           tokens,
@@ -98,5 +115,9 @@ describe("dequantization stage in Verilator", () => {
     assert.throws(() => planMatmuls(odd, [{ n: 8, k: 8, scales: fixed }], 1), (e: unknown) => e instanceof UserError && /must be even/.test(e.message));
     assert.throws(() => resolveEngine({ G: 2, T: 3, P: 2, c: 1, dequant: true }, "engine"), (e: unknown) => e instanceof UserError && /32 bits/.test(e.message));
     assert.throws(() => fixScales({ planes: [randomTrits(rng, 1, 4)], alpha: [Float32Array.from([NaN])] }), UserError);
+    const dq = engineGeometry(resolveEngine({ ...ENGINES[0], loader: "axi", dequant: true }, "test"));
+    const grouped = fixScales({ planes: [randomTrits(rng, 4, 256)], alpha: [new Float32Array(8).fill(1)], groupSize: 128 });
+    assert.throws(() => planMatmuls(dq, [{ n: 4, k: 256, scales: grouped }], 1), (e: unknown) => e instanceof UserError && /not whole steps of T·G = 24/.test(e.message));
+    assert.throws(() => fixScales({ planes: [randomTrits(rng, 4, 256)], alpha: [new Float32Array(4).fill(1)], groupSize: 128 }), /4 rows × 2 groups/);
   });
 });

@@ -87,6 +87,7 @@ export function enginePorts(geo: EngineGeometry): Port[] {
     p("desc_groups", "input", d.groupBits),
     p("desc_tokens", "input", d.tokenBits),
     p("desc_mode", "input", 9),
+    p("desc_gsteps", "input", d.stepBits),
     p("ar_valid", "output"),
     p("ar_ready", "input"),
     p("ar_addr", "output", d.addrBits),

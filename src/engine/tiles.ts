@@ -29,6 +29,8 @@ export interface Tile {
   readonly addr: number;
   /** The descriptor's mode word: dequant | pair << 1 | asym << 2 | shift << 3 (0: integer results). */
   readonly mode: number;
+  /** Steps per column group of scales (0: one group); a scale sweep follows each group. */
+  readonly gsteps: number;
 }
 
 export interface MatmulShape {
@@ -71,8 +73,18 @@ export function planMatmuls(geo: EngineGeometry, shapes: readonly MatmulShape[],
   shapes.forEach(({ n, k, scales }, index) => {
     if (scales && !geo.cfg.dequant) throw new UserError("scaled matmuls need an engine with the dequantization stage (--set dequant=true)");
     if (scales?.pair && geo.cfg.P % 2 !== 0) throw new UserError(`two trit-planes pair rows in lanes 2j, 2j+1: P = ${geo.cfg.P} must be even`);
-    // the dequantization stage reads one more bank word per row group: the rows' scales
-    const scaleSteps = scales ? 1 : 0;
+    // the dequantization stage reads one more bank word per row group and column group: the scales
+    let gsteps = 0;
+    if (scales && scales.groupSize > 0) {
+      if (scales.groupSize % geo.stepActivations !== 0) {
+        throw new UserError(
+          `scale groups of ${scales.groupSize} columns are not whole steps of T·G = ${geo.stepActivations} activations; ` +
+            `choose T and G so that T·G divides ${scales.groupSize}`,
+        );
+      }
+      gsteps = scales.groupSize / geo.stepActivations;
+    }
+    const scaleSteps = scales ? scales.groups : 0;
     const mode = scales ? 1 | (scales.pair ? 2 : 0) | (scales.asym ? 4 : 0) | (scales.shift << 3) : 0;
     for (const [what, v] of [["n", n], ["k", k]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new UserError(`${what} must be a positive integer, got ${v}`);
@@ -92,7 +104,7 @@ export function planMatmuls(geo: EngineGeometry, shapes: readonly MatmulShape[],
       const groups = Math.ceil(rows / geo.cfg.P);
       const words = (steps + scaleSteps) * groups * geo.columns;
       const beats = Math.ceil(words / geo.slotsPerBeat);
-      tiles.push({ matmul: index, firstRow, rows, groups, steps, words, beats, addr, mode });
+      tiles.push({ matmul: index, firstRow, rows, groups, steps, words, beats, addr, mode, gsteps });
       addr += Math.ceil((beats * geo.beatBytes) / TILE_ALIGN) * TILE_ALIGN;
     }
     matmuls.push({ n, k, scales, steps, groupsPerTile, firstTile, tileCount: tiles.length - firstTile });
@@ -114,7 +126,7 @@ export function writeTileImage(geo: EngineGeometry, packed: PackedIndices, tile:
   const pad = zeroIndex(G, encoding);
   for (let s = 0; s < tile.steps; s++) {
     for (let g = 0; g < tile.groups; g++) {
-      const address = s * tile.groups + g;
+      const address = stepAddress(tile, s) * tile.groups + g;
       for (let p = 0; p < P; p++) {
         const local = g * P + p;
         const rowBase = local < tile.rows ? ((tile.firstRow + local) * packed.steps + s) * T : -1;
@@ -137,23 +149,39 @@ export function writeTileImage(geo: EngineGeometry, packed: PackedIndices, tile:
 }
 
 /**
- * Writes a tile's scale words: bank word (steps·groups + g) of lane p holds the mantissas of the
- * row in that lane, m in bits [0,16) and μ in [16,32) (two's complement).
+ * Bank words run in issue order: with column groups of gsteps steps, each group's steps are
+ * followed by its scale words. Weight step s sits at (s + ⌊s / gsteps⌋) · groups, the scales of
+ * column group b right after its last step.
+ */
+function stepAddress(tile: Tile, s: number): number {
+  return (tile.mode & 1) !== 0 && tile.gsteps > 0 ? s + Math.floor(s / tile.gsteps) : s;
+}
+
+function scaleAddress(tile: Tile, b: number): number {
+  const groupSteps = tile.gsteps > 0 ? tile.gsteps : tile.steps;
+  return Math.min((b + 1) * groupSteps, tile.steps) + b;
+}
+
+/**
+ * Writes a tile's scale words: in column group b's scale word (see scaleAddress), lane p holds the
+ * mantissas of the row in that lane, m in bits [0,16) and μ in [16,32) (two's complement).
  */
 function writeTileScales(geo: EngineGeometry, scales: FixedScales, tile: Tile, image: Uint32Array): void {
   const { P, c } = geo.cfg;
   const Q = geo.slotsPerBeat;
-  for (let g = 0; g < tile.groups; g++) {
-    const address = tile.steps * tile.groups + g;
-    for (let p = 0; p < P; p++) {
-      const local = g * P + p;
-      if (local >= tile.rows) continue; // padding rows: zero scales
-      const e = tile.firstRow + local; // a core row; with two planes, row e >> 1 of plane e & 1
-      const row = scales.pair ? e >> 1 : e;
-      const m = scales.m[scales.pair ? e & 1 : 0]![row]!;
-      const mu = scales.mu ? scales.mu[row]! : 0;
-      const word = (address * P + p) * c; // bits 0..31 sit in the bank word's first column
-      putBits(image, tile.addr * 8 + Math.floor(word / Q) * geo.cfg.memBits + (word % Q) * 72, 32, ((mu & 0xffff) << 16) | (m & 0xffff));
+  for (let b = 0; b < scales.groups; b++) {
+    for (let g = 0; g < tile.groups; g++) {
+      const address = scaleAddress(tile, b) * tile.groups + g;
+      for (let p = 0; p < P; p++) {
+        const local = g * P + p;
+        if (local >= tile.rows) continue; // padding rows: zero scales
+        const e = tile.firstRow + local; // a core row; with two planes, row e >> 1 of plane e & 1
+        const row = scales.pair ? e >> 1 : e;
+        const m = scales.m[scales.pair ? e & 1 : 0]![row * scales.groups + b]!;
+        const mu = scales.mu ? scales.mu[row * scales.groups + b]! : 0;
+        const word = (address * P + p) * c; // bits 0..31 sit in the bank word's first column
+        putBits(image, tile.addr * 8 + Math.floor(word / Q) * geo.cfg.memBits + (word % Q) * 72, 32, ((mu & 0xffff) << 16) | (m & 0xffff));
+      }
     }
   }
 }

@@ -22,22 +22,28 @@ export function loadCycles(beats: number): number {
  * i[s], one row group per cycle, once its tables are complete. A build may only start when the
  * half it overwrites (last read by step s-2) has been read by every row group, which happens
  * BUFFER_LATENCY cycles after that group issues. With `sweep` (dequantization) one more pass over
- * the row groups reads their scale words right after the last step.
+ * the row groups reads their scale words after each column group's last step.
  */
-export function runCycles(geo: EngineGeometry, steps: number, groups: number, drain: boolean, sweep = false): number {
+export function runCycles(geo: EngineGeometry, steps: number, groups: number, drain: boolean, sweep?: { gsteps: number }): number {
   const E = geo.entries;
-  const a: number[] = new Array<number>(steps);
-  const i: number[] = new Array<number>(steps);
+  // the issuer's sequence: every weight step, and with dequantization a sweep after each column
+  // group of gsteps steps (0: after the last step only); a sweep reads scales, not tables
+  const groupSteps = sweep && sweep.gsteps > 0 ? sweep.gsteps : steps;
+  const a: number[] = new Array<number>(steps); // build accepted
+  const i: number[] = new Array<number>(steps); // weight step issued
   a[0] = 1; // the cycle after accepting the command
-  i[0] = a[0] + E + 1;
-  for (let s = 1; s < steps; s++) {
-    let start = a[s - 1]! + E; // the unit takes a new step in the cycle of its last write
-    if (s >= 2) start = Math.max(start, i[s - 2]! + groups - 1 + BUFFER_LATENCY + 1);
-    a[s] = start;
-    i[s] = Math.max(i[s - 1]! + groups, a[s]! + E + 1);
+  let next = 0; // earliest issue of the next step or sweep
+  for (let s = 0; s < steps; s++) {
+    if (s > 0) {
+      let start = a[s - 1]! + E; // the unit takes a new step in the cycle of its last write
+      if (s >= 2) start = Math.max(start, i[s - 2]! + groups - 1 + BUFFER_LATENCY + 1);
+      a[s] = start;
+    }
+    i[s] = Math.max(next, a[s]! + E + 1);
+    next = i[s]! + groups;
+    if (sweep && ((s + 1) % groupSteps === 0 || s === steps - 1)) next += groups;
   }
-  // the dequantization sweep over the row groups follows at once: it reads scales, not tables
-  const lastIssue = i[steps - 1]! + groups - 1 + (sweep ? groups : 0);
+  const lastIssue = next - 1;
   // the last group's sum is written PIPE = 3 + treeStages cycles after it issues; the engine sees
   // an empty pipeline the cycle after and leaves RUN on the next
   const pipe = 3 + geo.treeStages;

@@ -38,7 +38,9 @@ export function streamCycles(geo: EngineGeometry, plan: TilePlan, memory: Memory
   const cost = geo.beatBytes * memory.bwDen; // a beat, in units of 1/bwDen byte
   const cap = 2 * cost;
   const tiles = plan.tiles;
-  const passCycles = tiles.map((tile) => runCycles(geo, tile.steps, tile.groups, true, (tile.mode & 1) === 1));
+  const passCycles = tiles.map((tile) =>
+    runCycles(geo, tile.steps, tile.groups, true, (tile.mode & 1) === 1 ? { gsteps: tile.gsteps } : undefined),
+  );
 
   let accepted = 0; // descriptors taken
   let loadQueue = 0; // entries in the loader's and the compute side's descriptor queues

@@ -2,10 +2,9 @@ import { type ModelArchitecture } from "../model/architecture.js";
 import { type ModelReader } from "../model/reader.js";
 import { type TernaryTensor } from "../model/types.js";
 import { modelWorkload, type MatmulRole } from "../model/workload.js";
-import { dequantize, fixScales, OUT_FRAC_BITS, sumActivations, type ScaledMatmul } from "../engine/scales.js";
+import { fixScales, OUT_FRAC_BITS, scaledMatmul, type ScaledMatmul } from "../engine/scales.js";
 import { UserError } from "../util/errors.js";
 import { quantizeActivations } from "./activations.js";
-import { ternaryMatmul } from "./kernel.js";
 
 /**
  * The host model: a decoder's forward pass in the reference, so the engine's matmuls see the
@@ -144,7 +143,7 @@ export function runHostModel(model: ModelReader, arch: ModelArchitecture, opts: 
     const { q, scale } = quantizeActivations(x, tokens, w.k);
     const scaled: ScaledMatmul = { planes: [w], alpha: [new Float32Array(w.n).fill(w.scale.tensorScale)] };
     const fixed = fixScales(scaled);
-    const y = dequantize([ternaryMatmul(w, q, tokens)], sumActivations(q, w.k, tokens), fixed, w.n, tokens);
+    const y = scaledMatmul(scaled, fixed, q, tokens);
     if (record && (layer === undefined || opts.record.includes(layer))) {
       calls.push({ name: w.name, role, layer, tokens, x: q, matmul: scaled });
     }

@@ -5,7 +5,7 @@ import { planMatmuls, type TilePlan } from "../engine/tiles.js";
 import { scheduleCycles } from "../estimate/cycles.js";
 import { streamCycles } from "../estimate/stream-cycles.js";
 import { ternaryMatmul } from "../ref/kernel.js";
-import { coreMatrix, dequantize, fixScales, sumActivations, type FixedScales, type ScaledMatmul } from "../engine/scales.js";
+import { coreMatrix, fixScales, scaledMatmul, type FixedScales, type ScaledMatmul } from "../engine/scales.js";
 import { SimulationError, UserError } from "../util/errors.js";
 import { loadAddon } from "./binding.js";
 import { buildSimulator, type TraceFormat } from "./build.js";
@@ -131,9 +131,7 @@ function isScaled(m: EngineMatmul): m is ScaledMatmul {
 function prepare(m: EngineMatmul, x: Int8Array, tokens: number): { core: TritMatrix; scales?: FixedScales; expected: Int32Array; n: number } {
   if (!isScaled(m)) return { core: m, expected: ternaryMatmul(m, x, tokens), n: m.n };
   const scales = fixScales(m);
-  const plane = m.planes[0]!;
-  const ys = m.planes.map((p) => ternaryMatmul(p, x, tokens));
-  return { core: coreMatrix(m), scales, expected: dequantize(ys, sumActivations(x, plane.k, tokens), scales, plane.n, tokens), n: plane.n };
+  return { core: coreMatrix(m), scales, expected: scaledMatmul(m, scales, x, tokens), n: m.planes[0]!.n };
 }
 
 /**

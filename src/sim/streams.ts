@@ -76,8 +76,8 @@ export function unpackResults(geo: EngineGeometry, schedule: Schedule, results: 
   return y;
 }
 
-/** Words per descriptor in the descriptor stream: addr, beats, words, steps, groups, tokens, mode. */
-export const DESCRIPTOR_WORDS = 7;
+/** Words per descriptor in the descriptor stream: addr, beats, words, steps, groups, tokens, mode, gsteps. */
+export const DESCRIPTOR_WORDS = 8;
 
 /** What the streaming engine's host and memory model need for one matmul. */
 export interface AxiStreams {
@@ -102,7 +102,7 @@ export function axiStreams(geo: EngineGeometry, plan: TilePlan, ws: readonly Tri
   const acts: Uint32Array[] = [];
   let resultBeats = 0;
   plan.tiles.forEach((tile, i) => {
-    descriptors.set([tile.addr, tile.beats, tile.words, tile.steps, tile.groups, plan.tokens, tile.mode], i * DESCRIPTOR_WORDS);
+    descriptors.set([tile.addr, tile.beats, tile.words, tile.steps, tile.groups, plan.tokens, tile.mode, tile.gsteps], i * DESCRIPTOR_WORDS);
     acts.push(...perToken[tile.matmul]!);
     resultBeats += plan.tokens * tile.groups;
   });
