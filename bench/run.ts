@@ -73,10 +73,12 @@ for (const [n, k] of [
   line(`  simulation speed (cycles/s)`, Math.round(r!.cycles / median(runs)).toLocaleString("en-US"));
 }
 
-// 3. prefill of 128 tokens on 2560×6912: lookup-slot utilization, for the default engine and a
-// G=2 engine whose 2,048-word buffer half holds more row groups than a table build takes cycles
+// 3. prefill of 128 tokens on 2560×6912: lookup-slot utilization. The default engine's 2,048-word
+// buffer half holds 24 row groups of 83 steps, fewer than a 27-entry table build takes cycles;
+// a deeper buffer (P=14 keeps it at 56 URAM) or G=2 (9 entries) keeps the lookups busy
 for (const [name, partial] of [
   ["default (G=3 full, T=28, P=16)", {}],
+  ["G=3 full, T=28, P=14, 8192 deep", { P: 14, bufferDepth: 8192 }],
   ["G=2 full, T=36, P=16", { G: 2, T: 36 }],
 ] as const) {
   const g = engineGeometry(resolveEngine(partial, "bench"));
