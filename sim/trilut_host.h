@@ -87,22 +87,22 @@ struct TraceSink {
   virtual void dump(uint64_t halfCycles) = 0;
 };
 
+// One half of a clock period: set clk, evaluate, record the waveform.
+template <class Top>
+void halfCycle(Top& top, int level, TraceSink* trace, uint64_t& halfCycles) {
+  top.clk = level;
+  top.eval();
+  if (trace) trace->dump(halfCycles);
+  halfCycles++;
+}
+
+// Two cycles of reset; the caller has set every valid and ready low.
 template <class Top>
 void reset(Top& top, TraceSink* trace, uint64_t& halfCycles) {
   top.rst = 1;
-  top.cmd_valid = 0;
-  top.w_valid = 0;
-  top.x_valid = 0;
-  top.y_ready = 0;
   for (int i = 0; i < 2; i++) {
-    top.clk = 0;
-    top.eval();
-    if (trace) trace->dump(halfCycles);
-    halfCycles++;
-    top.clk = 1;
-    top.eval();
-    if (trace) trace->dump(halfCycles);
-    halfCycles++;
+    halfCycle(top, 0, trace, halfCycles);
+    halfCycle(top, 1, trace, halfCycles);
   }
   top.rst = 0;
 }
@@ -112,6 +112,10 @@ RunOutcome runStreams(Top& top, RunSpec& spec, TraceSink* trace) {
   RunOutcome out;
   Random rng(spec.seed);
   uint64_t half = 0;
+  top.cmd_valid = 0;
+  top.w_valid = 0;
+  top.x_valid = 0;
+  top.y_ready = 0;
   reset(top, trace, half);
   uint64_t cycle = 0;
   uint64_t lastProgress = 0;
@@ -141,10 +145,7 @@ RunOutcome runStreams(Top& top, RunSpec& spec, TraceSink* trace) {
     if (spec.acts.more()) put(top.x_data, spec.acts.beat());
     top.y_ready = yReady;
 
-    top.clk = 0;
-    top.eval();
-    if (trace) trace->dump(half);
-    half++;
+    halfCycle(top, 0, trace, half);
 
     if (!spec.commands.more() && received == spec.resultBeats && !top.busy) {
       if (spec.weights.more() || spec.acts.more())
@@ -167,10 +168,7 @@ RunOutcome runStreams(Top& top, RunSpec& spec, TraceSink* trace) {
       received++;
     }
 
-    top.clk = 1;
-    top.eval();
-    if (trace) trace->dump(half);
-    half++;
+    halfCycle(top, 1, trace, half);
     cycle++;
 
     if (cmdFire) { spec.commands.next++; spec.commands.valid = false; }

@@ -39,23 +39,12 @@ StreamRunOutcome runStreaming(Top& top, StreamRunSpec& spec, TraceSink* trace) {
   Random rng(spec.seed);
   Memory mem(spec.memory);
   uint64_t half = 0;
-  top.rst = 1;
   top.desc_valid = 0;
   top.x_valid = 0;
   top.y_ready = 0;
   top.ar_ready = 0;
   top.r_valid = 0;
-  for (int i = 0; i < 2; i++) {
-    top.clk = 0;
-    top.eval();
-    if (trace) trace->dump(half);
-    half++;
-    top.clk = 1;
-    top.eval();
-    if (trace) trace->dump(half);
-    half++;
-  }
-  top.rst = 0;
+  reset(top, trace, half);
   uint64_t cycle = 0;
   uint64_t lastProgress = 0;
   uint64_t received = 0;
@@ -100,10 +89,7 @@ StreamRunOutcome runStreaming(Top& top, StreamRunSpec& spec, TraceSink* trace) {
       put(top.r_data, beat.data());
     }
 
-    top.clk = 0;
-    top.eval();
-    if (trace) trace->dump(half);
-    half++;
+    halfCycle(top, 0, trace, half);
 
     if (!spec.descriptors.more() && received == spec.resultBeats && !top.busy) {
       if (spec.acts.more()) out.error = "schedule left " + std::to_string(spec.acts.beats - spec.acts.next) + " activation beats unconsumed";
@@ -132,10 +118,7 @@ StreamRunOutcome runStreaming(Top& top, StreamRunSpec& spec, TraceSink* trace) {
       received++;
     }
 
-    top.clk = 1;
-    top.eval();
-    if (trace) trace->dump(half);
-    half++;
+    halfCycle(top, 1, trace, half);
     cycle++;
 
     if (descFire) { spec.descriptors.next++; spec.descriptors.valid = false; }

@@ -5,47 +5,16 @@ import { join } from "node:path";
 import { openGguf } from "../src/model/gguf.js";
 import { openSafetensors } from "../src/model/safetensors.js";
 import { Rng } from "../src/util/random.js";
-import { cli, FIXTURES, type CliRun } from "./helpers.js";
+import { cli, FIXTURES, type CliRun, loadManifest } from "./helpers.js";
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures and helpers
 // ---------------------------------------------------------------------------------------------
 
-interface ManifestTensor {
-  tensor: string;
-  type: string;
-  n: number;
-  k: number;
-  scale: number;
-  minus: number;
-  zero: number;
-  plus: number;
-}
 
-interface ManifestMatmul {
-  tensor: string;
-  tokens: number;
-  n: number;
-  k: number;
-  input: string;
-  expected: string;
-}
 
-interface ManifestModel {
-  file: string;
-  format: string;
-  architecture: string;
-  hidden: number;
-  ffn: number;
-  layers: number;
-  heads: number;
-  kv_heads: number;
-  vocab: number;
-  tensors: ManifestTensor[];
-  matmul: ManifestMatmul[];
-}
 
-const MANIFEST = JSON.parse(readFileSync(join(FIXTURES, "manifest.json"), "utf8")) as { models: ManifestModel[] };
+const MANIFEST = loadManifest();
 const GGUF_MODELS = MANIFEST.models.filter((m) => m.format === "gguf");
 const HF_MODELS = MANIFEST.models.filter((m) => m.format !== "gguf");
 const TQ2 = join(FIXTURES, "tiny-llama-tq2_0.gguf");

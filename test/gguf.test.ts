@@ -14,6 +14,7 @@ import { bf16ToF32, f32ToFp16, fp16ToF32, roundToFp16 } from "../src/model/half.
 import { encodeTqBlocks, packTq1Byte, unpackTq1Trit, type TqTypeName } from "../src/model/tq-codec.js";
 import { makeLlamaModel } from "../src/model/make-model.js";
 import { formatInspect, inspectGguf } from "../src/model/inspect.js";
+import { loadManifest } from "./helpers.js";
 
 // ---- where the shared fixtures live ---------------------------------------------------------------
 
@@ -22,39 +23,8 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const sharedDir = process.env["TRILUT_SHARED"] ?? resolve(repoRoot, "..", "shared");
 const modelsDir = join(sharedDir, "fixtures", "models");
 
-interface ManifestTensor {
-  tensor: string;
-  type: string;
-  n: number;
-  k: number;
-  scale: number;
-  minus: number;
-  zero: number;
-  plus: number;
-}
-interface ManifestMatmul {
-  tensor: string;
-  tokens?: number;
-  n: number;
-  k: number;
-  input: string;
-  expected: string;
-}
-interface ManifestModel {
-  file: string;
-  format: string;
-  architecture: string;
-  hidden: number;
-  ffn: number;
-  layers: number;
-  heads: number;
-  kv_heads: number;
-  vocab: number;
-  tensors: ManifestTensor[];
-  matmul?: ManifestMatmul[];
-}
 
-const manifest = JSON.parse(readFileSync(join(modelsDir, "manifest.json"), "utf8")) as { models: ManifestModel[] };
+const manifest = loadManifest();
 const ggufModels = manifest.models.filter((m) => m.format === "gguf");
 
 describe("GGUF model files", () => {

@@ -1,7 +1,11 @@
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type TritMatrix } from "../src/model/types.js";
+import { type EngineGeometry } from "../src/engine/config.js";
+import { generateRtl } from "../src/codegen/rtl.js";
 import { Rng } from "../src/util/random.js";
 
 /** The repository root (tests run from dist/test). */
@@ -34,4 +38,60 @@ export interface CliRun {
 export function cli(args: string[], cwd = REPO_ROOT): CliRun {
   const r = spawnSync(process.execPath, [join(REPO_ROOT, "bin", "trilut.js"), ...args], { cwd, encoding: "utf8" });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** shared/fixtures/models/manifest.json: what third-party tools wrote and the results expected. */
+export interface ManifestTensor {
+  tensor: string;
+  type: string;
+  n: number;
+  k: number;
+  scale: number;
+  minus: number;
+  zero: number;
+  plus: number;
+}
+
+export interface ManifestMatmul {
+  tensor: string;
+  tokens: number;
+  n: number;
+  k: number;
+  input: string;
+  expected: string;
+}
+
+export interface ManifestModel {
+  file: string;
+  format: string;
+  architecture: string;
+  hidden: number;
+  ffn: number;
+  layers: number;
+  heads: number;
+  kv_heads: number;
+  vocab: number;
+  tensors: ManifestTensor[];
+  matmul: ManifestMatmul[];
+}
+
+export function loadManifest(): { models: ManifestModel[] } {
+  return JSON.parse(readFileSync(join(FIXTURES, "manifest.json"), "utf8")) as { models: ManifestModel[] };
+}
+
+/** Verilator's -Wall lint of an engine's generated RTL: its output, empty when clean. */
+export function lintRtl(geo: EngineGeometry): string {
+  const dir = mkdtempSync(join(tmpdir(), "trilut-lint-"));
+  try {
+    const files = generateRtl(geo).map((f) => {
+      writeFileSync(join(dir, f.name), f.content);
+      return join(dir, f.name);
+    });
+    return execFileSync("verilator", ["--lint-only", "-Wall", "--top-module", "trilut_engine", ...files], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -11,41 +11,10 @@ import { encodeSafetensors, writeSafetensors, type SafetensorsWriteTensor } from
 import { HfBitnetReader } from "../src/model/hf-bitnet.js";
 import { f32ToBf16, packHfTrits, writeHfBitnet, type HfWriteTensor } from "../src/model/hf-writer.js";
 import { openModel, withModel } from "../src/model/open.js";
-import { FIXTURES, randomTrits } from "./helpers.js";
+import { FIXTURES, randomTrits, loadManifest } from "./helpers.js";
 
-interface ManifestTensor {
-  tensor: string;
-  type: string;
-  n: number;
-  k: number;
-  scale: number;
-  minus: number;
-  zero: number;
-  plus: number;
-}
-interface ManifestMatmul {
-  tensor: string;
-  tokens: number;
-  n: number;
-  k: number;
-  input: string;
-  expected: string;
-}
-interface ManifestModel {
-  file: string;
-  format: string;
-  architecture: string;
-  hidden: number;
-  ffn: number;
-  layers: number;
-  heads: number;
-  kv_heads: number;
-  vocab: number;
-  tensors: ManifestTensor[];
-  matmul: ManifestMatmul[];
-}
 
-const MANIFEST = JSON.parse(readFileSync(join(FIXTURES, "manifest.json"), "utf8")) as { models: ManifestModel[] };
+const MANIFEST = loadManifest();
 const HF = MANIFEST.models.find((m) => m.file === "tiny-bitnet-hf")!;
 const HF_DIR = join(FIXTURES, "tiny-bitnet-hf");
 

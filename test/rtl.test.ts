@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { engineGeometry, resolveEngine, type EngineConfig, type EngineGeometry } from "../src/engine/config.js";
 import { scheduleMatmul } from "../src/engine/schedule.js";
-import { generateRtl } from "../src/codegen/rtl.js";
 import { scheduleCycles } from "../src/estimate/cycles.js";
 import { ternaryMatmul } from "../src/ref/kernel.js";
 import { loadAddon } from "../src/sim/binding.js";
@@ -16,27 +14,12 @@ import { driveStepped, SteppedEngine } from "../src/sim/stepper.js";
 import { hostStreams, unpackResults } from "../src/sim/streams.js";
 import { SimulationError } from "../src/util/errors.js";
 import { Rng } from "../src/util/random.js";
-import { randomActs, randomTrits } from "./helpers.js";
+import { randomActs, randomTrits, lintRtl } from "./helpers.js";
 
 function geometry(partial: Partial<EngineConfig>): EngineGeometry {
   return engineGeometry(resolveEngine(partial, "test"));
 }
 
-function lint(geo: EngineGeometry): string {
-  const dir = mkdtempSync(join(tmpdir(), "trilut-lint-"));
-  try {
-    const files = generateRtl(geo).map((f) => {
-      writeFileSync(join(dir, f.name), f.content);
-      return join(dir, f.name);
-    });
-    return execFileSync("verilator", ["--lint-only", "-Wall", "--top-module", "trilut_engine", ...files], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 // G 2..5 × both encodings × two (T, P) shapes, plus corner engines: one table and one lane,
 // and block-RAM buffers small enough that layers need several chunks and row tiles.
@@ -62,7 +45,7 @@ describe("preloaded engine RTL in Verilator", function () {
       const rng = new Rng(partial.G! * 100 + partial.T! * 10 + partial.P!);
 
       it("lints clean with verilator -Wall", () => {
-        assert.equal(lint(geo), "");
+        assert.equal(lintRtl(geo), "");
       });
 
       // n not a multiple of P, k not a multiple of T·G; several tokens

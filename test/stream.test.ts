@@ -1,10 +1,5 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { presetBudget } from "../src/budget/budget.js";
-import { generateRtl } from "../src/codegen/rtl.js";
 import { engineGeometry, resolveEngine, type EngineConfig, type EngineGeometry } from "../src/engine/config.js";
 import { planTiles } from "../src/engine/tiles.js";
 import { streamCycles } from "../src/estimate/stream-cycles.js";
@@ -13,24 +8,12 @@ import { memoryTiming, type MemoryTiming } from "../src/budget/memory.js";
 import { simulateMatmul, simulateMatmuls } from "../src/sim/simulate.js";
 import { SimulationError, UserError } from "../src/util/errors.js";
 import { Rng } from "../src/util/random.js";
-import { randomActs, randomTrits } from "./helpers.js";
+import { randomActs, randomTrits, lintRtl } from "./helpers.js";
 
 function geometry(partial: Partial<EngineConfig>): EngineGeometry {
   return engineGeometry(resolveEngine({ loader: "axi", ...partial }, "test"));
 }
 
-function lint(geo: EngineGeometry): string {
-  const dir = mkdtempSync(join(tmpdir(), "trilut-lint-"));
-  try {
-    const files = generateRtl(geo).map((f) => {
-      writeFileSync(join(dir, f.name), f.content);
-      return join(dir, f.name);
-    });
-    return execFileSync("verilator", ["--lint-only", "-Wall", "--top-module", "trilut_engine", ...files], { encoding: "utf8" });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 // Small streaming engines: block-RAM buffers small enough that layers need many tiles, memory
 // words narrow or wide against the buffer's columns, short and long bursts, few and many in flight.
@@ -58,7 +41,7 @@ describe("streaming engine RTL in Verilator (weights over AXI)", () => {
       const rng = new Rng(partial.G! * 1000 + partial.T! * 10 + partial.P!);
 
       it("lints clean with verilator -Wall", () => {
-        assert.equal(lint(geo), "");
+        assert.equal(lintRtl(geo), "");
       });
 
       for (const [name, memory] of MEMORIES) {

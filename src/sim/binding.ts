@@ -1,14 +1,7 @@
 import { createRequire } from "node:module";
 
-/** What a built simulator addon exports (templates/sim/addon.cpp.hbs). */
-export interface RunRequest {
-  commands: Uint32Array;
-  weights: Uint32Array;
-  weightWords: number;
-  acts: Uint32Array;
-  actWords: number;
-  resultBeats: number;
-  resultWords: number;
+/** How the host drives the streams, and what it records: common to both engines' run(). */
+export interface HostOptions {
   validProb?: number;
   readyProb?: number;
   seed?: number;
@@ -19,6 +12,17 @@ export interface RunRequest {
   traceEnd?: number;
 }
 
+/** What a built simulator addon exports (templates/sim/addon.cpp.hbs): a preload engine's run(). */
+export interface RunRequest extends HostOptions {
+  commands: Uint32Array;
+  weights: Uint32Array;
+  weightWords: number;
+  acts: Uint32Array;
+  actWords: number;
+  resultBeats: number;
+  resultWords: number;
+}
+
 export interface RunReply {
   cycles: number;
   resultsReceived: number;
@@ -27,7 +31,7 @@ export interface RunReply {
 }
 
 /** What the streaming (axi) engine's run() takes: descriptors, activations and the memory. */
-export interface AxiRunRequest {
+export interface AxiRunRequest extends HostOptions {
   descriptors: Uint32Array;
   acts: Uint32Array;
   actWords: number;
@@ -39,14 +43,6 @@ export interface AxiRunRequest {
   bwDen: number;
   latency: number;
   maxQueued?: number;
-  validProb?: number;
-  readyProb?: number;
-  seed?: number;
-  maxCycles?: number;
-  stallLimit?: number;
-  tracePath?: string;
-  traceStart?: number;
-  traceEnd?: number;
 }
 
 export interface AxiRunReply extends RunReply {

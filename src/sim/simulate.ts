@@ -110,6 +110,25 @@ function utilization(geo: EngineGeometry, ws: readonly TritMatrix[], tokens: num
   return useful / (geo.cfg.P * geo.cfg.T * Math.max(cycles, 1));
 }
 
+/** The figures every run reports, from the simulator's reply and the prediction. */
+function runFigures(
+  geo: EngineGeometry,
+  built: { buildSeconds: number; cached: boolean },
+  run: { cycles: number; simSeconds: number; predictedCycles: number; tokens: number; cores: readonly TritMatrix[] },
+): Omit<RunFigures, "bytesRead" | "memBusyFraction"> {
+  return {
+    cycles: run.cycles,
+    predictedCycles: run.predictedCycles,
+    weightsPerCycle: geo.weightsPerCycle,
+    buildSeconds: built.buildSeconds,
+    simSeconds: run.simSeconds,
+    cached: built.cached,
+    cyclesPerSecond: run.cycles / Math.max(run.simSeconds, 1e-9),
+    tokens: run.tokens,
+    computeUtilization: utilization(geo, run.cores, run.tokens, run.cycles),
+  };
+}
+
 function handshakes(options: SimulateOptions): { validProb: number; readyProb: number; seed: number; stallLimit: number } {
   return {
     validProb: options.validProb ?? 1,
@@ -169,17 +188,15 @@ export async function simulateMatmuls(
     mismatches: matmuls.reduce((sum, m) => sum + m.mismatches, 0),
     matmuls,
     tiles,
-    cycles: reply.cycles,
-    predictedCycles: streamCycles(geo, tiles, memory).total,
-    weightsPerCycle: geo.weightsPerCycle,
-    buildSeconds: built.buildSeconds,
-    simSeconds,
-    cached: built.cached,
-    cyclesPerSecond: reply.cycles / Math.max(simSeconds, 1e-9),
-    tokens,
+    ...runFigures(geo, built, {
+      cycles: reply.cycles,
+      simSeconds,
+      predictedCycles: streamCycles(geo, tiles, memory).total,
+      tokens,
+      cores: prepared.map((p) => p.core),
+    }),
     bytesRead: reply.bytesRead,
     memBusyFraction: reply.bytesRead / (bytesPerCycle(memory) * Math.max(reply.cycles, 1)),
-    computeUtilization: utilization(geo, prepared.map((p) => p.core), tokens, reply.cycles),
   };
 }
 
@@ -209,16 +226,9 @@ export async function simulateMatmul(
   return {
     ...check(w, x, tokens, y),
     schedule,
-    cycles: reply.cycles,
-    predictedCycles: scheduleCycles(geo, schedule).total,
-    weightsPerCycle: geo.weightsPerCycle,
-    buildSeconds: built.buildSeconds,
-    simSeconds,
-    cached: built.cached,
-    cyclesPerSecond: reply.cycles / Math.max(simSeconds, 1e-9),
-    tokens,
+    ...runFigures(geo, built, { cycles: reply.cycles, simSeconds, predictedCycles: scheduleCycles(geo, schedule).total, tokens, cores: [w] }),
+    // the preloaded engine's weights come from the host, not a memory model
     bytesRead: 0,
     memBusyFraction: 0,
-    computeUtilization: utilization(geo, [w], tokens, reply.cycles),
   };
 }
