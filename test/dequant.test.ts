@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { engineGeometry, resolveEngine, type EngineConfig } from "../src/engine/config.js";
-import { fixScales, OUT_FRAC_BITS, scaledMatmul, type ScaledMatmul } from "../src/engine/scales.js";
+import { fixScales, OUT_FRAC_BITS, scaledMatmul, tensorScales, type ScaledMatmul } from "../src/engine/scales.js";
 import { planMatmuls } from "../src/engine/tiles.js";
-import { type TritMatrix } from "../src/model/types.js";
+import { type TernaryTensor, type TritMatrix } from "../src/model/types.js";
 import { simulateMatmuls, type EngineMatmul } from "../src/sim/simulate.js";
 import { UserError } from "../src/util/errors.js";
 import { Rng } from "../src/util/random.js";
@@ -103,6 +103,25 @@ describe("dequantization stage in Verilator", () => {
     const r = await simulateMatmuls(geo, cases, cases.map(() => randomActs(rng, k)), { memory: { bwNum: 16, bwDen: 1, latency: 10, maxQueued: 16 } });
     assert.equal(r.mismatches, 0, JSON.stringify(r.matmuls.map((m) => m.firstMismatches)));
     assert.equal(r.cycles, r.predictedCycles);
+  });
+
+  it("a TQ tensor's varying per-256-block scales run as column groups", async () => {
+    const rng = new Rng(31);
+    const [n, k] = [6, 768];
+    const trits = randomTrits(rng, n, k);
+    const blockScales = Float32Array.from({ length: n * 3 }, () => 0.5 + 2 * rng.float());
+    const tensor: TernaryTensor = { ...trits, name: "blk.0.attn_q.weight", scale: { blockScales, uniform: false, tensorScale: Math.max(...blockScales) } };
+    const scaled = tensorScales(tensor);
+    assert.equal(scaled.groupSize, 256);
+    const geo = engineGeometry(resolveEngine({ ...ENGINES[1], loader: "axi", dequant: true }, "test")); // T·G = 32 divides 256
+    const x = randomActs(rng, 2 * k);
+    const r = await simulateMatmuls(geo, [scaled], [x], { tokens: 2, memory: { bwNum: 16, bwDen: 1, latency: 10, maxQueued: 16 } });
+    assert.equal(r.mismatches, 0);
+    assert.equal(r.cycles, r.predictedCycles);
+    // the uniform case is one scale per tensor
+    const uniform = tensorScales({ ...tensor, scale: { blockScales, uniform: true, tensorScale: 1.25 } });
+    assert.equal(uniform.groupSize, undefined);
+    assert.deepEqual(Array.from(uniform.alpha[0]!), new Array<number>(n).fill(1.25));
   });
 
   it("refuses scales the engine cannot apply", () => {

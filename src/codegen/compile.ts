@@ -6,7 +6,8 @@ import { encodeIndices, weightBeats } from "../engine/pack.js";
 import { scheduleMatmul, type Schedule } from "../engine/schedule.js";
 import { scheduleCycles } from "../estimate/cycles.js";
 import { streamCycles } from "../estimate/stream-cycles.js";
-import { planTiles, planImage, type TilePlan } from "../engine/tiles.js";
+import { planMatmuls, planImage, type TilePlan } from "../engine/tiles.js";
+import { fixScales, tensorScales } from "../engine/scales.js";
 import { memoryTiming } from "../budget/memory.js";
 import { requireTernary, type ModelReader } from "../model/reader.js";
 import { writeDirAtomic } from "../util/atomic.js";
@@ -102,7 +103,9 @@ export function compileModel(
       let parts: Uint32Array[];
       let predictedCycles: number;
       if (geo.cfg.loader === "axi") {
-        const plan = planTiles(geo, tensor.n, tensor.k, 1);
+        // a dequantizing engine gets the tensor's scales after each column group's weights
+        const scales = geo.cfg.dequant ? fixScales(tensorScales(tensor)) : undefined;
+        const plan = planMatmuls(geo, [{ n: tensor.n, k: tensor.k, scales }], 1);
         parts = [planImage(geo, [packed], plan)];
         predictedCycles = streamCycles(geo, plan, memory).total;
         schedules[t.name] = { ...tilePlanJson(plan), predictedCycles, image };

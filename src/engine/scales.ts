@@ -1,4 +1,4 @@
-import { type TritMatrix } from "../model/types.js";
+import { type TernaryTensor, type TritMatrix } from "../model/types.js";
 import { UserError } from "../util/errors.js";
 
 /**
@@ -23,6 +23,20 @@ export interface ScaledMatmul {
   readonly mu?: Float32Array | undefined;
   /** Columns per scale group (TQ blocks: 256, PTQTP: 128); absent: one group of all k columns. */
   readonly groupSize?: number | undefined;
+}
+
+/**
+ * A tensor's stored scales as the engine applies them: one scale per tensor when uniform, else
+ * the TQ formats' per-256-weight block scales, which run along each row: n rows × k/256 column
+ * groups of 256.
+ */
+export function tensorScales(t: TernaryTensor): ScaledMatmul {
+  if (t.scale.uniform) return { planes: [t], alpha: [new Float32Array(t.n).fill(t.scale.tensorScale)] };
+  const groups = t.k / 256;
+  if (!Number.isInteger(groups) || t.scale.blockScales.length !== t.n * groups) {
+    throw new UserError(`${t.name}: ${t.scale.blockScales.length} block scales do not cover ${t.n} rows of ${t.k / 256} blocks`);
+  }
+  return { planes: [t], alpha: [Float32Array.from(t.scale.blockScales)], groupSize: 256 };
 }
 
 /** Fraction bits of a dequantized output: value = output / 2^OUT_FRAC_BITS. */

@@ -2,7 +2,7 @@ import { type ModelArchitecture } from "../model/architecture.js";
 import { type ModelReader } from "../model/reader.js";
 import { type TernaryTensor } from "../model/types.js";
 import { modelWorkload, type MatmulRole } from "../model/workload.js";
-import { fixScales, OUT_FRAC_BITS, scaledMatmul, type ScaledMatmul } from "../engine/scales.js";
+import { fixScales, OUT_FRAC_BITS, scaledMatmul, tensorScales, type ScaledMatmul } from "../engine/scales.js";
 import { UserError } from "../util/errors.js";
 import { quantizeActivations } from "./activations.js";
 
@@ -11,8 +11,8 @@ import { quantizeActivations } from "./activations.js";
  * activations a real model gives them. Everything between the matmuls (embeddings, RMSNorm,
  * per-token activation quantization, RoPE, causal attention over a KV cache, SiLU or ReLU² gating,
  * BitNet's sub-norms, residuals) runs here in double precision; each matmul is the integer
- * kernel followed by the engine's fixed-point dequantization (src/engine/scales.ts) times the
- * activation scale. Every matmul call is recorded: its int8 input and the scaled matmul, which is
+ * kernel followed by the engine's fixed-point dequantization (src/engine/scales.ts) with the
+ * tensor's stored scales (per tensor, or TQ's per-256-weight blocks), times the activation scale. Every matmul call is recorded: its int8 input and the scaled matmul, which is
  * what the engine is given when it runs the same block.
  */
 export interface MatmulCall {
@@ -132,7 +132,6 @@ export function runHostModel(model: ModelReader, arch: ModelArchitecture, opts: 
     let t = tensors.get(w.name);
     if (!t) {
       t = model.readTernary(w.name);
-      if (!t.scale.uniform) throw new UserError(`${w.name}: per-block scales vary; the host model applies per-tensor scales only`);
       tensors.set(w.name, t);
     }
     return t;
@@ -141,7 +140,7 @@ export function runHostModel(model: ModelReader, arch: ModelArchitecture, opts: 
   const matmul = (layer: number | undefined, role: MatmulRole, x: Float64Array, tokens: number, record: boolean): Float64Array => {
     const w = weight(layer, role);
     const { q, scale } = quantizeActivations(x, tokens, w.k);
-    const scaled: ScaledMatmul = { planes: [w], alpha: [new Float32Array(w.n).fill(w.scale.tensorScale)] };
+    const scaled: ScaledMatmul = tensorScales(w);
     const fixed = fixScales(scaled);
     const y = scaledMatmul(scaled, fixed, q, tokens);
     if (record && (layer === undefined || opts.record.includes(layer))) {
