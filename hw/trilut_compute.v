@@ -16,13 +16,19 @@
 // last group's sweep writes round(total / 2^shift), rounding half up and saturating to int32.
 // With `pair` (two trit-planes) lanes 2j and 2j+1 hold the two planes of one row and lane 2j
 // gets their sum. Bank words run in issue order: a group's steps, then its scale words.
+//
+// BASELINE engines have no tables: a step's "build" latches its T·G activations (one cycle, in
+// the same two halves the tables use), a bank word holds each weight as a 2-bit code (01 = +1,
+// 10 = -1), and each lane sums T·G selected ±activations in its adder tree.
 module trilut_compute #(
     parameter G = 3,
-    parameter E = 27,
-    parameter EB = 5,
+    /* verilator lint_off UNUSEDPARAM */
+    parameter E = 27,          // table entries, address bits, index bits and encoding:
+    parameter EB = 5,          // a baseline engine has no tables and leaves them unused
     parameter IB = 5,
-    parameter EW = 10,
     parameter MIRRORED = 0,
+    /* verilator lint_on UNUSEDPARAM */
+    parameter EW = 10,
     parameter T = 28,
     parameter P = 16,
     parameter AW = 12,
@@ -30,10 +36,12 @@ module trilut_compute #(
     parameter MAXRG = 512,
     parameter LEVELS_PER_STAGE = 2,
     parameter DEQUANT = 0,
+    parameter BASELINE = 0,
     // derived
     parameter RGW = $clog2(MAXRG + 1),
     parameter PAW = (MAXRG > 1) ? $clog2(MAXRG) : 1,
-    parameter LEVELS = $clog2(T),
+    parameter LANE_N = (BASELINE != 0) ? T * G : T,   // values each lane's adder tree sums
+    parameter LEVELS = $clog2(LANE_N),
     parameter TREE_STAGES = (LEVELS + LEVELS_PER_STAGE - 1) / LEVELS_PER_STAGE
 ) (
     input  wire               clk,
@@ -84,17 +92,12 @@ module trilut_compute #(
   reg [CW-1:0] bld_step;   // steps whose build has started
   reg [CW-1:0] built;      // steps whose tables are complete
   reg [CW-1:0] tbl_done;   // steps whose tables every lookup has finished reading
-  wire pre_free, pre_done, pre_we;
-  wire [EB:0] pre_waddr;
-  wire [T*EW-1:0] pre_wdata;
+  wire pre_free, pre_done;
   // The half written for step b was last read by step b-2: wait until that step's reads are over.
   wire half_free = ({1'b0, bld_step} <= {1'b0, tbl_done} + 1'b1);
   assign x_ready = (state == ST_RUN) && (bld_step < count) && half_free && pre_free;
   wire x_fire = x_valid && x_ready;
 
-  trilut_precompute #(.G(G), .T(T), .E(E), .EB(EB), .EW(EW)) precompute (
-      .clk(clk), .rst(rst), .start(x_fire), .half(bld_step[0]), .x_data(x_data),
-      .free(pre_free), .done(pre_done), .we(pre_we), .waddr(pre_waddr), .wdata(pre_wdata));
 
   // ---------------------------------------------------------------- issue
   // The issuer walks row groups of a weight step (iss_w) or of a sweep, one per cycle.
@@ -144,36 +147,62 @@ module trilut_compute #(
   end
 
   // ---------------------------------------------------------------- tables, lookup, sign (stage 2 → 3)
-  wire [P*T*EW-1:0] looked_up;   // lane-major: lane p, table t at (p*T + t)*EW
+  wire [P*LANE_N*EW-1:0] looked_up;   // lane-major: lane p, value j at (p*LANE_N + j)*EW
   genvar p, t;
   generate
-    for (t = 0; t < T; t = t + 1) begin : g_tbl
-      wire [P*(EB+1)-1:0] raddr;
-      wire [P*EW-1:0] rdata;
-      for (p = 0; p < P; p = p + 1) begin : g_port
-        assign raddr[p*(EB+1) +: (EB+1)] = {phalf[2], bank_rdata[p*WB + t*IB +: EB]};
-        if (MIRRORED != 0) begin : g_sign
-          wire negate = bank_rdata[p*WB + t*IB + IB - 1];
-          assign looked_up[(p*T+t)*EW +: EW] = negate ? -rdata[p*EW +: EW] : rdata[p*EW +: EW];
-        end else begin : g_plain
-          assign looked_up[(p*T+t)*EW +: EW] = rdata[p*EW +: EW];
+    if (BASELINE != 0) begin : g_latch
+      // the step's activations, in the half its lookups read; "built" the cycle after
+      reg [T*G*8-1:0] xbuf [0:1];
+      reg latched;
+      always @(posedge clk) begin
+        latched <= !rst && x_fire;
+        if (x_fire) xbuf[bld_step[0]] <= x_data;
+      end
+      assign pre_free = 1'b1;
+      assign pre_done = latched;
+      wire [T*G*8-1:0] xs = xbuf[phalf[2]];
+      for (p = 0; p < P; p = p + 1) begin : g_lane_sel
+        for (t = 0; t < T * G; t = t + 1) begin : g_weight
+          wire [1:0] code = bank_rdata[p*WB + 2*t +: 2];
+          wire [EW-1:0] x = {{(EW - 8){xs[t*8+7]}}, xs[t*8 +: 8]};
+          assign looked_up[(p*LANE_N+t)*EW +: EW] = code[0] ? x : (code[1] ? -x : {EW{1'b0}});
         end
       end
-      trilut_table #(.W(EW), .AW(EB + 1), .P(P)) table_copies (
-          .clk(clk), .we(pre_we), .waddr(pre_waddr), .wdata(pre_wdata[t*EW +: EW]),
-          .raddr(raddr), .rdata(rdata));
+    end else begin : g_tables
+      wire pre_we;
+      wire [EB:0] pre_waddr;
+      wire [T*EW-1:0] pre_wdata;
+      trilut_precompute #(.G(G), .T(T), .E(E), .EB(EB), .EW(EW)) precompute (
+          .clk(clk), .rst(rst), .start(x_fire), .half(bld_step[0]), .x_data(x_data),
+          .free(pre_free), .done(pre_done), .we(pre_we), .waddr(pre_waddr), .wdata(pre_wdata));
+      for (t = 0; t < T; t = t + 1) begin : g_tbl
+        wire [P*(EB+1)-1:0] raddr;
+        wire [P*EW-1:0] rdata;
+        for (p = 0; p < P; p = p + 1) begin : g_port
+          assign raddr[p*(EB+1) +: (EB+1)] = {phalf[2], bank_rdata[p*WB + t*IB +: EB]};
+          if (MIRRORED != 0) begin : g_sign
+            wire negate = bank_rdata[p*WB + t*IB + IB - 1];
+            assign looked_up[(p*LANE_N+t)*EW +: EW] = negate ? -rdata[p*EW +: EW] : rdata[p*EW +: EW];
+          end else begin : g_plain
+            assign looked_up[(p*LANE_N+t)*EW +: EW] = rdata[p*EW +: EW];
+          end
+        end
+        trilut_table #(.W(EW), .AW(EB + 1), .P(P)) table_copies (
+            .clk(clk), .we(pre_we), .waddr(pre_waddr), .wdata(pre_wdata[t*EW +: EW]),
+            .raddr(raddr), .rdata(rdata));
+      end
     end
   endgenerate
 
-  reg [P*T*EW-1:0] looked_up_q;
+  reg [P*LANE_N*EW-1:0] looked_up_q;
   always @(posedge clk) looked_up_q <= looked_up;
 
   // ---------------------------------------------------------------- adder trees (stage 3 → PIPE)
   wire [P*SW-1:0] row_sum;
   generate
     for (p = 0; p < P; p = p + 1) begin : g_lane
-      trilut_adder_tree #(.N(T), .IW(EW), .LEVELS_PER_STAGE(LEVELS_PER_STAGE)) tree (
-          .clk(clk), .in(looked_up_q[p*T*EW +: T*EW]), .sum(row_sum[p*SW +: SW]));
+      trilut_adder_tree #(.N(LANE_N), .IW(EW), .LEVELS_PER_STAGE(LEVELS_PER_STAGE)) tree (
+          .clk(clk), .in(looked_up_q[p*LANE_N*EW +: LANE_N*EW]), .sum(row_sum[p*SW +: SW]));
     end
   endgenerate
 

@@ -18,6 +18,7 @@ module trilut_engine_core #(
     parameter ULTRA = 1,
     parameter MAXRG = 512,
     parameter LEVELS_PER_STAGE = 2,
+    parameter BASELINE = 0,
     // derived
     parameter AW = $clog2(DEPTH),
     parameter CW = $clog2(DEPTH + 1),
@@ -90,7 +91,7 @@ module trilut_engine_core #(
   /* verilator lint_off PINCONNECTEMPTY */
   trilut_compute #(
       .G(G), .E(E), .EB(EB), .IB(IB), .EW(EW), .MIRRORED(MIRRORED), .T(T), .P(P),
-      .AW(AW), .CW(CW), .MAXRG(MAXRG), .LEVELS_PER_STAGE(LEVELS_PER_STAGE)
+      .AW(AW), .CW(CW), .MAXRG(MAXRG), .LEVELS_PER_STAGE(LEVELS_PER_STAGE), .BASELINE(BASELINE)
   ) compute (
       .clk(clk), .rst(rst),
       .start(cmd_fire && cmd_op), .steps(cmd_count), .groups(cmd_groups), .base({AW{1'b0}}),

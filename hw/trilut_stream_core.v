@@ -20,6 +20,7 @@ module trilut_stream_core #(
     parameter ULTRA = 1,
     parameter MAXRG = 512,
     parameter LEVELS_PER_STAGE = 2,
+    parameter BASELINE = 0,
     parameter DW = 1024,
     parameter ADDRW = 32,
     parameter Q = 14,
@@ -146,7 +147,7 @@ module trilut_stream_core #(
   /* verilator lint_off PINCONNECTEMPTY */
   trilut_compute #(
       .G(G), .E(E), .EB(EB), .IB(IB), .EW(EW), .MIRRORED(MIRRORED), .T(T), .P(P),
-      .AW(AW), .CW(CW), .MAXRG(MAXRG), .LEVELS_PER_STAGE(LEVELS_PER_STAGE), .DEQUANT(DEQUANT)
+      .AW(AW), .CW(CW), .MAXRG(MAXRG), .LEVELS_PER_STAGE(LEVELS_PER_STAGE), .BASELINE(BASELINE), .DEQUANT(DEQUANT)
   ) compute (
       .clk(clk), .rst(rst),
       .start(pass_start), .steps(steps), .groups(groups), .base({run_half, {(AW - 1) {1'b0}}}),

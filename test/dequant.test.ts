@@ -50,6 +50,7 @@ describe("dequantization: fixed-point rules", () => {
 const ENGINES: Partial<EngineConfig>[] = [
   { G: 3, encoding: "full", T: 8, P: 4, c: 1, memBits: 512, maxBurst: 8, weightMemory: "bram", bufferDepth: 256 },
   { G: 2, encoding: "mirrored", T: 16, P: 2, c: 1, memBits: 256, maxBurst: 16, weightMemory: "bram", bufferDepth: 128 },
+  { kind: "baseline", G: 2, encoding: "full", T: 8, P: 2, c: 1, memBits: 256, maxBurst: 16, weightMemory: "bram", bufferDepth: 256 },
 ];
 
 function schemes(rng: Rng, n: number, k: number, groupSize: number): [string, EngineMatmul][] {
@@ -76,7 +77,7 @@ describe("dequantization stage in Verilator", () => {
   for (const partial of ENGINES) {
     const geo = engineGeometry(resolveEngine({ loader: "axi", dequant: true, ...partial }, "test"));
     for (const tokens of [1, 3]) {
-      it(`G=${partial.G} ${partial.encoding} T=${partial.T} P=${partial.P}, ${tokens} token(s): every scale scheme bit-exact, cycles as predicted`, async () => {
+      it(`${partial.kind ?? "tlmm"} G=${partial.G} ${partial.encoding} T=${partial.T} P=${partial.P}, ${tokens} token(s): every scale scheme bit-exact, cycles as predicted`, async () => {
         const rng = new Rng(tokens * 7 + partial.P!);
         // five steps of k: column groups of two steps, the last one shorter
         const [n, k] = [2 * partial.P! + 3, geo.stepActivations * 4 + 5];

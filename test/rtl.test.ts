@@ -31,12 +31,15 @@ for (let G = 2; G <= 5; G++) {
   }
 }
 GRID.push({ loader: "preload", G: 3, encoding: "full", T: 1, P: 1, c: 1 });
+// the baseline engine: no tables, each weight adds or subtracts its activation
+GRID.push({ loader: "preload", kind: "baseline", G: 3, encoding: "full", T: 4, P: 3, c: 1 });
+GRID.push({ loader: "preload", kind: "baseline", G: 5, encoding: "full", T: 2, P: 2, c: 1 });
 GRID.push({ loader: "preload", G: 3, encoding: "mirrored", T: 16, P: 4, c: 2, treeLevelsPerStage: 1 });
 GRID.push({ loader: "preload", G: 2, encoding: "full", T: 4, P: 5, c: 1, weightMemory: "bram", bufferDepth: 16, maxRows: 12 });
 GRID.push({ loader: "preload", G: 4, encoding: "mirrored", T: 2, P: 3, c: 1, weightMemory: "bram", bufferDepth: 24, maxRows: 7 });
 
 const label = (c: Partial<EngineConfig>): string =>
-  `G=${c.G} ${c.encoding} T=${c.T} P=${c.P}${c.weightMemory === "bram" ? ` bram×${c.bufferDepth} rows≤${c.maxRows}` : ""}`;
+  `${c.kind === "baseline" ? "baseline " : ""}G=${c.G} ${c.encoding} T=${c.T} P=${c.P}${c.weightMemory === "bram" ? ` bram×${c.bufferDepth} rows≤${c.maxRows}` : ""}`;
 
 describe("preloaded engine RTL in Verilator", function () {
   for (const partial of GRID) {

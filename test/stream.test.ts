@@ -22,6 +22,7 @@ const ENGINES: Partial<EngineConfig>[] = [
   { G: 2, encoding: "mirrored", T: 7, P: 2, c: 1, memBits: 128, maxBurst: 4, maxOutstanding: 2, weightMemory: "bram", bufferDepth: 128 },
   { G: 5, encoding: "full", T: 2, P: 4, c: 1, memBits: 512, maxBurst: 8, weightMemory: "bram", bufferDepth: 256 },
   { G: 4, encoding: "mirrored", T: 9, P: 5, c: 1, memBits: 1024, maxBurst: 2, weightMemory: "bram", bufferDepth: 96 },
+  { kind: "baseline", G: 2, encoding: "full", T: 9, P: 3, c: 1, memBits: 256, maxBurst: 16, weightMemory: "bram", bufferDepth: 128 },
 ];
 
 // bytes per cycle = bwNum / bwDen; the second is the kv260's 19.2 GB/s at 250 MHz
@@ -32,7 +33,7 @@ const MEMORIES: [string, MemoryTiming][] = [
 ];
 
 const label = (c: Partial<EngineConfig>): string =>
-  `G=${c.G} ${c.encoding} T=${c.T} P=${c.P} ${c.memBits}-bit memory, bursts of ${c.maxBurst}`;
+  `${c.kind === "baseline" ? "baseline " : ""}G=${c.G} ${c.encoding} T=${c.T} P=${c.P} ${c.memBits}-bit memory, bursts of ${c.maxBurst}`;
 
 describe("streaming engine RTL in Verilator (weights over AXI)", () => {
   for (const partial of ENGINES) {

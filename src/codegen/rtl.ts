@@ -11,15 +11,9 @@ export interface SourceFile {
 }
 
 /** Hand-written building blocks every engine instantiates, in dependency order. */
-const COMPUTE_MODULES = [
-  "trilut_uram72.v",
-  "trilut_lutram.v",
-  "trilut_table.v",
-  "trilut_adder_tree.v",
-  "trilut_precompute.v",
-  "trilut_psum_mem.v",
-  "trilut_compute.v",
-];
+const COMPUTE_MODULES = ["trilut_uram72.v", "trilut_adder_tree.v", "trilut_psum_mem.v", "trilut_compute.v"];
+/** The tables of a table-lookup engine (a baseline engine has none). */
+const TABLE_MODULES = ["trilut_lutram.v", "trilut_table.v", "trilut_precompute.v"];
 /** And those of each weight loader. */
 const LOADER_MODULES = {
   preload: ["trilut_weight_bank.v", "trilut_engine_core.v"],
@@ -45,6 +39,7 @@ export function generateRtl(geo: EngineGeometry): SourceFile[] {
     desc: cfg.loader === "axi" ? descriptorWidths(geo) : undefined,
     mirrored: cfg.encoding === "mirrored" ? 1 : 0,
     dequant: cfg.dequant ? 1 : 0,
+    baseline: cfg.kind === "baseline" ? 1 : 0,
     ultra: cfg.weightMemory === "uram" ? 1 : 0,
   });
   const rows = [];
@@ -67,7 +62,7 @@ export function generateRtl(geo: EngineGeometry): SourceFile[] {
   });
   return [
     { name: `${TOP_MODULE}.v`, content: top },
-    { name: "trilut_pattern_rom.v", content: rom },
-    ...[...COMPUTE_MODULES, ...LOADER_MODULES[cfg.loader]].map((name) => ({ name, content: readFileSync(join(PACKAGE_ROOT, "hw", name), "utf8") })),
+    ...(cfg.kind === "tlmm" ? [{ name: "trilut_pattern_rom.v", content: rom }] : []),
+    ...[...(cfg.kind === "tlmm" ? TABLE_MODULES : []), ...COMPUTE_MODULES, ...LOADER_MODULES[cfg.loader]].map((name) => ({ name, content: readFileSync(join(PACKAGE_ROOT, "hw", name), "utf8") })),
   ];
 }

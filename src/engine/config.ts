@@ -1,12 +1,18 @@
 import { compileSchema } from "../util/schema.js";
 import { UserError } from "../util/errors.js";
-import { type Encoding, entryAddressBits, entryBits, indexBits, tableEntries, ceilLog2 } from "./encoding.js";
+import { type Encoding, encodeGroupValue, entryAddressBits, entryBits, entryPattern, indexBits, tableEntries, ceilLog2 } from "./encoding.js";
 
 /**
  * Everything that shapes the generated engine. One validated object generates the RTL parameters,
  * the weight packing, the schedule and the cycle model, so none of them can drift apart.
  */
 export interface EngineConfig {
+  /**
+   * tlmm: the table-lookup engine. baseline: the same engine without tables, each weight adding
+   * or subtracting its activation in an adder tree of T·G inputs (2-bit trit codes in the buffer),
+   * for comparisons at equal weights per cycle.
+   */
+  kind: "tlmm" | "baseline";
   /** Activations per group (one table per group). */
   G: number;
   encoding: Encoding;
@@ -42,6 +48,7 @@ export interface EngineConfig {
 }
 
 export const DEFAULT_ENGINE: EngineConfig = {
+  kind: "tlmm",
   G: 3,
   encoding: "full",
   T: 28,
@@ -64,6 +71,7 @@ export const ENGINE_SCHEMA = {
   type: "object",
   additionalProperties: false,
   properties: {
+    kind: { enum: ["tlmm", "baseline"] },
     G: { type: "integer", minimum: 2, maximum: 5 },
     encoding: { enum: ["full", "mirrored"] },
     T: { type: "integer", minimum: 1, maximum: 256 },
@@ -88,10 +96,10 @@ const validateEngineShape = compileSchema<Partial<EngineConfig>>(ENGINE_SCHEMA);
 export function resolveEngine(partial: unknown, where: string): EngineConfig {
   const given = validateEngineShape(partial, where);
   const cfg: EngineConfig = { ...DEFAULT_ENGINE, ...given };
-  const ib = indexBits(cfg.G, cfg.encoding);
+  const ib = groupIndexBits(cfg);
   if (cfg.T * ib > 72 * cfg.c) {
     throw new UserError(
-      `${where}: /T: ${cfg.T} tables × ${ib}-bit indices = ${cfg.T * ib} bits do not fit c = ${cfg.c} URAM words ` +
+      `${where}: /T: ${cfg.T} groups × ${ib}-bit ${cfg.kind === "baseline" ? "trit codes" : "indices"} = ${cfg.T * ib} bits do not fit c = ${cfg.c} URAM words ` +
         `(${72 * cfg.c} bits); raise c to ${Math.ceil((cfg.T * ib) / 72)} or lower T to ${Math.floor((72 * cfg.c) / ib)}`,
     );
   }
@@ -134,7 +142,11 @@ export interface EngineGeometry {
   readonly entryAddressBits: number;
   /** Bits per stored group index. */
   readonly indexBits: number;
-  /** Bits of a signed table entry. */
+  /** The stored index of a group by its balanced-ternary value v (at v + (3^G − 1)/2). */
+  readonly indexByValue: Uint16Array;
+  /** The index of an all-zero group: what padding rows and columns hold. */
+  readonly zeroIndex: number;
+  /** Bits of a signed table entry (baseline: of a ±activation). */
   readonly entryBits: number;
   /** Activations consumed per step (T·G). */
   readonly stepActivations: number;
@@ -159,15 +171,34 @@ export interface EngineGeometry {
   readonly halfDepth: number;
 }
 
+/** Bits per group of G weights in the weight buffer: a table index, or G 2-bit trit codes. */
+function groupIndexBits(cfg: EngineConfig): number {
+  return cfg.kind === "baseline" ? 2 * cfg.G : indexBits(cfg.G, cfg.encoding);
+}
+
+/** A baseline group's stored bits: trit i as a 2-bit code at bits [2i, 2i+2): 01 = +1, 10 = −1. */
+function tritCodes(trits: readonly number[]): number {
+  return trits.reduce((acc, t, i) => acc | ((t > 0 ? 1 : t < 0 ? 2 : 0) << (2 * i)), 0);
+}
+
 export function engineGeometry(cfg: EngineConfig): EngineGeometry {
-  const treeLevels = ceilLog2(cfg.T);
-  const bankWordBits = cfg.T * indexBits(cfg.G, cfg.encoding);
+  const baseline = cfg.kind === "baseline";
+  // a baseline lane sums T·G signed activations; a table-lookup lane T table entries
+  const treeLevels = ceilLog2(baseline ? cfg.T * cfg.G : cfg.T);
+  const bankWordBits = cfg.T * groupIndexBits(cfg);
+  const half = (3 ** cfg.G - 1) / 2;
+  const indexByValue = Uint16Array.from({ length: 3 ** cfg.G }, (_, i) =>
+    baseline ? tritCodes(entryPattern(i, cfg.G, "full")) : encodeGroupValue(i - half, cfg.G, cfg.encoding),
+  );
   return {
     cfg,
-    entries: tableEntries(cfg.G, cfg.encoding),
-    entryAddressBits: entryAddressBits(cfg.G, cfg.encoding),
-    indexBits: indexBits(cfg.G, cfg.encoding),
-    entryBits: entryBits(cfg.G, cfg.actBits),
+    // the baseline "builds" a step by latching its activations: a one-cycle build, like a 1-entry table
+    entries: baseline ? 1 : tableEntries(cfg.G, cfg.encoding),
+    entryAddressBits: baseline ? 1 : entryAddressBits(cfg.G, cfg.encoding),
+    indexBits: groupIndexBits(cfg),
+    entryBits: baseline ? cfg.actBits + 1 : entryBits(cfg.G, cfg.actBits),
+    indexByValue,
+    zeroIndex: indexByValue[half]!,
     stepActivations: cfg.T * cfg.G,
     bankWordBits,
     weightBeatBits: bankWordBits * cfg.P,

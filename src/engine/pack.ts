@@ -1,6 +1,5 @@
 import { type TritMatrix } from "../model/types.js";
 import { type EngineGeometry } from "./config.js";
-import { encodeGroupValue, zeroIndex } from "./encoding.js";
 
 /**
  * The weight layout the engine reads, defined once: the compiler writes memory images with it and
@@ -22,14 +21,13 @@ export interface PackedIndices {
 }
 
 export function encodeIndices(geo: EngineGeometry, m: TritMatrix): PackedIndices {
-  const { G, T, encoding } = geo.cfg;
+  const { G, T } = geo.cfg;
   const steps = Math.ceil(m.k / geo.stepActivations);
   const data = new Uint16Array(m.n * steps * T);
-  const pad = zeroIndex(G, encoding);
+  const pad = geo.zeroIndex;
   // balanced-ternary value → index, for every group value: no encoding work per weight
   const half = (3 ** G - 1) / 2;
-  const byValue = new Uint16Array(3 ** G);
-  for (let v = -half; v <= half; v++) byValue[v + half] = encodeGroupValue(v, G, encoding);
+  const byValue = geo.indexByValue;
   for (let r = 0; r < m.n; r++) {
     const rowBase = r * m.k;
     for (let s = 0; s < steps; s++) {
@@ -93,11 +91,11 @@ export function weightBeats(
   firstStep: number,
   steps: number,
 ): Uint32Array {
-  const { P, T, G, encoding } = geo.cfg;
+  const { P, T } = geo.cfg;
   const groups = Math.ceil(rows / P);
   const perBeat = wordsForBits(geo.weightBeatBits);
   const out = new Uint32Array(steps * groups * perBeat);
-  const pad = zeroIndex(G, encoding);
+  const pad = geo.zeroIndex;
   const ib = geo.indexBits;
   for (let s = 0; s < steps; s++) {
     for (let g = 0; g < groups; g++) {

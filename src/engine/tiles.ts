@@ -1,6 +1,5 @@
 import { UserError } from "../util/errors.js";
 import { type EngineGeometry } from "./config.js";
-import { zeroIndex } from "./encoding.js";
 import { type FixedScales } from "./scales.js";
 import { putBits, wordsForBits, type PackedIndices } from "./pack.js";
 
@@ -119,11 +118,11 @@ export function planTiles(geo: EngineGeometry, n: number, k: number, tokens: num
 
 /** Writes one tile's weights into `image` (32-bit little-endian words) at the tile's address. */
 export function writeTileImage(geo: EngineGeometry, packed: PackedIndices, tile: Tile, image: Uint32Array): void {
-  const { P, T, c, G, encoding } = geo.cfg;
+  const { P, T, c } = geo.cfg;
   const ib = geo.indexBits;
   const Q = geo.slotsPerBeat;
   const tileBit = tile.addr * 8;
-  const pad = zeroIndex(G, encoding);
+  const pad = geo.zeroIndex;
   for (let s = 0; s < tile.steps; s++) {
     for (let g = 0; g < tile.groups; g++) {
       const address = stepAddress(tile, s) * tile.groups + g;
