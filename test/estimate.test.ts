@@ -131,3 +131,14 @@ describe("--scale-direction", () => {
     assert.match(r.stderr, /applies to Hugging Face checkpoints/);
   });
 });
+
+describe("an engine over budget", () => {
+  it("is refused with the resource, the need, the limit and the largest engine that fits", () => {
+    const r = cli(["sim", "models/tiny-tq2_0.gguf", "--tensor", "blk.0.attn_q.weight", "--device", "kv260", "--set", "bufferDepth=8192"]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /URAM needs 64, limit 57 \(90% of 64\); the largest engine that fits has P=14 T=28 \(1176 weights\/cycle\): --set P=14 --set T=28/);
+    // and the suggestion does fit
+    const ok = cli(["sim", "models/tiny-tq2_0.gguf", "--tensor", "blk.0.attn_q.weight", "--device", "kv260", "--set", "bufferDepth=8192", "--set", "P=14", "--set", "T=28", "--json"]);
+    assert.equal(ok.status, 0, ok.stderr);
+  });
+});

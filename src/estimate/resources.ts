@@ -1,5 +1,5 @@
 import { type Budget } from "../budget/budget.js";
-import { type EngineGeometry } from "../engine/config.js";
+import { engineGeometry, type EngineGeometry } from "../engine/config.js";
 import { UserError } from "../util/errors.js";
 
 /**
@@ -48,6 +48,31 @@ const RESOURCE_NAMES: Record<keyof ResourceEstimate, string> = {
   dsp: "DSP",
 };
 
+/** The first resource an engine takes more of than the budget's cap allows, if any. */
+function overrun(need: ResourceEstimate, budget: Budget): { key: keyof ResourceEstimate; limit: number } | undefined {
+  for (const key of Object.keys(RESOURCE_NAMES) as (keyof ResourceEstimate)[]) {
+    const limit = Math.floor(budget[key] * budget.utilizationCap);
+    if (need[key] > limit) return { key, limit };
+  }
+  return undefined;
+}
+
+/**
+ * The engine with the most weights per cycle (P·T·G) that fits the budget, changing only P and
+ * T (every other choice kept), or undefined when not even P = T = 1 fits.
+ */
+export function largestFitting(geo: EngineGeometry, budget: Budget): EngineGeometry | undefined {
+  let best: EngineGeometry | undefined;
+  for (let P = geo.cfg.P; P >= 1; P--) {
+    for (let T = geo.cfg.T; T >= 1; T--) {
+      if (best && P * T <= best.cfg.P * best.cfg.T) break; // smaller T only does worse
+      const candidate = engineGeometry({ ...geo.cfg, P, T });
+      if (!overrun(estimateResources(candidate), budget)) best = candidate;
+    }
+  }
+  return best;
+}
+
 /** Refuses an engine that takes more of any resource than the budget's cap allows. */
 export function checkFits(geo: EngineGeometry, budget: Budget): ResourceEstimate {
   const need = estimateResources(geo);
@@ -56,14 +81,16 @@ export function checkFits(geo: EngineGeometry, budget: Budget): ResourceEstimate
       `engine does not fit ${budget.device}: the part has no URAM; use --set weightMemory=bram`,
     );
   }
-  for (const key of Object.keys(RESOURCE_NAMES) as (keyof ResourceEstimate)[]) {
-    const limit = Math.floor(budget[key] * budget.utilizationCap);
-    if (need[key] > limit) {
-      throw new UserError(
-        `engine does not fit ${budget.device}: ${RESOURCE_NAMES[key]} needs ${need[key]}, limit ${limit} ` +
-          `(${Math.round(budget.utilizationCap * 100)}% of ${budget[key]}); lower P (now ${geo.cfg.P}) or T (now ${geo.cfg.T})`,
-      );
-    }
+  const over = overrun(need, budget);
+  if (over) {
+    const fits = largestFitting(geo, budget);
+    const suggestion = fits
+      ? `the largest engine that fits has P=${fits.cfg.P} T=${fits.cfg.T} (${fits.weightsPerCycle} weights/cycle): --set P=${fits.cfg.P} --set T=${fits.cfg.T}`
+      : "no P and T make it fit; lower bufferDepth or maxRows";
+    throw new UserError(
+      `engine does not fit ${budget.device}: ${RESOURCE_NAMES[over.key]} needs ${need[over.key]}, limit ${over.limit} ` +
+        `(${Math.round(budget.utilizationCap * 100)}% of ${budget[over.key]}); ${suggestion}`,
+    );
   }
   return need;
 }
