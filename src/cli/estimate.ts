@@ -2,6 +2,9 @@ import { describeArchitecture } from "../model/architecture.js";
 import { withModel } from "../model/open.js";
 import { modelWorkload } from "../model/workload.js";
 import { estimateLatency } from "../estimate/latency.js";
+import { estimateResources } from "../estimate/resources.js";
+import { synthesize, type SynthCounts, type SynthResult } from "../estimate/synth.js";
+import { type Budget } from "../budget/budget.js";
 import { UserError } from "../util/errors.js";
 import { openOptions, plan, type EngineArgs, type ModelArgs } from "./common.js";
 import { printJson, table } from "./output.js";
@@ -11,10 +14,76 @@ export interface EstimateArgs extends EngineArgs, ModelArgs {
   prompt?: number[] | undefined;
   context?: number | undefined;
   json: boolean;
+  /** Also synthesize the engine with yosys and report its resources per module. */
+  synth?: boolean | undefined;
+}
+
+const RESOURCE_KEYS = ["lut", "lutram", "ff", "carry", "bram36", "uram", "dsp"] as const satisfies readonly (keyof SynthCounts)[];
+const RESOURCE_LABELS: Record<keyof SynthCounts, string> = {
+  lut: "LUT", lutram: "LUTRAM", ff: "FF", carry: "CARRY", bram36: "BRAM36", uram: "URAM", dsp: "DSP",
+};
+
+/** `resources` of the --json output: the analytic figures, the synthesized ones (--synth) and the budget. */
+function resourcesJson(
+  analytic: SynthCounts,
+  synth: SynthResult | undefined,
+  budget: Budget,
+): Record<string, unknown> {
+  return {
+    // the analytic model is one total for now; lutram and carry are not modelled yet (0)
+    analytic: { total: analytic, modules: {} },
+    ...(synth
+      ? {
+          synth: {
+            total: synth.total,
+            modules: synth.modules,
+            instances: synth.instances,
+            family: synth.family,
+            yosys: synth.yosysVersion,
+            cached: synth.cached,
+            seconds: synth.seconds,
+            notes: synth.notes,
+          },
+        }
+      : {}),
+    budget: {
+      device: budget.device,
+      family: budget.family,
+      lut: budget.lut,
+      ff: budget.ff,
+      bram36: budget.bram36,
+      uram: budget.uram,
+      dsp: budget.dsp,
+      utilizationCap: budget.utilizationCap,
+    },
+  };
+}
+
+/** The per-module table of synthesized resources: all instances of each module, total and % of budget. */
+function synthTable(synth: SynthResult, budget: Budget): string {
+  const fmt = (v: number): number | string => (Number.isInteger(v) ? v : v.toFixed(1));
+  const rows: (string | number)[][] = Object.entries(synth.modules)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, m]) => {
+      const n = synth.instances[name] ?? 1;
+      return [name, n, ...RESOURCE_KEYS.map((k) => fmt(m[k] * n))];
+    });
+  rows.push(["total", "", ...RESOURCE_KEYS.map((k) => fmt(synth.total[k]))]);
+  const limit: Record<keyof SynthCounts, number | undefined> = {
+    lut: budget.lut, lutram: undefined, ff: budget.ff, carry: undefined, bram36: budget.bram36, uram: budget.uram, dsp: budget.dsp,
+  };
+  const pct = (used: number, of: number | undefined): string =>
+    of === undefined ? "" : of === 0 ? (used > 0 ? "n/a" : "0%") : `${((used / of) * 100).toFixed(1)}%`;
+  rows.push([
+    `% of ${budget.device}`,
+    "",
+    ...RESOURCE_KEYS.map((k) => (k === "lut" ? pct(synth.total.lut + synth.total.lutram, budget.lut) : pct(synth.total[k], limit[k]))),
+  ]);
+  return table(["module", "instances", ...RESOURCE_KEYS.map((k) => RESOURCE_LABELS[k])], rows);
 }
 
 /** Decode tokens/s, TTFT per prompt length and the bandwidth roofline of a model on an engine. */
-export function estimateCommand(args: EstimateArgs): void {
+export async function estimateCommand(args: EstimateArgs): Promise<void> {
   const { budget, engine } = plan(args);
   if (engine.cfg.loader !== "axi") throw new UserError("estimate models the streaming engine; drop --preload / loader=preload");
   const prompts = args.prompt?.length ? args.prompt : [64, 128];
@@ -28,6 +97,8 @@ export function estimateCommand(args: EstimateArgs): void {
     contextLength: workload.attention.contextLength,
     maxContext: arch.contextLength,
   });
+  const synth = args.synth ? await synthesize(engine.geo, budget.family) : undefined;
+  const analytic: SynthCounts = { ...estimateResources(engine.geo), lutram: 0, carry: 0 };
   if (args.json) {
     printJson({
       model: args.model,
@@ -35,6 +106,7 @@ export function estimateCommand(args: EstimateArgs): void {
       device: budget.device,
       engine: engine.cfg,
       ...e,
+      resources: resourcesJson(analytic, synth, budget),
     });
     return;
   }
@@ -64,4 +136,12 @@ export function estimateCommand(args: EstimateArgs): void {
   }
   console.log("\nwhat is counted:");
   for (const t of e.terms) console.log(`  - ${t}`);
+  if (synth) {
+    console.log(
+      `\nsynthesized resources (yosys ${synth.yosysVersion}, ${synth.yosysFamily}, ` +
+        `${synth.cached ? "cached" : `${synth.seconds.toFixed(1)} s`}; LUT % counts LUT + LUTRAM):`,
+    );
+    console.log(synthTable(synth, budget));
+    for (const n of synth.notes) console.log(`  - ${n}`);
+  }
 }

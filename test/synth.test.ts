@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { engineGeometry, resolveEngine, type EngineGeometry } from "../src/engine/config.js";
+import { synthesize, type SynthCounts, type SynthResult } from "../src/estimate/synth.js";
+import { cli } from "./helpers.js";
+
+const KEYS = ["lut", "ff", "lutram", "carry", "bram36", "uram", "dsp"] as const;
+
+function geometry(partial: object): EngineGeometry {
+  return engineGeometry(resolveEngine(partial, "test"));
+}
+
+/** Σ over modules of (one instance's own cells × instances). */
+function moduleSum(r: SynthResult): SynthCounts {
+  const sum: SynthCounts = { lut: 0, ff: 0, lutram: 0, carry: 0, bram36: 0, uram: 0, dsp: 0 };
+  for (const [name, m] of Object.entries(r.modules)) {
+    const n = r.instances[name];
+    assert.ok(n !== undefined && n >= 1, `instances of ${name}`);
+    for (const k of KEYS) sum[k] += m[k] * n;
+  }
+  return sum;
+}
+
+describe("yosys synthesis (--synth)", function () {
+  let cache: string;
+  let savedCache: string | undefined;
+  const preload = { G: 2, T: 3, P: 2, c: 1, loader: "preload", bufferDepth: 4096, maxRows: 64 };
+  const axi = { T: 3, P: 2, c: 1, maxRows: 64, bufferDepth: 8192, weightMemory: "uram" };
+
+  before(function () {
+    savedCache = process.env["TRILUT_CACHE"];
+    cache = mkdtempSync(join(tmpdir(), "trilut-synth-"));
+    process.env["TRILUT_CACHE"] = cache;
+  });
+  after(function () {
+    if (savedCache === undefined) delete process.env["TRILUT_CACHE"];
+    else process.env["TRILUT_CACHE"] = savedCache;
+    rmSync(cache, { recursive: true, force: true });
+  });
+
+  it("reports a small preload engine per module, totals matching a flattened run, and caches it", async function () {
+    const geo = geometry(preload);
+    const r = await synthesize(geo, "ultrascale+");
+    assert.equal(r.cached, false);
+    assert.equal(r.yosysFamily, "xcup");
+    assert.ok(r.total.lut > 0 && r.total.ff > 0, JSON.stringify(r.total));
+    assert.equal(r.total.uram, geo.cfg.P * geo.cfg.c * Math.ceil(geo.cfg.bufferDepth / 4096));
+    assert.equal(r.total.dsp, 0);
+    for (const m of ["trilut_engine", "trilut_adder_tree", "trilut_lutram", "trilut_precompute", "trilut_compute", "trilut_uram72"]) {
+      assert.ok(r.modules[m], `module ${m} in ${Object.keys(r.modules).join(", ")}`);
+    }
+    assert.equal(r.instances["trilut_uram72"], geo.cfg.P * geo.cfg.c);
+    assert.ok(r.modules["trilut_lutram"]!.lutram > 0, "table memory maps to LUTRAM");
+    assert.deepEqual(moduleSum(r), r.total);
+
+    // the hierarchical totals are those of the whole design flattened (carry aside: flattening can
+    // join chains that crossed module ports, so only the raw CARRY4 count must agree)
+    const flat = await synthesize(geo, "ultrascale+", { flatten: true });
+    for (const k of ["lut", "ff", "lutram", "bram36", "uram", "dsp"] as const) assert.equal(flat.total[k], r.total[k], k);
+    assert.equal(flat.cells["CARRY4"], r.cells["CARRY4"]);
+
+    const t0 = performance.now();
+    const again = await synthesize(geo, "ultrascale+");
+    const ms = performance.now() - t0;
+    assert.equal(again.cached, true);
+    assert.ok(ms < 500, `cache hit took ${ms} ms`);
+    assert.deepEqual(again.total, r.total);
+  });
+
+  it("counts one URAM288 per bank column per 4096 words of an axi engine", async function () {
+    const geo = geometry(axi);
+    const r = await synthesize(geo, "ultrascale+");
+    assert.equal(r.total.uram, geo.cfg.P * geo.cfg.c * Math.ceil(geo.cfg.bufferDepth / 4096));
+    assert.equal(r.total.dsp, 0);
+    assert.ok(r.modules["trilut_axi_loader"] && r.modules["trilut_fifo"], Object.keys(r.modules).join(", "));
+    assert.deepEqual(moduleSum(r), r.total);
+  });
+
+  it("adds resources.synth, resources.analytic and resources.budget to estimate --json", function () {
+    const set = Object.entries(axi).flatMap(([k, v]) => ["--set", `${k}=${v}`]);
+    const run = cli(["estimate", "models/tiny-tq2_0.gguf", "--device", "kv260", ...set, "--synth", "--json"]);
+    assert.equal(run.status, 0, run.stderr);
+    const out = JSON.parse(run.stdout) as {
+      resources: { analytic: { total: SynthCounts }; synth: { total: SynthCounts; modules: Record<string, SynthCounts> }; budget: { lut: number; uram: number } };
+    };
+    for (const k of KEYS) {
+      assert.equal(typeof out.resources.synth.total[k], "number", k);
+      assert.equal(typeof out.resources.analytic.total[k], "number", k);
+    }
+    assert.equal(out.resources.synth.total.uram, 4);
+    assert.ok(out.resources.synth.modules["trilut_adder_tree"]);
+    assert.equal(out.resources.budget.lut, 117120);
+    const text = cli(["estimate", "models/tiny-tq2_0.gguf", "--device", "kv260", ...set, "--synth"]);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /trilut_adder_tree\s+2\s/);
+    assert.match(text.stdout, /% of kv260/);
+  });
+
+  it("stops yosys past its time limit with one line", async function () {
+    const geo = geometry({ ...preload, T: 2 });
+    await assert.rejects(synthesize(geo, "7series", { timeoutSeconds: 0.5 }), /^UserError: yosys synthesis of trilut_engine stopped after 0.5 s$/);
+  });
+});
