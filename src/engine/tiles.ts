@@ -4,15 +4,16 @@ import { type FixedScales } from "./scales.js";
 import { putBits, wordsForBits, type PackedIndices } from "./pack.js";
 
 /**
- * How one matmul runs on the streaming engine: tiles of whole rows. A tile holds every step of
- * its rows, so its partial sums finish within one pass per token and no sum outlives a tile; it
- * must fit one half of the buffer (steps · groups ≤ half depth) while the next tile loads into
- * the other half.
+ * How matmuls run on the streaming engine: tiles of whole rows. A tile holds every step of its
+ * rows, so its partial sums finish within one pass per token and no sum outlives a tile; it must
+ * fit one half of the buffer (with scales, (steps + column groups) · groups ≤ half depth) while
+ * the next tile loads into the other half.
  *
- * A tile's weights sit in memory as a stream of 72-bit column words in buffer order: address
- * (s·groups + g), then bank p, then column j holding bits [72j, 72j+72) of the bank word (T
- * indices, index t at bits [t·IB, (t+1)·IB)). Q = slotsPerBeat words fill a memory beat, slot i at
- * bits [72i, 72i+72); a tile starts on a 4 KB boundary so no burst crosses one.
+ * A tile's weights sit in memory as a stream of 72-bit column words in buffer order: bank word
+ * address (stepAddress(s)·groups + g: steps in order, each column group of scales followed by its
+ * scale words), then bank p, then column j holding bits [72j, 72j+72) of the bank word (T indices,
+ * index t at bits [t·IB, (t+1)·IB)). Q = slotsPerBeat words fill a memory beat, slot i at bits
+ * [72i, 72i+72); a tile starts on a 4 KB boundary so no burst crosses one.
  */
 export interface Tile {
   /** Which matmul of the plan the tile belongs to. */
