@@ -2,7 +2,8 @@ import { describeArchitecture } from "../model/architecture.js";
 import { withModel } from "../model/open.js";
 import { modelWorkload } from "../model/workload.js";
 import { estimateLatency } from "../estimate/latency.js";
-import { estimateResources } from "../estimate/resources.js";
+import { modelFamily } from "../estimate/resources.js";
+import { estimateModules, type ModuleEstimate } from "../estimate/modules.js";
 import { synthesize, type SynthCounts, type SynthResult } from "../estimate/synth.js";
 import { type Budget } from "../budget/budget.js";
 import { UserError } from "../util/errors.js";
@@ -25,13 +26,13 @@ const RESOURCE_LABELS: Record<keyof SynthCounts, string> = {
 
 /** `resources` of the --json output: the analytic figures, the synthesized ones (--synth) and the budget. */
 function resourcesJson(
-  analytic: SynthCounts,
+  analytic: ModuleEstimate,
   synth: SynthResult | undefined,
   budget: Budget,
 ): Record<string, unknown> {
   return {
-    // the analytic model is one total for now; lutram and carry are not modelled yet (0)
-    analytic: { total: analytic, modules: {} },
+    // per module: ONE instance's own cells, like resources.synth.modules; `instances` counts them
+    analytic: { total: analytic.total, modules: analytic.modules, instances: analytic.instances, family: budget.family },
     ...(synth
       ? {
           synth: {
@@ -59,25 +60,36 @@ function resourcesJson(
   };
 }
 
-/** The per-module table of synthesized resources: all instances of each module, total and % of budget. */
-function synthTable(synth: SynthResult, budget: Budget): string {
-  const fmt = (v: number): number | string => (Number.isInteger(v) ? v : v.toFixed(1));
-  const rows: (string | number)[][] = Object.entries(synth.modules)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, m]) => {
-      const n = synth.instances[name] ?? 1;
-      return [name, n, ...RESOURCE_KEYS.map((k) => fmt(m[k] * n))];
-    });
-  rows.push(["total", "", ...RESOURCE_KEYS.map((k) => fmt(synth.total[k]))]);
+/**
+ * The per-module resource table: all instances of each module, total and % of budget. Each cell is
+ * the analytic figure, or "analytic / synthesized" with --synth.
+ */
+function resourceTable(analytic: ModuleEstimate, synth: SynthResult | undefined, budget: Budget): string {
+  const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(1));
+  const cell = (a: number | undefined, y: number | undefined): string =>
+    synth ? `${a === undefined ? "-" : fmt(a)} / ${y === undefined ? "-" : fmt(y)}` : fmt(a ?? 0);
+  const names = [...new Set([...Object.keys(analytic.modules), ...Object.keys(synth?.modules ?? {})])].sort((a, b) => a.localeCompare(b));
+  const rows: (string | number)[][] = names.map((name) => {
+    const a = analytic.modules[name];
+    const na = analytic.instances[name] ?? 0;
+    const y = synth?.modules[name];
+    const ny = synth?.instances[name] ?? 0;
+    const n = synth && ny !== na ? `${na} / ${ny}` : na || ny;
+    return [name, n, ...RESOURCE_KEYS.map((k) => cell(a ? a[k] * na : undefined, y ? y[k] * ny : undefined))];
+  });
+  rows.push(["total", "", ...RESOURCE_KEYS.map((k) => cell(analytic.total[k], synth?.total[k]))]);
   const limit: Record<keyof SynthCounts, number | undefined> = {
     lut: budget.lut, lutram: undefined, ff: budget.ff, carry: undefined, bram36: budget.bram36, uram: budget.uram, dsp: budget.dsp,
   };
   const pct = (used: number, of: number | undefined): string =>
     of === undefined ? "" : of === 0 ? (used > 0 ? "n/a" : "0%") : `${((used / of) * 100).toFixed(1)}%`;
+  const pctOf = (t: SynthCounts, k: keyof SynthCounts): string => (k === "lut" ? pct(t.lut + t.lutram, budget.lut) : pct(t[k], limit[k]));
   rows.push([
     `% of ${budget.device}`,
     "",
-    ...RESOURCE_KEYS.map((k) => (k === "lut" ? pct(synth.total.lut + synth.total.lutram, budget.lut) : pct(synth.total[k], limit[k]))),
+    ...RESOURCE_KEYS.map((k) =>
+      synth && limit[k] !== undefined ? `${pctOf(analytic.total, k)} / ${pctOf(synth.total, k)}` : pctOf(analytic.total, k),
+    ),
   ]);
   return table(["module", "instances", ...RESOURCE_KEYS.map((k) => RESOURCE_LABELS[k])], rows);
 }
@@ -98,7 +110,7 @@ export async function estimateCommand(args: EstimateArgs): Promise<void> {
     maxContext: arch.contextLength,
   });
   const synth = args.synth ? await synthesize(engine.geo, budget.family) : undefined;
-  const analytic: SynthCounts = { ...estimateResources(engine.geo), lutram: 0, carry: 0 };
+  const analytic = estimateModules(engine.geo, modelFamily(budget.family));
   if (args.json) {
     printJson({
       model: args.model,
@@ -136,12 +148,12 @@ export async function estimateCommand(args: EstimateArgs): Promise<void> {
   }
   console.log("\nwhat is counted:");
   for (const t of e.terms) console.log(`  - ${t}`);
-  if (synth) {
-    console.log(
-      `\nsynthesized resources (yosys ${synth.yosysVersion}, ${synth.yosysFamily}, ` +
-        `${synth.cached ? "cached" : `${synth.seconds.toFixed(1)} s`}; LUT % counts LUT + LUTRAM):`,
-    );
-    console.log(synthTable(synth, budget));
-    for (const n of synth.notes) console.log(`  - ${n}`);
-  }
+  console.log(
+    synth
+      ? `\nresources, analytic / synthesized (yosys ${synth.yosysVersion}, ${synth.yosysFamily}, ` +
+          `${synth.cached ? "cached" : `${synth.seconds.toFixed(1)} s`}; LUT % counts LUT + LUTRAM):`
+      : "\nresources, analytic (src/estimate/modules.ts; --synth adds yosys figures; LUT % counts LUT + LUTRAM):",
+  );
+  console.log(resourceTable(analytic, synth, budget));
+  if (synth) for (const n of synth.notes) console.log(`  - ${n}`);
 }

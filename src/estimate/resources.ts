@@ -1,46 +1,37 @@
 import { type Budget } from "../budget/budget.js";
 import { engineGeometry, type EngineGeometry } from "../engine/config.js";
 import { UserError } from "../util/errors.js";
+import { estimateModules, type Family } from "./modules.js";
 
 /**
- * First-order resource figures of an engine. Memories are counted exactly from their shapes:
- * a URAM288 is 72 bits × 4096, a RAMB36 is 72 bits × 512 at its widest, and every bank column is
- * its own primitive (FINN-R: ⌈width/72⌉·⌈depth/4096⌉ per URAM memory). LUTs follow the TeLLMe cost
- * model T·(E·tree + P·E·entry + P·lookup) with per-bit constants, and are meant as a screen for
- * the budget check until a synthesis-calibrated model replaces them.
+ * The resources of an engine: the sum of the per-module analytic model of ./modules.ts (one
+ * function per hardware module, each formula with its source; calibrated against yosys in
+ * docs/calibration.md). `lut` counts LUTs as logic and `lutram` LUTs as memory; a part's LUT count
+ * covers both, so the budget check compares `lut + lutram` with it. `carry` is CARRY8 on
+ * UltraScale+ and CARRY4 on 7-series (not budgeted).
  */
 export interface ResourceEstimate {
   lut: number;
+  lutram: number;
   ff: number;
+  carry: number;
   bram36: number;
   uram: number;
   dsp: number;
 }
 
-export function estimateResources(geo: EngineGeometry): ResourceEstimate {
-  const { cfg } = geo;
-  const { P, T, c, bufferDepth } = cfg;
-  const bankColumns = P * c;
-  const uram = cfg.weightMemory === "uram" ? bankColumns * Math.ceil(bufferDepth / 4096) : 0;
-  const weightBram = cfg.weightMemory === "bram" ? bankColumns * Math.ceil(bufferDepth / 512) : 0;
-  // partial sums: P·32 bits wide, maxGroups deep
-  const psumBram = Math.ceil((P * 32) / 72) * Math.ceil(geo.maxGroups / 512);
-  // a LUT6 as RAM64X1D holds 64 one-bit entries per read port: one LUT per bit per 64 entries
-  const tableDepth = 2 ** (geo.entryAddressBits + 1);
-  const lutPerTableCopy = geo.entryBits * Math.ceil(tableDepth / 64);
-  const tableLuts = T * P * lutPerTableCopy;
-  // adder tree: T-1 adders per lane, about entryBits + level bits each
-  const treeLuts = P * (T - 1) * (geo.entryBits + Math.ceil(geo.treeLevels / 2));
-  const accLuts = P * 32;
-  const signLuts = cfg.encoding === "mirrored" ? P * T * geo.entryBits : 0;
-  const precomputeLuts = T * (cfg.G - 1) * geo.entryBits + T * cfg.G * 2;
-  const controlLuts = 400;
-  const lut = tableLuts + treeLuts + accLuts + signLuts + precomputeLuts + controlLuts;
-  const ff = P * T * geo.entryBits + P * (T - 1) * geo.entryBits + T * cfg.G * 8 + P * 2 * 72 * c + P * 32 + 600;
-  return { lut, ff, bram36: weightBram + psumBram, uram, dsp: 0 };
+/** The model's family for a budget family: Versal is modelled as UltraScale+ (like --synth). */
+export function modelFamily(family: Budget["family"] | undefined): Family {
+  return family === "7series" ? "7series" : "ultrascale+";
 }
 
-const RESOURCE_NAMES: Record<keyof ResourceEstimate, string> = {
+export function estimateResources(geo: EngineGeometry, family: Budget["family"] = "ultrascale+"): ResourceEstimate {
+  return { ...estimateModules(geo, modelFamily(family)).total };
+}
+
+/** Budgeted resources and what of the estimate each one takes. */
+type Budgeted = "lut" | "ff" | "bram36" | "uram" | "dsp";
+const RESOURCE_NAMES: Record<Budgeted, string> = {
   lut: "LUT",
   ff: "FF",
   bram36: "BRAM36",
@@ -48,13 +39,19 @@ const RESOURCE_NAMES: Record<keyof ResourceEstimate, string> = {
   dsp: "DSP",
 };
 
-/** The first resource an engine takes more of than the budget's cap allows, if any. */
-function overrun(need: ResourceEstimate, budget: Budget): { key: keyof ResourceEstimate; limit: number } | undefined {
-  for (const key of Object.keys(RESOURCE_NAMES) as (keyof ResourceEstimate)[]) {
+/**
+ * The resource an engine most overruns (the largest need / limit) of those it takes more of than
+ * the budget's cap allows, if any: the one that binds.
+ */
+function overrun(need: ResourceEstimate, budget: Budget): { key: Budgeted; need: number; limit: number } | undefined {
+  let worst: { key: Budgeted; need: number; limit: number } | undefined;
+  for (const key of Object.keys(RESOURCE_NAMES) as Budgeted[]) {
     const limit = Math.floor(budget[key] * budget.utilizationCap);
-    if (need[key] > limit) return { key, limit };
+    // LUTs as logic and as memory (tables, queues) share the part's LUTs
+    const n = key === "lut" ? need.lut + need.lutram : need[key];
+    if (n > limit && (!worst || n * Math.max(worst.limit, 1) > worst.need * Math.max(limit, 1))) worst = { key, need: n, limit };
   }
-  return undefined;
+  return worst;
 }
 
 /**
@@ -67,7 +64,7 @@ export function largestFitting(geo: EngineGeometry, budget: Budget): EngineGeome
     for (let T = geo.cfg.T; T >= 1; T--) {
       if (best && P * T <= best.cfg.P * best.cfg.T) break; // smaller T only does worse
       const candidate = engineGeometry({ ...geo.cfg, P, T });
-      if (!overrun(estimateResources(candidate), budget)) best = candidate;
+      if (!overrun(estimateResources(candidate, budget.family), budget)) best = candidate;
     }
   }
   return best;
@@ -75,7 +72,7 @@ export function largestFitting(geo: EngineGeometry, budget: Budget): EngineGeome
 
 /** Refuses an engine that takes more of any resource than the budget's cap allows. */
 export function checkFits(geo: EngineGeometry, budget: Budget): ResourceEstimate {
-  const need = estimateResources(geo);
+  const need = estimateResources(geo, budget.family);
   if (geo.cfg.weightMemory === "uram" && budget.uram === 0) {
     throw new UserError(
       `engine does not fit ${budget.device}: the part has no URAM; use --set weightMemory=bram`,
@@ -88,7 +85,7 @@ export function checkFits(geo: EngineGeometry, budget: Budget): ResourceEstimate
       ? `the largest engine that fits has P=${fits.cfg.P} T=${fits.cfg.T} (${fits.weightsPerCycle} weights/cycle): --set P=${fits.cfg.P} --set T=${fits.cfg.T}`
       : "no P and T make it fit; lower bufferDepth or maxRows";
     throw new UserError(
-      `engine does not fit ${budget.device}: ${RESOURCE_NAMES[over.key]} needs ${need[over.key]}, limit ${over.limit} ` +
+      `engine does not fit ${budget.device}: ${RESOURCE_NAMES[over.key]} needs ${over.need}, limit ${over.limit} ` +
         `(${Math.round(budget.utilizationCap * 100)}% of ${budget[over.key]}); ${suggestion}`,
     );
   }

@@ -1,0 +1,54 @@
+/**
+ * The calibration spread: engine configurations synthesized by `npm run calibrate` to check the
+ * analytic resource model (src/estimate/modules.ts) against yosys. Every one is small or medium
+ * (P·T ≤ 32 for the fit, plus the default engine, P·T = 448; ≤ 128 for the held-out check) so the whole spread synthesizes in minutes; `pair` names the engine a baseline is
+ * compared with at equal weights per cycle (P·T·G).
+ */
+export interface CalibrationConfig {
+  name: string;
+  engine: Record<string, unknown>;
+  /** For a baseline: the table-lookup engine with the same weights per cycle. */
+  pair?: string;
+  /** Added after the model's constants were fitted, to check it on engines it was not fitted to. */
+  heldOut?: boolean;
+}
+
+const axi = { loader: "axi", maxRows: 512, bufferDepth: 4096 };
+
+export const CALIBRATION_CONFIGS: CalibrationConfig[] = [
+  { name: "t-g2f-t3p2-pre", engine: { G: 2, encoding: "full", T: 3, P: 2, c: 1, loader: "preload", bufferDepth: 4096, maxRows: 64 } },
+  { name: "t-g2m-t4p4", engine: { ...axi, G: 2, encoding: "mirrored", T: 4, P: 4, c: 1 } },
+  { name: "t-g2f-t8p4", engine: { ...axi, G: 2, encoding: "full", T: 8, P: 4, c: 1 } },
+  { name: "t-g3f-t4p2", engine: { ...axi, G: 3, encoding: "full", T: 4, P: 2, c: 1 } },
+  { name: "t-g3f-t4p4", engine: { ...axi, G: 3, encoding: "full", T: 4, P: 4, c: 1 } },
+  { name: "t-g3f-t8p4", engine: { ...axi, G: 3, encoding: "full", T: 8, P: 4, c: 1 } },
+  { name: "t-g3m-t8p4", engine: { ...axi, G: 3, encoding: "mirrored", T: 8, P: 4, c: 1 } },
+  { name: "t-g3f-t4p8", engine: { ...axi, G: 3, encoding: "full", T: 4, P: 8, c: 1 } },
+  { name: "t-g3f-t14p2", engine: { ...axi, G: 3, encoding: "full", T: 14, P: 2, c: 1 } },
+  { name: "t-g3f-t16p2-c2", engine: { ...axi, G: 3, encoding: "full", T: 16, P: 2, c: 2 } },
+  { name: "t-g4f-t4p2", engine: { ...axi, G: 4, encoding: "full", T: 4, P: 2, c: 1 } },
+  { name: "t-g4m-t4p4", engine: { ...axi, G: 4, encoding: "mirrored", T: 4, P: 4, c: 1 } },
+  { name: "t-g5f-t2p2", engine: { ...axi, G: 5, encoding: "full", T: 2, P: 2, c: 1 } },
+  { name: "t-g5m-t4p2", engine: { ...axi, G: 5, encoding: "mirrored", T: 4, P: 2, c: 1 } },
+  { name: "t-g3f-t8p4-dq", engine: { ...axi, G: 3, encoding: "full", T: 8, P: 4, c: 1, dequant: true } },
+  { name: "t-g3f-t8p2-dq", engine: { ...axi, G: 3, encoding: "full", T: 8, P: 2, c: 1, dequant: true } },
+  { name: "t-g3f-t8p4-bram", engine: { ...axi, G: 3, encoding: "full", T: 8, P: 4, c: 1, weightMemory: "bram", bufferDepth: 1024 } },
+  { name: "t-g3f-t8p4-pre", engine: { G: 3, encoding: "full", T: 8, P: 4, c: 1, loader: "preload", bufferDepth: 4096, maxRows: 512 } },
+  { name: "t-g3f-t8p4-rows4k", engine: { ...axi, G: 3, encoding: "full", T: 8, P: 4, c: 1, maxRows: 4096, bufferDepth: 8192 } },
+  { name: "t-g3f-t8p4-m256", engine: { ...axi, G: 3, encoding: "full", T: 8, P: 4, c: 1, memBits: 256 } },
+  { name: "b-g2-t3p2-pre", pair: "t-g2f-t3p2-pre", engine: { kind: "baseline", G: 2, T: 3, P: 2, c: 1, loader: "preload", bufferDepth: 4096, maxRows: 64 } },
+  { name: "b-g2-t8p4", pair: "t-g2f-t8p4", engine: { ...axi, kind: "baseline", G: 2, T: 8, P: 4, c: 1 } },
+  { name: "b-g3-t4p4", pair: "t-g3f-t4p4", engine: { ...axi, kind: "baseline", G: 3, T: 4, P: 4, c: 1 } },
+  { name: "b-g3-t8p4", pair: "t-g3f-t8p4", engine: { ...axi, kind: "baseline", G: 3, T: 8, P: 4, c: 1 } },
+  { name: "b-g4-t4p2", pair: "t-g4f-t4p2", engine: { ...axi, kind: "baseline", G: 4, T: 4, P: 2, c: 1 } },
+  { name: "b-g3-t8p4-dq", pair: "t-g3f-t8p4-dq", engine: { ...axi, kind: "baseline", G: 3, T: 8, P: 4, c: 1, dequant: true } },
+  { name: "t-default", engine: {} },
+  // held out: larger engines (P·T = 96..128) synthesized after the fit
+  { name: "h-g3m-t12p8", heldOut: true, engine: { G: 3, encoding: "mirrored", T: 12, P: 8, c: 1, maxRows: 2048 } },
+  { name: "h-g3f-t12p8", heldOut: true, engine: { G: 3, encoding: "full", T: 12, P: 8, c: 1, maxRows: 2048 } },
+  { name: "h-g2f-t16p8", heldOut: true, engine: { G: 2, encoding: "full", T: 16, P: 8, c: 1, maxRows: 2048 } },
+  // fitted after a first held-out run (its Q = 7 showed the slot select model wrong by +30% LUT)
+  { name: "t-g3f-t16p8-c2-m512", engine: { G: 3, encoding: "full", T: 16, P: 8, c: 2, maxRows: 2048, memBits: 512 } },
+  { name: "h-g3f-t16p8-c2", heldOut: true, engine: { G: 3, encoding: "full", T: 16, P: 8, c: 2, maxRows: 2048 } },
+  { name: "h-g2-t16p8-b", heldOut: true, pair: "h-g2f-t16p8", engine: { kind: "baseline", G: 2, T: 16, P: 8, c: 1, maxRows: 2048 } },
+];
