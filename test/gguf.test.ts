@@ -3,7 +3,6 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSyn
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { UserError } from "../src/util/errors.js";
 import { Rng } from "../src/util/random.js";
 import { countTrits } from "../src/model/types.js";
 import { openGguf, withGguf } from "../src/model/gguf.js";
@@ -14,7 +13,7 @@ import { bf16ToF32, f32ToFp16, fp16ToF32, roundToFp16 } from "../src/model/half.
 import { encodeTqBlocks, packTq1Byte, unpackTq1Trit, type TqTypeName } from "../src/model/tq-codec.js";
 import { makeLlamaModel } from "../src/model/make-model.js";
 import { formatInspect, inspectGguf } from "../src/model/inspect.js";
-import { loadManifest } from "./helpers.js";
+import { loadManifest, throwsUser, plainMatmul } from "./helpers.js";
 
 // ---- where the shared fixtures live ---------------------------------------------------------------
 
@@ -36,28 +35,7 @@ describe("GGUF model files", () => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
-  /** Asserts fn throws a one-line UserError whose message matches every pattern. */
-  function throwsUser(fn: () => unknown, ...patterns: RegExp[]): void {
-    assert.throws(fn, (err: unknown) => {
-      assert.ok(err instanceof UserError, `expected a UserError, got ${String(err)}`);
-      assert.ok(!err.message.includes("\n"), `message must be one line: ${err.message}`);
-      for (const p of patterns) assert.match(err.message, p);
-      return true;
-    });
-  }
 
-  /** y = x · Tᵀ for M rows of int8 activations against an n x k trit matrix. */
-  function matmul(x: Int8Array, trits: Int8Array, m: number, n: number, k: number): Int32Array {
-    const y = new Int32Array(m * n);
-    for (let r = 0; r < m; r++) {
-      for (let o = 0; o < n; o++) {
-        let acc = 0;
-        for (let j = 0; j < k; j++) acc += x[r * k + j]! * trits[o * k + j]!;
-        y[r * n + o] = acc;
-      }
-    }
-    return y;
-  }
 
   // ---- fixtures written by llama.cpp's gguf package ----------------------------------------------
 
@@ -116,7 +94,7 @@ describe("GGUF model files", () => {
             const t = withGguf(path, (f) => f.readTernary(mm.tensor));
             assert.equal(t.n, mm.n);
             assert.equal(t.k, mm.k);
-            assert.deepEqual(matmul(x, t.trits, m, mm.n, mm.k), expected);
+            assert.deepEqual(plainMatmul(x, t.trits, m, mm.n, mm.k), expected);
           });
         }
 

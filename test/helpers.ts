@@ -6,6 +6,8 @@ import { fileURLToPath } from "node:url";
 import { type TritMatrix } from "../src/model/types.js";
 import { type EngineGeometry } from "../src/engine/config.js";
 import { generateRtl } from "../src/codegen/rtl.js";
+import assert from "node:assert/strict";
+import { UserError } from "../src/util/errors.js";
 import { Rng } from "../src/util/random.js";
 
 /** The repository root (tests run from dist/test). */
@@ -94,4 +96,30 @@ export function lintRtl(geo: EngineGeometry): string {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Asserts fn throws a one-line UserError whose message matches every pattern. */
+export function throwsUser(fn: () => unknown, ...patterns: RegExp[]): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof UserError, `expected a UserError, got ${String(err)}`);
+    assert.ok(!err.message.includes("\n"), `message must be one line: ${err.message}`);
+    for (const p of patterns) assert.match(err.message, p);
+    return true;
+  });
+}
+
+/**
+ * y = x · Tᵀ for m rows of int8 activations against an n × k trit matrix, written here apart from
+ * src/ref so that reader tests check the fixtures against something independent.
+ */
+export function plainMatmul(x: Int8Array, trits: Int8Array, m: number, n: number, k: number): Int32Array {
+  const y = new Int32Array(m * n);
+  for (let r = 0; r < m; r++) {
+    for (let o = 0; o < n; o++) {
+      let acc = 0;
+      for (let j = 0; j < k; j++) acc += x[r * k + j]! * trits[o * k + j]!;
+      y[r * n + o] = acc;
+    }
+  }
+  return y;
 }

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { UserError } from "../src/util/errors.js";
 import { Rng } from "../src/util/random.js";
 import { countTrits } from "../src/model/types.js";
 import { bf16ToF32, roundToFp16 } from "../src/model/half.js";
@@ -11,35 +10,14 @@ import { encodeSafetensors, writeSafetensors, type SafetensorsWriteTensor } from
 import { HfBitnetReader } from "../src/model/hf-bitnet.js";
 import { f32ToBf16, packHfTrits, writeHfBitnet, type HfWriteTensor } from "../src/model/hf-writer.js";
 import { openModel, withModel } from "../src/model/open.js";
-import { FIXTURES, randomTrits, loadManifest } from "./helpers.js";
+import { FIXTURES, randomTrits, loadManifest, throwsUser, plainMatmul } from "./helpers.js";
 
 
 const MANIFEST = loadManifest();
 const HF = MANIFEST.models.find((m) => m.file === "tiny-bitnet-hf")!;
 const HF_DIR = join(FIXTURES, "tiny-bitnet-hf");
 
-/** Asserts fn throws a one-line UserError whose message matches every pattern. */
-function throwsUser(fn: () => unknown, ...patterns: RegExp[]): void {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof UserError, `expected a UserError, got ${String(err)}`);
-    assert.ok(!err.message.includes("\n"), `message must be one line: ${err.message}`);
-    for (const p of patterns) assert.match(err.message, p);
-    return true;
-  });
-}
 
-/** y = x · Tᵀ for M rows of int8 activations against an n x k trit matrix. */
-function matmul(x: Int8Array, trits: Int8Array, m: number, n: number, k: number): Int32Array {
-  const y = new Int32Array(m * n);
-  for (let r = 0; r < m; r++) {
-    for (let o = 0; o < n; o++) {
-      let acc = 0;
-      for (let j = 0; j < k; j++) acc += x[r * k + j]! * trits[o * k + j]!;
-      y[r * n + o] = acc;
-    }
-  }
-  return y;
-}
 
 const TINY_CONFIG = {
   architectures: ["BitNetForCausalLM"],
@@ -134,7 +112,7 @@ describe("Hugging Face BitNet checkpoints (safetensors)", () => {
         withModel(HF_DIR, (m) => {
           const t = m.readTernary(check.tensor);
           assert.deepEqual([t.n, t.k], [check.n, check.k]);
-          const y = matmul(x, t.trits, check.tokens, t.n, t.k);
+          const y = plainMatmul(x, t.trits, check.tokens, t.n, t.k);
           assert.ok(Buffer.from(y.buffer, y.byteOffset, y.byteLength).equals(expected));
         });
       });

@@ -2,14 +2,13 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { UserError } from "../src/util/errors.js";
 import { describeArchitecture, type ModelArchitecture } from "../src/model/architecture.js";
 import { modelWorkload, matmulRoleOf } from "../src/model/workload.js";
 import { makeLlamaModel } from "../src/model/make-model.js";
 import { GgufModelReader } from "../src/model/gguf-model.js";
 import { inspectGguf } from "../src/model/inspect.js";
 import { dimensionsFrom, type ModelReader, type ModelTensorListing } from "../src/model/reader.js";
-import { cli } from "./helpers.js";
+import { cli, throwsUser } from "./helpers.js";
 
 /** BitNet b1.58 2B-4T (REFERENCE.md §3). */
 const B2B4T: ModelArchitecture = {
@@ -22,9 +21,6 @@ const B2B4T: ModelArchitecture = {
   contextLength: 4096,
 };
 
-function throwsUser(fn: () => unknown, pattern: RegExp): void {
-  assert.throws(fn, (err: unknown) => err instanceof UserError && pattern.test(err.message));
-}
 
 /** A ModelReader over an in-memory description (HF-style config or GGUF-style metadata). */
 function fakeReader(opts: { config?: Record<string, unknown>; metadata?: Map<string, unknown>; tensors: ModelTensorListing[] }): ModelReader {
