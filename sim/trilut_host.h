@@ -59,6 +59,36 @@ struct Stream {
   bool valid = false;
   const uint32_t* beat() const { return data + next * wordsPerBeat; }
   bool more() const { return next < beats; }
+  // The engine took the current beat: the next one is offered anew.
+  void handed() {
+    next++;
+    valid = false;
+  }
+};
+
+// Valid rises at random on a stream with data and then holds until the handshake (as AXI requires).
+inline void offer(Stream* const* streams, int count, Random& rng, double validProb) {
+  for (int i = 0; i < count; i++)
+    if (!streams[i]->valid && streams[i]->more() && rng.chance(validProb)) streams[i]->valid = true;
+}
+
+// Where result beats go; an engine that drains more than the schedule expects is an error.
+struct ResultSink {
+  uint32_t* data;
+  uint64_t beats;
+  uint64_t wordsPerBeat;
+  uint64_t received = 0;
+  template <class Port>
+  bool take(const Port& port, uint64_t cycle, std::string& error) {
+    if (received >= beats) {
+      error = "engine produced more result beats than the schedule drains (" + std::to_string(beats) + ") at cycle " +
+              std::to_string(cycle);
+      return false;
+    }
+    get(port, data + received * wordsPerBeat);
+    received++;
+    return true;
+  }
 };
 
 struct RunSpec {
@@ -119,13 +149,11 @@ RunOutcome runStreams(Top& top, RunSpec& spec, TraceSink* trace) {
   reset(top, trace, half);
   uint64_t cycle = 0;
   uint64_t lastProgress = 0;
-  uint64_t received = 0;
+  ResultSink sink{spec.results, spec.resultBeats, spec.resultWordsPerBeat};
   uint32_t scratch[2] = {0, 0};
+  Stream* const streams[3] = {&spec.commands, &spec.weights, &spec.acts};
   for (;;) {
-    // offer data: valid rises at random and then holds until the handshake
-    Stream* streams[3] = {&spec.commands, &spec.weights, &spec.acts};
-    for (Stream* s : streams)
-      if (!s->valid && s->more() && rng.chance(spec.validProb)) s->valid = true;
+    offer(streams, 3, rng, spec.validProb);
     const bool yReady = rng.chance(spec.readyProb);
 
     top.cmd_valid = spec.commands.valid;
@@ -147,7 +175,7 @@ RunOutcome runStreams(Top& top, RunSpec& spec, TraceSink* trace) {
 
     halfCycle(top, 0, trace, half);
 
-    if (!spec.commands.more() && received == spec.resultBeats && !top.busy) {
+    if (!spec.commands.more() && sink.received == spec.resultBeats && !top.busy) {
       if (spec.weights.more() || spec.acts.more())
         out.error = "schedule left " + std::to_string(spec.weights.beats - spec.weights.next) + " weight and " +
                     std::to_string(spec.acts.beats - spec.acts.next) + " activation beats unconsumed";
@@ -158,22 +186,14 @@ RunOutcome runStreams(Top& top, RunSpec& spec, TraceSink* trace) {
     const bool wFire = top.w_valid && top.w_ready;
     const bool xFire = top.x_valid && top.x_ready;
     const bool yFire = top.y_valid && yReady;
-    if (yFire) {
-      if (received >= spec.resultBeats) {
-        out.error = "engine produced more result beats than the schedule drains (" +
-                    std::to_string(spec.resultBeats) + ") at cycle " + std::to_string(cycle);
-        break;
-      }
-      get(top.y_data, spec.results + received * spec.resultWordsPerBeat);
-      received++;
-    }
+    if (yFire && !sink.take(top.y_data, cycle, out.error)) break;
 
     halfCycle(top, 1, trace, half);
     cycle++;
 
-    if (cmdFire) { spec.commands.next++; spec.commands.valid = false; }
-    if (wFire) { spec.weights.next++; spec.weights.valid = false; }
-    if (xFire) { spec.acts.next++; spec.acts.valid = false; }
+    if (cmdFire) spec.commands.handed();
+    if (wFire) spec.weights.handed();
+    if (xFire) spec.acts.handed();
     if (cmdFire || wFire || xFire || yFire) lastProgress = cycle;
 
     if (cycle - lastProgress > spec.stallLimit) {
@@ -181,7 +201,7 @@ RunOutcome runStreams(Top& top, RunSpec& spec, TraceSink* trace) {
                   std::to_string(cycle) + " (commands " + std::to_string(spec.commands.next) + "/" +
                   std::to_string(spec.commands.beats) + ", weight beats " + std::to_string(spec.weights.next) + "/" +
                   std::to_string(spec.weights.beats) + ", activation beats " + std::to_string(spec.acts.next) + "/" +
-                  std::to_string(spec.acts.beats) + ", results " + std::to_string(received) + "/" +
+                  std::to_string(spec.acts.beats) + ", results " + std::to_string(sink.received) + "/" +
                   std::to_string(spec.resultBeats) + ", engine " + (top.busy ? "busy" : "idle") + ")";
       break;
     }
@@ -191,7 +211,7 @@ RunOutcome runStreams(Top& top, RunSpec& spec, TraceSink* trace) {
     }
   }
   out.cycles = cycle;
-  out.resultsReceived = received;
+  out.resultsReceived = sink.received;
   return out;
 }
 

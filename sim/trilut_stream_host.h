@@ -47,14 +47,13 @@ StreamRunOutcome runStreaming(Top& top, StreamRunSpec& spec, TraceSink* trace) {
   reset(top, trace, half);
   uint64_t cycle = 0;
   uint64_t lastProgress = 0;
-  uint64_t received = 0;
+  ResultSink sink{spec.results, spec.resultBeats, spec.resultWordsPerBeat};
   std::vector<uint32_t> beat(spec.memory.beatBytes / 4 + 2, 0);
   uint32_t scratch[2] = {0, 0};
   for (;;) {
     mem.beginCycle(cycle);
-    Stream* streams[2] = {&spec.descriptors, &spec.acts};
-    for (Stream* s : streams)
-      if (!s->valid && s->more() && rng.chance(spec.validProb)) s->valid = true;
+    Stream* const streams[2] = {&spec.descriptors, &spec.acts};
+    offer(streams, 2, rng, spec.validProb);
     const bool yReady = rng.chance(spec.readyProb);
 
     top.desc_valid = spec.descriptors.valid;
@@ -91,7 +90,7 @@ StreamRunOutcome runStreaming(Top& top, StreamRunSpec& spec, TraceSink* trace) {
 
     halfCycle(top, 0, trace, half);
 
-    if (!spec.descriptors.more() && received == spec.resultBeats && !top.busy) {
+    if (!spec.descriptors.more() && sink.received == spec.resultBeats && !top.busy) {
       if (spec.acts.more()) out.error = "schedule left " + std::to_string(spec.acts.beats - spec.acts.next) + " activation beats unconsumed";
       break;
     }
@@ -109,20 +108,13 @@ StreamRunOutcome runStreaming(Top& top, StreamRunSpec& spec, TraceSink* trace) {
       arAddr = w[0];
       arBeats = static_cast<uint32_t>(top.ar_len) + 1;
     }
-    if (yFire) {
-      if (received >= spec.resultBeats) {
-        out.error = "engine produced more result beats than the schedule drains at cycle " + std::to_string(cycle);
-        break;
-      }
-      get(top.y_data, spec.results + received * spec.resultWordsPerBeat);
-      received++;
-    }
+    if (yFire && !sink.take(top.y_data, cycle, out.error)) break;
 
     halfCycle(top, 1, trace, half);
     cycle++;
 
-    if (descFire) { spec.descriptors.next++; spec.descriptors.valid = false; }
-    if (xFire) { spec.acts.next++; spec.acts.valid = false; }
+    if (descFire) spec.descriptors.handed();
+    if (xFire) spec.acts.handed();
     if (rFire) mem.fire();
     if (arFire) mem.accept(arAddr, arBeats);
     if (descFire || xFire || yFire || arFire || rFire) lastProgress = cycle;
@@ -131,7 +123,7 @@ StreamRunOutcome runStreaming(Top& top, StreamRunSpec& spec, TraceSink* trace) {
       out.error = "simulation hung: no handshake for " + std::to_string(spec.stallLimit) + " cycles at cycle " +
                   std::to_string(cycle) + " on descriptor " + std::to_string(spec.descriptors.next) + "/" +
                   std::to_string(spec.descriptors.beats) + " (activation beats " + std::to_string(spec.acts.next) + "/" +
-                  std::to_string(spec.acts.beats) + ", results " + std::to_string(received) + "/" +
+                  std::to_string(spec.acts.beats) + ", results " + std::to_string(sink.received) + "/" +
                   std::to_string(spec.resultBeats) + ", memory bytes read " + std::to_string(mem.bytesRead) + ")";
       break;
     }
@@ -141,7 +133,7 @@ StreamRunOutcome runStreaming(Top& top, StreamRunSpec& spec, TraceSink* trace) {
     }
   }
   out.cycles = cycle;
-  out.resultsReceived = received;
+  out.resultsReceived = sink.received;
   out.bytesRead = mem.bytesRead;
   out.memBusyCycles = mem.busyCycles;
   return out;
