@@ -4,6 +4,7 @@ import { SimulationError, UserError } from "../util/errors.js";
 import { compileCommand, demoCommand, inspectCommand, makeModelCommand, refCommand, simCommand } from "./commands.js";
 import { estimateCommand } from "./estimate.js";
 import { modelSimCommand, modeTokens } from "./model-sim.js";
+import { mergeCommand, sweepCommand } from "./sweep.js";
 
 const debug = process.argv.includes("--debug");
 
@@ -131,6 +132,30 @@ await yargs(hideBin(process.argv))
         .option("json", { type: "boolean", default: false })
         .option("synth", { type: "boolean", default: false, describe: "also synthesize the engine with yosys (@yowasp/yosys) and report resources per module" }),
     (a) => guarded(() => estimateCommand(a)),
+  )
+  .command(
+    "sweep <spec>",
+    "evaluate a space of engines with the analytic models: what fits, the Pareto front, plots",
+    (y) =>
+      y
+        .positional("spec", { type: "string", demandOption: true, describe: "sweep spec, YAML or JSON" })
+        .option("out", { alias: "o", type: "string", demandOption: true, describe: "sweep directory (resumed if it holds this spec)" })
+        .option("shard", { type: "string", describe: "evaluate shard i of N (i/N, 1-based); combine with trilut merge" })
+        .option("jobs", { alias: "j", type: "number", default: 1, describe: "worker threads" })
+        .option("verify-top", { type: "number", describe: "simulate the best K points in Verilator: bit-exact, predicted vs measured cycles" })
+        .option("synth", { type: "boolean", default: false, describe: "with --verify-top: also synthesize them with yosys" })
+        .option("json", { type: "boolean", default: false }),
+    (a) => guarded(() => sweepCommand(a)),
+  )
+  .command(
+    "merge <dirs..>",
+    "combine the directories of a sharded sweep into one result",
+    (y) =>
+      y
+        .positional("dirs", { type: "string", array: true, demandOption: true })
+        .option("out", { alias: "o", type: "string", demandOption: true })
+        .option("json", { type: "boolean", default: false }),
+    (a) => guarded(() => mergeCommand({ dirs: a.dirs as string[], out: a.out, json: a.json })),
   )
   .command(
     "demo",

@@ -30,8 +30,8 @@ export function estimateResources(geo: EngineGeometry, family: Budget["family"] 
 }
 
 /** Budgeted resources and what of the estimate each one takes. */
-type Budgeted = "lut" | "ff" | "bram36" | "uram" | "dsp";
-const RESOURCE_NAMES: Record<Budgeted, string> = {
+export type Budgeted = "lut" | "ff" | "bram36" | "uram" | "dsp";
+export const RESOURCE_NAMES: Record<Budgeted, string> = {
   lut: "LUT",
   ff: "FF",
   bram36: "BRAM36",
@@ -43,7 +43,7 @@ const RESOURCE_NAMES: Record<Budgeted, string> = {
  * The resource an engine most overruns (the largest need / limit) of those it takes more of than
  * the budget's cap allows, if any: the one that binds.
  */
-function overrun(need: ResourceEstimate, budget: Budget): { key: Budgeted; need: number; limit: number } | undefined {
+export function overrun(need: ResourceEstimate, budget: Budget): { key: Budgeted; need: number; limit: number } | undefined {
   let worst: { key: Budgeted; need: number; limit: number } | undefined;
   for (const key of Object.keys(RESOURCE_NAMES) as Budgeted[]) {
     const limit = Math.floor(budget[key] * budget.utilizationCap);

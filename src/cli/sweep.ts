@@ -1,0 +1,111 @@
+import { join } from "node:path";
+import { FIGURES, type FigureName } from "../sweep/figures.js";
+import { topPoints, writeOutputs, type SweepPoint, type SweepSummary } from "../sweep/outputs.js";
+import { verifyPoints, type VerifiedPoint } from "../sweep/verify.js";
+import { runSweep } from "../sweep/run.js";
+import { parseShard } from "../sweep/space.js";
+import { mergeSweeps } from "../sweep/store.js";
+import { UserError } from "../util/errors.js";
+import { printJson, table } from "./output.js";
+
+export interface SweepArgs {
+  spec: string;
+  out: string;
+  shard?: string | undefined;
+  jobs: number;
+  json: boolean;
+  verifyTop?: number | undefined;
+  synth?: boolean | undefined;
+}
+
+const fmt = (v: number): string =>
+  Number.isInteger(v) ? v.toLocaleString("en-US") : Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3);
+
+function describe(p: SweepPoint): string {
+  return Object.entries(p.params)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(" ");
+}
+
+const SHOWN: readonly FigureName[] = ["decodeTokensPerSecond", "ttftSeconds", "lutTotal", "ff", "bram36", "uram", "dsp", "utilization"];
+
+function printSummary(summary: SweepSummary, out: string, rate: number | undefined): void {
+  const dropped = Object.entries(summary.dropped.budget).map(([k, n]) => `${n} over ${k}`);
+  if (summary.dropped.invalid) dropped.push(`${summary.dropped.invalid} not buildable`);
+  for (const [k, n] of Object.entries(summary.dropped.constraint)) dropped.push(`${n} by the ${k} constraint`);
+  console.log(
+    `${summary.evaluated.toLocaleString("en-US")} points${rate !== undefined ? ` (${Math.round(rate).toLocaleString("en-US")} points/s)` : ""}, ` +
+      `${summary.feasible.toLocaleString("en-US")} kept${dropped.length ? `; dropped: ${dropped.join(", ")}` : ""}`,
+  );
+  const objectives = summary.objectives.map((o) => `${o.goal === "maximize" ? "max" : "min"} ${o.figure}`).join(", ");
+  if (summary.best) {
+    console.log(`\nbest for ${objectives}:\n  ${describe(summary.best)}`);
+    console.log(table(SHOWN.map((f) => FIGURES[f].label), [SHOWN.map((f) => fmt(summary.best!.figures[f]))]));
+  }
+  const cols = [...new Set([...summary.objectives.map((o) => o.figure), ...SHOWN.slice(0, 2)])];
+  console.log(`\nPareto front (${summary.pareto.length} points):`);
+  console.log(
+    table(
+      ["point", ...cols.map((f) => FIGURES[f].label)],
+      summary.pareto.slice(0, 20).map((p) => [describe(p), ...cols.map((f) => fmt(p.figures[f]))]),
+    ),
+  );
+  if (summary.pareto.length > 20) console.log(`  ... ${summary.pareto.length - 20} more in ${join(out, "pareto.json")}`);
+  console.log(`\nwrote ${out}/points.csv, points.json, pareto.json, summary.json${summary.plots.length ? `, ${summary.plots.join(", ")}` : ""}`);
+}
+
+function printVerified(verified: readonly VerifiedPoint[]): void {
+  console.log(`\nverified in Verilator (decoder block 0 of each engine${verified.some((v) => v.synth) ? "; resources analytic / yosys" : ""}):`);
+  console.log(
+    table(
+      ["rank", "point", "mode", "predicted cycles", "measured cycles", "bit-exact", ...(verified.some((v) => v.synth) ? ["LUT", "FF"] : [])],
+      verified.map((v) => [
+        v.rank,
+        Object.entries(v.params).map(([k, x]) => `${k}=${String(x)}`).join(" "),
+        `${v.mode} ×${v.tokens}`,
+        v.predictedCycles.toLocaleString("en-US"),
+        `${v.measuredCycles.toLocaleString("en-US")}${v.cyclesMatch ? "" : " (DIFFERS)"}`,
+        v.bitExact ? "yes" : `NO (${v.mismatches})`,
+        ...(v.synth ? [`${v.analytic.lut + v.analytic.lutram} / ${v.synth.total.lut + v.synth.total.lutram}`, `${v.analytic.ff} / ${v.synth.total.ff}`] : []),
+      ]),
+    ),
+  );
+}
+
+export async function sweepCommand(args: SweepArgs): Promise<number> {
+  const shard = args.shard !== undefined ? parseShard(args.shard) : undefined;
+  const k = args.verifyTop ?? 0;
+  if (!(Number.isInteger(k) && k >= 0)) throw new UserError(`--verify-top ${k}: expected a number of points`);
+  if (args.synth && k === 0) throw new UserError("--synth synthesizes the verified points: add --verify-top K");
+  const run = await runSweep(args.spec, { out: args.out, shard, jobs: args.jobs, quiet: false });
+  const verified =
+    k > 0
+      ? await verifyPoints(run.inputs, topPoints(run.manifest, run.results, k), {
+          synth: args.synth === true,
+          out: args.out,
+          log: (line) => console.error(line),
+        })
+      : undefined;
+  const ok = verified === undefined || verified.every((v) => v.bitExact && v.cyclesMatch);
+  if (args.json) {
+    printJson({
+      ...run.summary,
+      evaluatedNow: run.evaluatedNow,
+      pointsPerSecond: Math.round(run.pointsPerSecond),
+      out: args.out,
+      ...(verified ? { verified } : {}),
+    });
+  } else {
+    printSummary(run.summary, args.out, run.evaluatedNow > 0 ? run.pointsPerSecond : undefined);
+    if (verified) printVerified(verified);
+  }
+  return ok ? 0 : 1;
+}
+
+export async function mergeCommand(args: { dirs: string[]; out: string; json: boolean }): Promise<void> {
+  if (args.dirs.includes(args.out)) throw new UserError(`merge: the output ${args.out} is also an input; name a new directory`);
+  const { manifest, results } = mergeSweeps(args.dirs, args.out);
+  const summary = await writeOutputs(args.out, manifest, results);
+  if (args.json) printJson({ ...summary, out: args.out });
+  else printSummary(summary, args.out, undefined);
+}

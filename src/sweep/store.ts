@@ -1,0 +1,136 @@
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../util/atomic.js";
+import { UserError } from "../util/errors.js";
+import { type PointResult } from "./evaluate.js";
+import { type Axis } from "./space.js";
+import { type SweepSpec } from "./spec.js";
+
+/**
+ * A sweep directory. `sweep.json` says which spec (by hash), which space and which shard the
+ * directory holds; `chunks/NNNNNN.json` hold the evaluated chunks, each written whole (atomically)
+ * when done, so an interrupted sweep resumes from the chunks it finished and shards merge by
+ * taking the union of their chunks. Everything else (points, Pareto front, plots) is derived from
+ * the manifest and the chunks alone, so a merged sweep writes exactly what an unsharded one does.
+ */
+export interface Manifest {
+  readonly format: 1;
+  readonly specHash: string;
+  /** The spec as evaluated: the model by identity (not path), budgets by value. */
+  readonly spec: unknown;
+  readonly objectives: SweepSpec["objectives"];
+  readonly axes: readonly Axis[];
+  readonly size: number;
+  readonly count: number;
+  readonly chunks: number;
+  readonly shard: string | null;
+}
+
+/** Bumped whenever a figure of the analytic models changes, so old chunks are not mixed with new. */
+export const FIGURES_VERSION = 1;
+
+export function specHash(spec: unknown): string {
+  return createHash("sha256").update(JSON.stringify({ FIGURES_VERSION, spec })).digest("hex").slice(0, 16);
+}
+
+const MANIFEST = "sweep.json";
+const CHUNKS = "chunks";
+const chunkFile = (dir: string, c: number): string => join(dir, CHUNKS, `${String(c).padStart(6, "0")}.json`);
+
+export function readManifest(dir: string): Manifest {
+  const path = join(dir, MANIFEST);
+  if (!existsSync(path)) throw new UserError(`${dir}: not a sweep directory (no ${MANIFEST})`);
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as Manifest;
+  } catch (err) {
+    throw new UserError(`${path}: unreadable sweep manifest (${(err as Error).message})`);
+  }
+}
+
+/**
+ * Prepares DIR for a run: a new directory gets the manifest; an existing one must hold the same
+ * spec and shard (it is being resumed).
+ */
+export function openSweepDir(dir: string, manifest: Manifest): void {
+  if (existsSync(join(dir, MANIFEST))) {
+    const old = readManifest(dir);
+    if (old.specHash !== manifest.specHash) {
+      throw new UserError(`${dir} holds a sweep of another spec (${old.specHash}, this one is ${manifest.specHash}); use another directory or remove it`);
+    }
+    if (old.shard !== manifest.shard) {
+      throw new UserError(`${dir} holds shard ${old.shard ?? "none (the whole sweep)"}, not ${manifest.shard ?? "the whole sweep"}`);
+    }
+    return;
+  }
+  if (existsSync(dir) && readdirSync(dir).length > 0) throw new UserError(`${dir}: exists and is not a sweep directory; name a new or empty one`);
+  mkdirSync(join(dir, CHUNKS), { recursive: true });
+  writeFileAtomic(join(dir, MANIFEST), JSON.stringify(manifest, null, 1) + "\n");
+}
+
+/** Chunks already evaluated in DIR. */
+export function doneChunks(dir: string): Set<number> {
+  const path = join(dir, CHUNKS);
+  if (!existsSync(path)) return new Set();
+  return new Set(
+    readdirSync(path)
+      .filter((f) => /^\d{6}\.json$/.test(f))
+      .map((f) => Number(f.slice(0, 6))),
+  );
+}
+
+type ChunkRow = [index: number, reason: string | null, figures: number[] | null];
+
+export function writeChunk(dir: string, c: number, results: readonly PointResult[]): void {
+  const rows: ChunkRow[] = results.map((r) => [r.index, r.reason ?? null, r.figures ?? null]);
+  writeFileAtomic(chunkFile(dir, c), JSON.stringify({ chunk: c, points: rows }));
+}
+
+export function readChunk(dir: string, c: number): PointResult[] {
+  const path = chunkFile(dir, c);
+  let rows: ChunkRow[];
+  try {
+    rows = (JSON.parse(readFileSync(path, "utf8")) as { points: ChunkRow[] }).points;
+  } catch (err) {
+    throw new UserError(`${path}: unreadable chunk (${(err as Error).message}); remove it and resume`);
+  }
+  return rows.map(([index, reason, figures]) => ({ index, ...(reason !== null ? { reason: reason as PointResult["reason"] } : {}), ...(figures ? { figures } : {}) }));
+}
+
+/** Every evaluated point of DIR's chunks, in sample order. */
+export function readResults(dir: string, chunks: Iterable<number>): PointResult[] {
+  return [...chunks].sort((a, b) => a - b).flatMap((c) => readChunk(dir, c));
+}
+
+/**
+ * Combines shard directories into OUT: the same spec in every one, and together every chunk of
+ * the sample. Returns the merged manifest and the results.
+ */
+export function mergeSweeps(dirs: readonly string[], out: string): { manifest: Manifest; results: PointResult[] } {
+  if (dirs.length === 0) throw new UserError("merge: name the shard directories to merge");
+  const manifests = dirs.map(readManifest);
+  const first = manifests[0]!;
+  manifests.forEach((m, i) => {
+    if (m.specHash !== first.specHash) {
+      throw new UserError(`merge: ${dirs[i]} holds spec ${m.specHash}, ${dirs[0]} holds ${first.specHash}: shards of different specs`);
+    }
+  });
+  const from = new Map<number, string>();
+  dirs.forEach((d) => {
+    for (const c of doneChunks(d)) if (!from.has(c)) from.set(c, d);
+  });
+  const missing = Array.from({ length: first.chunks }, (_, c) => c).filter((c) => !from.has(c));
+  if (missing.length > 0) {
+    const shown = missing.slice(0, 8).join(", ") + (missing.length > 8 ? ", ..." : "");
+    throw new UserError(`merge: ${missing.length} of ${first.chunks} chunks are missing (${shown}): a shard is incomplete or not named`);
+  }
+  const manifest: Manifest = { ...first, shard: null };
+  openSweepDir(out, manifest);
+  const results: PointResult[] = [];
+  for (let c = 0; c < first.chunks; c++) {
+    const rows = readChunk(from.get(c)!, c);
+    writeChunk(out, c, rows);
+    results.push(...rows);
+  }
+  return { manifest, results };
+}

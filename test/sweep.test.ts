@@ -1,0 +1,266 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { makeLlamaModel } from "../src/model/make-model.js";
+import { FIGURE_NAMES } from "../src/sweep/figures.js";
+import { paretoFront, rank } from "../src/sweep/pareto.js";
+import { buildSpace, parseShard, pointAt, pointParams } from "../src/sweep/space.js";
+import { loadSweepSpec } from "../src/sweep/spec.js";
+import { runSweep } from "../src/sweep/run.js";
+import { cli, throwsUser } from "./helpers.js";
+
+describe("design-space sweeps", function () {
+  let dir: string;
+  let model: string;
+  const spec = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  /** Every output file of a sweep directory but the chunks and verification, by name. */
+  const outputs = (d: string): Record<string, string> =>
+    Object.fromEntries(
+      ["points.json", "points.csv", "pareto.json", "summary.json", ...readdirSync(join(d, "plots")).map((f) => `plots/${f}`)].map((f) => [
+        f,
+        readFileSync(join(d, f), "utf8"),
+      ]),
+    );
+
+  before(function () {
+    dir = mkdtempSync(join(tmpdir(), "trilut-sweep-"));
+    model = join(dir, "m.gguf");
+    makeLlamaModel({ path: model, format: "tq2_0", architecture: "llama", hidden: 256, ffn: 512, layers: 2, heads: 4, kvHeads: 2, vocab: 64, seed: 3 });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  // a 48-point space in chunks of 5: several chunks, some engines over budget or unbuildable
+  const SMALL = `model: m.gguf
+budgets: [kv260]
+axes:
+  G: [2, 3, 5]
+  encoding: [full, mirrored]
+  T: [4, 30]
+  P: {from: 2, to: 8, step: 2}
+objectives: [decodeTokensPerSecond, lutTotal]
+chunk: 5
+`;
+
+  describe("spec", function () {
+    it("accepts the issue's example as written, ranges expanded, goals by the figures' nature", function () {
+      const path = spec(
+        "example.yaml",
+        `model: m.gguf
+budgets: [kv260]            # preset names or budget files
+axes:
+  G: [2, 3, 4, 5]           # a list
+  encoding: [full, mirrored]
+  T: {from: 1, to: 64}      # a range, step 1 unless \`step\` is given
+  P: {from: 1, to: 64, step: 1}
+  kind: [tlmm, baseline]
+objectives: [decodeTokensPerSecond, lut]   # each maximized or minimized by its nature
+`,
+      );
+      const s = loadSweepSpec(path);
+      assert.equal(s.model, model);
+      assert.deepEqual(s.axes["T"], Array.from({ length: 64 }, (_, i) => i + 1));
+      assert.equal(s.axes["P"]!.length, 64);
+      assert.deepEqual(s.objectives, [
+        { figure: "decodeTokensPerSecond", goal: "maximize" },
+        { figure: "lut", goal: "minimize" },
+      ]);
+      assert.equal(buildSpace(s, ["kv260"], path).size, 4 * 2 * 64 * 64 * 2);
+    });
+
+    it("reads JSON too, and extends another spec field by field", function () {
+      spec("base.json", JSON.stringify({ model: "m.gguf", budgets: ["kv260"], axes: { G: [2, 3], T: [4, 8] }, objectives: ["lutTotal"] }));
+      const child = spec("child.yaml", "extends: base.json\naxes:\n  T: [16]\n  P: [2, 4]\nobjectives: [{figure: lutTotal, goal: maximize}]\n");
+      const s = loadSweepSpec(child);
+      assert.deepEqual(s.axes, { G: [2, 3], T: [16], P: [2, 4] });
+      assert.deepEqual(s.objectives, [{ figure: "lutTotal", goal: "maximize" }]);
+      const loop = spec("loop.yaml", "extends: loop2.yaml\n");
+      spec("loop2.yaml", "extends: loop.yaml\n");
+      throwsUser(() => loadSweepSpec(loop), /extends/, /cycle/);
+    });
+
+    it("names the JSON pointer of an invalid field", function () {
+      const cases: [string, RegExp][] = [
+        ["axes: {T: {from: 0, to: 4}}", /\/axes\/T\/from: must be >= 1/],
+        ["axes: {Q: [1]}", /\/axes: unknown field "Q"/],
+        ["axes: {encoding: [full, twisted]}", /\/axes\/encoding\/1: must be equal to one of the allowed values/],
+        ["axes: {G: []}", /\/axes\/G: must NOT have fewer than 1 items/],
+        ["objectives: [speed]", /\/objectives\/0: must be equal to one of the allowed values/],
+        ["sampler: {kind: random}", /\/sampler: missing required field "count"/],
+      ];
+      for (const [line, pattern] of cases) {
+        const text = `model: m.gguf\nbudgets: [kv260]\n${line.startsWith("objectives") ? "" : "objectives: [lut]\n"}${line}\n`;
+        throwsUser(() => loadSweepSpec(spec("bad.yaml", text)), /bad\.yaml: /, pattern);
+      }
+      throwsUser(() => loadSweepSpec(spec("bad.yaml", "model: m.gguf\nobjectives: [lut]\n")), /missing required field "budgets"/);
+      throwsUser(() => loadSweepSpec(spec("bad.yaml", "model: [\n")), /not valid YAML or JSON/);
+    });
+
+    it("refuses an empty space", function () {
+      throwsUser(() => loadSweepSpec(spec("empty.yaml", "model: m.gguf\nbudgets: [kv260]\nobjectives: [lut]\naxes: {T: {from: 9, to: 4}}\n")), /\/axes\/T: the range from 9 to 4 is empty/);
+    });
+  });
+
+  describe("space", function () {
+    it("numbers points in mixed radix, samples at random reproducibly, and shards by chunk", function () {
+      const s = loadSweepSpec(spec("s.yaml", SMALL));
+      const space = buildSpace(s, ["kv260"], "s.yaml");
+      assert.equal(space.count, 3 * 2 * 2 * 4);
+      assert.deepEqual(pointParams(space, 0), { budget: "kv260", G: 2, encoding: "full", T: 4, P: 2 });
+      assert.deepEqual(pointParams(space, 47), { budget: "kv260", G: 5, encoding: "mirrored", T: 30, P: 8 });
+      const random = { ...s, sampler: { kind: "random" as const, count: 10, seed: 7 } };
+      const a = buildSpace(random, ["kv260"], "r");
+      const b = buildSpace(random, ["kv260"], "r");
+      assert.deepEqual(a.sample, b.sample);
+      assert.equal(new Set(a.sample).size, 10);
+      assert.ok(a.sample!.every((i, n) => i >= 0 && i < 48 && (n === 0 || i > a.sample![n - 1]!)));
+      assert.notDeepEqual(buildSpace({ ...random, sampler: { kind: "random", count: 10, seed: 8 } }, ["kv260"], "r").sample, a.sample);
+      assert.equal(pointAt(a, 3), a.sample![3]);
+      throwsUser(() => parseShard("0/4"), /shard index must be in 1\.\.4/);
+      throwsUser(() => parseShard("5/4"), /shard index must be in 1\.\.4/);
+      throwsUser(() => parseShard("two"), /expected i\/N/);
+    });
+  });
+
+  describe("Pareto front", function () {
+    it("keeps exactly the non-dominated points and ranks by the objectives in order", function () {
+      const col = (f: string): number => FIGURE_NAMES.indexOf(f as never);
+      const point = (index: number, tps: number, lut: number): { index: number; figures: number[] } => {
+        const figures = FIGURE_NAMES.map(() => 0);
+        figures[col("decodeTokensPerSecond")] = tps;
+        figures[col("lutTotal")] = lut;
+        return { index, figures };
+      };
+      const pts = [point(0, 10, 100), point(1, 20, 300), point(2, 15, 300), point(3, 20, 200), point(4, 5, 50), point(5, 10, 100)];
+      const objectives = [
+        { figure: "decodeTokensPerSecond" as const, goal: "maximize" as const },
+        { figure: "lutTotal" as const, goal: "minimize" as const },
+      ];
+      assert.deepEqual(rank(pts, objectives).map((p) => p.index), [3, 1, 2, 0, 5, 4]);
+      // 1 and 2 are dominated by 3; 0 and 5 tie (neither dominates the other)
+      assert.deepEqual(paretoFront(pts, objectives).map((p) => p.index), [3, 0, 5, 4]);
+    });
+  });
+
+  describe("trilut sweep", function () {
+    it("evaluates the space, drops what does not fit, writes points, front and plots, and prints a --json summary", function () {
+      const out = join(dir, "run1");
+      const r = cli(["sweep", spec("small.yaml", SMALL), "-o", out, "--json"]);
+      assert.equal(r.status, 0, r.stderr);
+      const summary = JSON.parse(r.stdout) as Record<string, unknown> & {
+        evaluated: number;
+        feasible: number;
+        pointsPerSecond: number;
+        pareto: { params: Record<string, unknown>; figures: Record<string, number> }[];
+        best: { params: Record<string, unknown>; figures: Record<string, number> };
+        dropped: { invalid: number };
+      };
+      assert.equal(summary.evaluated, 48);
+      assert.ok(summary.feasible > 0 && summary.feasible < 48, `${summary.feasible} kept`);
+      assert.ok(summary.dropped.invalid > 0, "G=5 T=30 needs more than c=2 URAM words");
+      assert.ok(summary.pointsPerSecond > 0);
+      assert.ok(summary.pareto.length >= 1);
+      const points = JSON.parse(readFileSync(join(out, "points.json"), "utf8")) as { points: { params: Record<string, unknown>; figures: Record<string, number> }[] };
+      assert.equal(points.points.length, summary.feasible);
+      const bestTps = Math.max(...points.points.map((p) => p.figures["decodeTokensPerSecond"]!));
+      assert.equal(summary.best.figures["decodeTokensPerSecond"], bestTps);
+      // the front is non-dominated among all kept points
+      for (const f of summary.pareto) {
+        assert.ok(!points.points.some((p) => p.figures["decodeTokensPerSecond"]! >= f.figures["decodeTokensPerSecond"]! && p.figures["lutTotal"]! < f.figures["lutTotal"]!));
+      }
+      const csv = readFileSync(join(out, "points.csv"), "utf8").trim().split("\n");
+      assert.equal(csv.length, summary.feasible + 1);
+      assert.match(csv[0]!, /^index,budget,G,encoding,T,P,tokensPerSecond,decodeTokensPerSecond,/);
+      const svg = readFileSync(join(out, "plots", "decodeTokensPerSecond-vs-lutTotal.svg"), "utf8");
+      assert.match(svg, /^<svg/);
+      assert.match(svg, /decode tokens\/s/);
+    });
+
+    it("resumes: a rerun evaluates nothing again, and a lost chunk only that chunk", async function () {
+      const out = join(dir, "resume");
+      const path = spec("small.yaml", SMALL);
+      const first = await runSweep(path, { out, jobs: 1, quiet: true });
+      assert.equal(first.evaluatedNow, 48);
+      const before = outputs(out);
+      const again = await runSweep(path, { out, jobs: 1, quiet: true });
+      assert.equal(again.evaluatedNow, 0);
+      unlinkSync(join(out, "chunks", "000003.json"));
+      const partial = await runSweep(path, { out, jobs: 1, quiet: true });
+      assert.equal(partial.evaluatedNow, 5);
+      assert.deepEqual(outputs(out), before);
+    });
+
+    it("merges shards into exactly the unsharded result; worker threads change nothing", async function () {
+      const path = spec("small.yaml", SMALL);
+      const whole = join(dir, "whole");
+      await runSweep(path, { out: whole, jobs: 1, quiet: true });
+      const shards = [1, 2, 3].map((i) => join(dir, `shard${i}`));
+      for (const [i, d] of shards.entries()) {
+        const r = cli(["sweep", path, "-o", d, "--shard", `${i + 1}/3`, "--jobs", "2"]);
+        assert.equal(r.status, 0, r.stderr);
+      }
+      const merged = join(dir, "merged");
+      const m = cli(["merge", ...shards, "-o", merged]);
+      assert.equal(m.status, 0, m.stderr);
+      assert.deepEqual(outputs(merged), outputs(whole));
+      const threads = join(dir, "threads");
+      await runSweep(path, { out: threads, jobs: 2, quiet: true });
+      assert.deepEqual(outputs(threads), outputs(whole));
+
+      const missing = cli(["merge", shards[0]!, shards[1]!, "-o", join(dir, "merged2")]);
+      assert.equal(missing.status, 2);
+      assert.match(missing.stderr, /chunks are missing/);
+      const other = join(dir, "other");
+      assert.equal(cli(["sweep", spec("other.yaml", SMALL.replace("P: {from: 2, to: 8, step: 2}", "P: [2]")), "-o", other]).status, 0);
+      const mixed = cli(["merge", shards[0]!, other, "-o", join(dir, "merged3")]);
+      assert.equal(mixed.status, 2);
+      assert.match(mixed.stderr, /shards of different specs/);
+      assert.ok(!existsSync(join(dir, "merged3")));
+    });
+
+    it("says which resource rules every point out, and refuses bad shards and foreign directories", function () {
+      const tiny = join(dir, "tiny.json");
+      writeFileSync(tiny, JSON.stringify({ device: "tiny", lut: 500, ff: 100000, bram36: 100, uram: 100, dsp: 10, clockMHz: 200, memoryGBps: 4 }));
+      const r = cli(["sweep", spec("none.yaml", SMALL.replace("budgets: [kv260]", "budgets: [tiny.json]")), "-o", join(dir, "none")]);
+      assert.equal(r.status, 2);
+      // stderr holds the progress line, then the error: one line
+      const errors = r.stderr.split("\n").filter((l) => l.startsWith("trilut:"));
+      assert.equal(errors.length, 1);
+      assert.match(errors[0]!, /^trilut: no point of the sweep fits tiny: of 48 points, LUT rules out \d+; 16 are not buildable engines \(e\.g\. \/T: 30 groups/);
+      const s = cli(["sweep", spec("small.yaml", SMALL), "-o", join(dir, "bad-shard"), "--shard", "4/3"]);
+      assert.equal(s.status, 2);
+      assert.match(s.stderr, /shard index must be in 1\.\.3/);
+      const foreign = cli(["sweep", spec("small.yaml", SMALL), "-o", join(dir, "other")]);
+      assert.equal(foreign.status, 2);
+      assert.match(foreign.stderr, /holds a sweep of another spec/);
+    });
+
+    it("--verify-top simulates the best points in Verilator: bit-exact, with the predicted cycles", function () {
+      const out = join(dir, "verify");
+      const text = `model: m.gguf
+budgets: [kv260]
+axes:
+  G: [3]
+  T: [8, 16]
+  P: [4]
+  mode: [decode, prefill]
+  prompt: [3]
+objectives: [decodeTokensPerSecond, lutTotal]
+`;
+      const r = cli(["sweep", spec("verify.yaml", text), "-o", out, "--verify-top", "2", "--json"]);
+      assert.equal(r.status, 0, r.stderr);
+      const { verified } = JSON.parse(r.stdout) as { verified: { mode: string; tokens: number; predictedCycles: number; measuredCycles: number; bitExact: boolean }[] };
+      assert.equal(verified.length, 2);
+      for (const v of verified) {
+        assert.ok(v.bitExact);
+        assert.equal(v.measuredCycles, v.predictedCycles);
+      }
+      assert.deepEqual(new Set(verified.map((v) => `${v.mode}×${v.tokens}`)), new Set(["decode×1", "prefill×3"]));
+      assert.ok(existsSync(join(out, "verify.json")));
+    });
+  });
+});
