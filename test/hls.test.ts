@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { engineGeometry, resolveEngine, type EngineConfig, type EngineGeometry } from "../src/engine/config.js";
 import { type ScaledMatmul } from "../src/engine/scales.js";
 import { planMatmuls } from "../src/engine/tiles.js";
+import { generateRtl } from "../src/codegen/rtl.js";
 import { checkHlsSupport, generateHls } from "../src/hls/generate.js";
 import { simulateMatmulsHls } from "../src/hls/simulate.js";
 import { type TritMatrix } from "../src/model/types.js";
@@ -132,6 +133,26 @@ describe("HLS engine: generated code", () => {
     const header = generateHls(geo).find((f) => f.name === "trilut_engine.h")!.content;
     for (const line of ["constexpr int G = 3;", "constexpr int T = 8;", "constexpr int P = 4;", "constexpr bool DEQUANT = true;", `constexpr int Q = ${geo.slotsPerBeat};`]) {
       assert.ok(header.includes(line), line);
+    }
+  });
+
+  it("the configuration header holds the RTL top's parameters", () => {
+    // RTL parameter → header constant
+    const names: [string, string][] = [
+      ["G", "G"], ["E", "E"], ["EB", "EB"], ["IB", "IB"], ["EW", "EW"], ["T", "T"], ["P", "P"], ["C", "C"], ["DEPTH", "DEPTH"],
+      ["MAXRG", "MAX_GROUPS"], ["DW", "MEM_BITS"], ["Q", "Q"], ["MAXBURST", "MAX_BURST"], ["MAXOUT", "MAX_OUTSTANDING"],
+      ["MIRRORED", "MIRRORED"], ["BASELINE", "BASELINE"], ["DEQUANT", "DEQUANT"],
+    ];
+    for (const entry of GRID) {
+      const geo = geometry(entry.engine);
+      const top = generateRtl(geo).find((f) => f.name === "trilut_engine.v")!.content;
+      const header = generateHls(geo).find((f) => f.name === "trilut_engine.h")!.content;
+      for (const [rtl, hls] of names) {
+        const v = top.match(new RegExp(`\\.${rtl}\\((\\d+)\\)`))?.[1];
+        const h = header.match(new RegExp(`constexpr (?:int|bool) ${hls} = (\\w+);`))?.[1];
+        assert.ok(v !== undefined && h !== undefined, `${entry.name}: ${rtl} / ${hls}`);
+        assert.equal(h === "true" ? "1" : h === "false" ? "0" : h, v, `${entry.name}: RTL ${rtl} vs HLS ${hls}`);
+      }
     }
   });
 
