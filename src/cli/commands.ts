@@ -54,12 +54,12 @@ export function inspectCommand(args: ModelArgs & { model: string; json: boolean;
   else console.log(formatInspect(report));
 }
 
-function readTensor(modelPath: string, name: string, opts: OpenOptions = {}): TernaryTensor {
+export function readTensor(modelPath: string, name: string, opts: OpenOptions = {}): TernaryTensor {
   return withModel(modelPath, (m) => m.readTernary(requireTernary(m, name).name), opts);
 }
 
 /** Activations from --input, or seeded random int8 values. */
-function activations(tensor: TernaryTensor, input: string | undefined, tokens: number | undefined, seed: number): { x: Int8Array; tokens: number } {
+export function activations(tensor: TernaryTensor, input: string | undefined, tokens: number | undefined, seed: number): { x: Int8Array; tokens: number } {
   if (input) {
     const { data, rows } = readInt8Matrix(input, tensor.k, tokens);
     return { x: data, tokens: rows };
@@ -76,9 +76,9 @@ export function refCommand(args: ModelArgs & { model: string; tensor: string; in
   console.log(`wrote ${args.out}: ${rows} × ${tensor.n} int32 (${args.tensor}, k = ${tensor.k})`);
 }
 
-export function compileCommand(args: EngineArgs & ModelArgs & { model: string; out: string; tensor?: string[] | undefined }): void {
+export function compileCommand(args: EngineArgs & ModelArgs & { model: string; out: string; tensor?: string[] | undefined; hls?: boolean | undefined }): void {
   const { budget, engine } = plan(args);
-  const result = withModel(args.model, (m) => compileModel(m, budget, engine, args.out, args.tensor), openOptions(args));
+  const result = withModel(args.model, (m) => compileModel(m, budget, engine, args.out, args.tensor, { hls: args.hls === true }), openOptions(args));
   const { cfg } = engine;
   console.log(
     `engine G=${cfg.G} ${cfg.encoding} T=${cfg.T} P=${cfg.P} c=${cfg.c} on ${budget.device}: ` +
@@ -91,6 +91,7 @@ export function compileCommand(args: EngineArgs & ModelArgs & { model: string; o
     ),
   );
   console.log(`wrote ${result.dir}: ${result.rtlFiles.length} Verilog files, engine.json, schedule.json, ${result.tensors.length} weight images`);
+  if (result.hlsFiles.length > 0) console.log(`  and hls/: the engine as Vitis HLS C++ (${result.hlsFiles.length} files; vitis_hls -f ${result.dir}/hls/run_hls.tcl)`);
 }
 
 export interface SimArgs extends EngineArgs, ModelArgs {

@@ -3,6 +3,7 @@ import { hideBin } from "yargs/helpers";
 import { SimulationError, UserError } from "../util/errors.js";
 import { compileCommand, demoCommand, inspectCommand, makeModelCommand, refCommand, simCommand } from "./commands.js";
 import { estimateCommand } from "./estimate.js";
+import { hlsSimCommand } from "./hls-sim.js";
 import { modelSimCommand, modeTokens } from "./model-sim.js";
 import { mergeCommand, sweepCommand } from "./sweep.js";
 
@@ -94,7 +95,8 @@ await yargs(hideBin(process.argv))
     (y) =>
       engineOptions(y.positional("model", { type: "string", demandOption: true }))
         .option("out", { alias: "o", type: "string", demandOption: true, describe: "output directory" })
-        .option("tensor", { type: "string", array: true, describe: "only these tensors (default: every ternary tensor)" }),
+        .option("tensor", { type: "string", array: true, describe: "only these tensors (default: every ternary tensor)" })
+        .option("hls", { type: "boolean", default: false, describe: "also write DIR/hls/: the engine as Vitis HLS C++, a C testbench and run_hls.tcl" }),
     (a) => guarded(() => compileCommand(a)),
   )
   .command(
@@ -113,11 +115,13 @@ await yargs(hideBin(process.argv))
         .option("trace", { type: "string", describe: "waveform file (.vcd or .fst)" })
         .option("backpressure", { type: "number", default: 0, describe: "probability a stream stalls in a cycle" })
         .option("seed", { type: "number", default: 1 })
-        .option("json", { type: "boolean", default: false }),
+        .option("json", { type: "boolean", default: false })
+        .option("backend", { choices: ["rtl", "hls"], default: "rtl", describe: "rtl: the Verilog in Verilator; hls: the HLS C++ built with g++" }),
     (a) =>
       guarded(() => {
         const scopes = [a.tensor !== undefined, a.block !== undefined, a.all === true].filter(Boolean).length;
         if (scopes !== 1) throw new UserError("name what to simulate: one of --tensor NAME, --block B or --all");
+        if (a.backend === "hls") return hlsSimCommand(a);
         if (a.tensor === undefined) return modelSimCommand(a);
         return simCommand({ ...a, tensor: a.tensor, tokens: a.mode === "decode" ? a.tokens : modeTokens(a.mode, a.tokens) });
       }),

@@ -1,7 +1,7 @@
 import { memoryTiming } from "../budget/memory.js";
 import { describeArchitecture } from "../model/architecture.js";
 import { withModel } from "../model/open.js";
-import { runHostModel } from "../ref/host.js";
+import { runHostModel, type MatmulCall } from "../ref/host.js";
 import { Rng } from "../util/random.js";
 import { simulateMatmuls } from "../sim/simulate.js";
 import { UserError } from "../util/errors.js";
@@ -32,20 +32,16 @@ export function modeTokens(mode: string, tokens: number | undefined): number {
 }
 
 /**
- * Simulates one decoder block (--block B) or every ternary matmul of the model (--all) as one
- * descriptor stream on the streaming engine, each matmul checked bit for bit. The inputs come from
- * the host model (src/ref/host.ts): a seeded prompt runs through the model in the reference, and
- * each matmul gets the int8 activations the real forward pass gives it. Prefill runs --tokens
- * prompt tokens; decode runs one token after a --context-token prompt in the KV cache. With the
- * dequantization stage (dequant=true) the engine also applies each matmul's scale.
+ * The matmul calls of a --block/--all run: a seeded prompt through the host model, recording each
+ * matmul's int8 input (decode: one token after a --context-token prompt in the KV cache).
  */
-export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
-  const { budget, engine } = plan(args);
-  if (engine.cfg.loader !== "axi") throw new UserError("--block and --all run on the streaming engine; drop --preload / loader=preload");
-  const tokens = modeTokens(args.mode, args.tokens);
+export function modelCalls(
+  args: Pick<ModelSimArgs, "model" | "block" | "all" | "mode" | "context" | "seed" | "scaleDirection">,
+  tokens: number,
+): MatmulCall[] {
   const context = args.context ?? 8;
   if (args.mode === "decode" && !(Number.isInteger(context) && context >= 0)) throw new UserError(`--context ${context}: expected a token count`);
-  const calls = withModel(args.model, (m) => {
+  return withModel(args.model, (m) => {
     const arch = describeArchitecture(m);
     const layers = arch.dimensions.layers;
     if (args.block !== undefined && !(Number.isInteger(args.block) && args.block >= 0 && args.block < layers)) {
@@ -57,6 +53,21 @@ export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
     const record = args.all ? Array.from({ length: layers }, (_, l) => l) : [args.block!];
     return runHostModel(m, arch, { tokens: ids(tokens), prefix, record, lmHead: args.all === true }).calls;
   }, openOptions(args));
+}
+
+/**
+ * Simulates one decoder block (--block B) or every ternary matmul of the model (--all) as one
+ * descriptor stream on the streaming engine, each matmul checked bit for bit. The inputs come from
+ * the host model (src/ref/host.ts): a seeded prompt runs through the model in the reference, and
+ * each matmul gets the int8 activations the real forward pass gives it. Prefill runs --tokens
+ * prompt tokens; decode runs one token after a --context-token prompt in the KV cache. With the
+ * dequantization stage (dequant=true) the engine also applies each matmul's scale.
+ */
+export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
+  const { budget, engine } = plan(args);
+  if (engine.cfg.loader !== "axi") throw new UserError("--block and --all run on the streaming engine; drop --preload / loader=preload");
+  const tokens = modeTokens(args.mode, args.tokens);
+  const calls = modelCalls(args, tokens);
   const bp = args.backpressure;
   if (!(bp >= 0 && bp < 1)) throw new UserError(`--backpressure ${bp}: expected a probability in [0, 1)`);
   const r = await simulateMatmuls(

@@ -15,6 +15,8 @@ import { UserError } from "../util/errors.js";
 import { enginePorts } from "./ports.js";
 import { generateRtl } from "./rtl.js";
 import { packageVersion } from "./templates.js";
+import { checkHlsProject, writeHlsProject } from "../hls/project.js";
+import { type TernaryTensor } from "../model/types.js";
 
 export interface CompiledTensor {
   readonly name: string;
@@ -29,6 +31,13 @@ export interface CompileResult {
   readonly dir: string;
   readonly rtlFiles: string[];
   readonly tensors: CompiledTensor[];
+  /** hls/ files (compile --hls). */
+  readonly hlsFiles: string[];
+}
+
+export interface CompileOptions {
+  /** Also write hls/: the engine as Vitis HLS C++, a C testbench on the first tensor, run_hls.tcl. */
+  readonly hls?: boolean;
 }
 
 /**
@@ -70,7 +79,8 @@ function scheduleJson(schedule: Schedule): object {
  * Writes an engine for a model into `outDir`: rtl/*.v, engine.json (configuration, geometry,
  * ports, budget and resource estimate), schedule.json (the decode schedule of every ternary
  * tensor with its predicted cycles) and mem/<tensor>.bin, each tensor's weight beats in the order
- * its LOAD commands stream them (little-endian 32-bit words, ⌈beat bits / 32⌉ words per beat).
+ * its LOAD commands stream them (little-endian 32-bit words, ⌈beat bits / 32⌉ words per beat);
+ * with `options.hls`, also hls/ (src/hls/project.ts).
  * The directory appears only when everything is written.
  */
 export function compileModel(
@@ -79,14 +89,18 @@ export function compileModel(
   engine: PlannedEngine,
   outDir: string,
   tensorNames?: readonly string[],
+  options: CompileOptions = {},
 ): CompileResult {
   const { geo } = engine;
+  if (options.hls) checkHlsProject(geo, budget);
   const memory = memoryTiming(budget);
   for (const name of tensorNames ?? []) requireTernary(model, name);
   checkReplaceable(outDir);
   const listing = model.listTensors().filter((t) => t.ternary && (!tensorNames || tensorNames.includes(t.name)));
   const tensors: CompiledTensor[] = [];
   const rtlFiles: string[] = [];
+  const hlsFiles: string[] = [];
+  let hlsTensor: { tensor: TernaryTensor; image: string } | undefined;
   writeDirAtomic(outDir, (tmp) => {
     mkdirSync(join(tmp, "rtl"));
     mkdirSync(join(tmp, "mem"));
@@ -121,6 +135,11 @@ export function compileModel(
       for (const p of parts) writeFileSync(file, new Uint8Array(p.buffer, p.byteOffset, p.byteLength), { flag: "a" });
       const bytes = parts.reduce((n, p) => n + p.byteLength, 0);
       tensors.push({ name: t.name, n: tensor.n, k: tensor.k, predictedCycles, image, imageBytes: bytes });
+      if (options.hls) hlsTensor ??= { tensor, image };
+    }
+    if (options.hls) {
+      if (!hlsTensor) throw new UserError("--hls: the testbench runs a ternary tensor, and none was compiled");
+      hlsFiles.push(...writeHlsProject(join(tmp, "hls"), geo, budget, hlsTensor.tensor, hlsTensor.image));
     }
     const engineJson = {
       generator: `trilut ${packageVersion()}`,
@@ -139,5 +158,5 @@ export function compileModel(
     writeFileSync(join(tmp, "engine.json"), JSON.stringify(engineJson, null, 2) + "\n");
     writeFileSync(join(tmp, "schedule.json"), JSON.stringify({ tensors: schedules }, null, 2) + "\n");
   });
-  return { dir: outDir, rtlFiles, tensors };
+  return { dir: outDir, rtlFiles, tensors, hlsFiles };
 }

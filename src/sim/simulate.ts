@@ -91,7 +91,7 @@ function check(w: TritMatrix, x: Int8Array, tokens: number, y: Int32Array): Matm
   return compare(ternaryMatmul(w, x, tokens), w.n, y);
 }
 
-function compare(expected: Int32Array, n: number, y: Int32Array): MatmulCheck {
+export function compare(expected: Int32Array, n: number, y: Int32Array): MatmulCheck {
   const firstMismatches: Mismatch[] = [];
   let mismatches = 0;
   for (let i = 0; i < expected.length; i++) {
@@ -147,7 +147,7 @@ function isScaled(m: EngineMatmul): m is ScaledMatmul {
 }
 
 /** What the integer core computes for a matmul, its scales, and the reference's expected output. */
-function prepare(m: EngineMatmul, x: Int8Array, tokens: number): { core: TritMatrix; scales?: FixedScales; expected: Int32Array; n: number } {
+export function prepare(m: EngineMatmul, x: Int8Array, tokens: number): { core: TritMatrix; scales?: FixedScales; expected: Int32Array; n: number } {
   if (!isScaled(m)) return { core: m, expected: ternaryMatmul(m, x, tokens), n: m.n };
   const scales = fixScales(m);
   return { core: coreMatrix(m), scales, expected: scaledMatmul(m, scales, x, tokens), n: m.planes[0]!.n };

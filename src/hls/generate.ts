@@ -1,0 +1,81 @@
+import { type EngineGeometry } from "../engine/config.js";
+import { entryPattern } from "../engine/encoding.js";
+import { wordsForBits } from "../engine/pack.js";
+import { packageVersion, renderTemplate } from "../codegen/templates.js";
+import { type SourceFile } from "../codegen/rtl.js";
+import { UserError } from "../util/errors.js";
+
+/** The top function of the generated HLS engine. */
+export const HLS_TOP = "trilut_engine";
+
+/** Widest port Vitis HLS builds: an AXI4 m_axi data bus, and any aggregated axis stream. */
+const MAX_MAXI_BITS = 1024;
+const MAX_AXIS_BITS = 4096;
+
+/**
+ * Refuses, in one line, an engine the HLS template cannot express: it is the streaming engine
+ * (loader axi) behind AXI4 interfaces of the widths Vitis HLS builds.
+ */
+export function checkHlsSupport(geo: EngineGeometry, where = "engine"): void {
+  const { cfg } = geo;
+  if (cfg.loader !== "axi") {
+    throw new UserError(`${where}: /loader: the HLS engine is the streaming engine (loader axi); loader=preload has no HLS template`);
+  }
+  if (cfg.memBits > MAX_MAXI_BITS) {
+    throw new UserError(`${where}: /memBits: ${cfg.memBits}-bit memory beats do not fit an AXI4 m_axi port (at most ${MAX_MAXI_BITS} bits in Vitis HLS)`);
+  }
+  if (geo.actBeatBits > MAX_AXIS_BITS) {
+    throw new UserError(
+      `${where}: /T: activation beats of T·G·8 = ${geo.actBeatBits} bits exceed the ${MAX_AXIS_BITS}-bit limit of a Vitis HLS axis port; at most T = ${Math.floor(MAX_AXIS_BITS / (8 * cfg.G))} for G = ${cfg.G}`,
+    );
+  }
+  if (geo.resultBeatBits > MAX_AXIS_BITS) {
+    throw new UserError(
+      `${where}: /P: result beats of P·32 = ${geo.resultBeatBits} bits exceed the ${MAX_AXIS_BITS}-bit limit of a Vitis HLS axis port; at most P = ${MAX_AXIS_BITS / 32}`,
+    );
+  }
+}
+
+/** File names of the generated HLS sources, in the order a build compiles them. */
+export const HLS_HEADERS = ["trilut_hls_stream.h", "trilut_engine.h"] as const;
+export const HLS_ENGINE = "trilut_engine.cpp";
+export const HLS_TESTBENCH = "trilut_tb.cpp";
+
+/**
+ * The HLS engine of a geometry: the stream header, the configuration header (from the same
+ * geometry as the RTL parameters), the engine and its C testbench. Deterministic, and independent
+ * of any model, so the same sources serve `compile --hls` and `sim --backend hls`.
+ */
+export function generateHls(geo: EngineGeometry): SourceFile[] {
+  checkHlsSupport(geo);
+  const { cfg } = geo;
+  const version = packageVersion();
+  const tables = cfg.kind === "tlmm";
+  const mirrored = tables && cfg.encoding === "mirrored";
+  const cxxBool = (b: boolean): string => (b ? "true" : "false");
+  const context = {
+    version,
+    cfg,
+    geo,
+    tables,
+    mirrored,
+    dequant: cfg.dequant,
+    cxx: { mirrored: cxxBool(mirrored), baseline: cxxBool(!tables), dequant: cxxBool(cfg.dequant) },
+    actWords: wordsForBits(geo.actBeatBits),
+    bufferImpl: cfg.weightMemory === "uram" ? "uram" : "bram",
+    // the loader may run a few bursts ahead of the buffer
+    beatFifo: 2 * cfg.maxBurst,
+    patterns: tables
+      ? Array.from({ length: geo.entries }, (_, e) => {
+          const trits = entryPattern(e, cfg.G, cfg.encoding);
+          return { trits: trits.map((t) => String(t).padStart(2)).join(", "), comment: `entry ${e}: ${trits.map((t) => (t > 0 ? "+" : t < 0 ? "-" : "0")).join("")}` };
+        })
+      : [],
+  };
+  return [
+    { name: "trilut_hls_stream.h", content: renderTemplate("hls/trilut_hls_stream.h.hbs", { version }) },
+    { name: "trilut_engine.h", content: renderTemplate("hls/trilut_engine.h.hbs", context) },
+    { name: HLS_ENGINE, content: renderTemplate("hls/trilut_engine.cpp.hbs", context) },
+    { name: HLS_TESTBENCH, content: renderTemplate("hls/trilut_tb.cpp.hbs", { version, actWords: context.actWords }) },
+  ];
+}
