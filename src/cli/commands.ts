@@ -1,8 +1,11 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { type Budget } from "../budget/budget.js";
 import { openOptions, plan, round, seededActivations, type EngineArgs, type ModelArgs } from "./common.js";
 import { compileModel } from "../codegen/compile.js";
+import { parseEngineOverrides } from "../engine/config.js";
+import { readEngineFile } from "../engine/plan.js";
+import { autoEngine, describeChoice } from "../sweep/auto.js";
 import { makeLlamaModel, type SyntheticArchitecture, type SyntheticFormat } from "../model/make-model.js";
 import { formatInspect, inspectModel } from "../model/inspect.js";
 import { withModel, type OpenOptions } from "../model/open.js";
@@ -76,7 +79,28 @@ export function refCommand(args: ModelArgs & { model: string; tensor: string; in
   console.log(`wrote ${args.out}: ${rows} × ${tensor.n} int32 (${args.tensor}, k = ${tensor.k})`);
 }
 
-export function compileCommand(args: EngineArgs & ModelArgs & { model: string; out: string; tensor?: string[] | undefined; hls?: boolean | undefined }): void {
+export interface CompileArgs extends EngineArgs, ModelArgs {
+  model: string;
+  out: string;
+  tensor?: string[] | undefined;
+  /** Also write DIR/hls/: the engine as Vitis HLS C++. */
+  hls?: boolean | undefined;
+  /** Choose the engine by a sweep over G, encoding, T, P and c (--set fields stay fixed). */
+  auto?: boolean | undefined;
+  objective?: string[] | undefined;
+}
+
+export function compileCommand(args: CompileArgs): void {
+  if (args.objective?.length && !args.auto) throw new UserError("--objective chooses the engine of --auto; add --auto");
+  if (args.auto) {
+    if (args.preload) throw new UserError("--auto searches streaming engines; drop --preload");
+    const fixed = { ...(args.engine ? readEngineFile(args.engine) : {}), ...parseEngineOverrides(args.set ?? []) };
+    const budget = args.device ?? (args.budget ? resolve(args.budget) : undefined);
+    if (budget === undefined) throw new UserError("--auto needs a budget: --device NAME or --budget FILE");
+    const choice = autoEngine({ model: args.model, budget, fixed, objectives: args.objective });
+    console.log(describeChoice(choice, args.objective?.length ? args.objective : undefined));
+    args = { ...args, engine: undefined, set: choice.set };
+  }
   const { budget, engine } = plan(args);
   const result = withModel(args.model, (m) => compileModel(m, budget, engine, args.out, args.tensor, { hls: args.hls === true }), openOptions(args));
   const { cfg } = engine;

@@ -96,7 +96,9 @@ await yargs(hideBin(process.argv))
       engineOptions(y.positional("model", { type: "string", demandOption: true }))
         .option("out", { alias: "o", type: "string", demandOption: true, describe: "output directory" })
         .option("tensor", { type: "string", array: true, describe: "only these tensors (default: every ternary tensor)" })
-        .option("hls", { type: "boolean", default: false, describe: "also write DIR/hls/: the engine as Vitis HLS C++, a C testbench and run_hls.tcl" }),
+        .option("hls", { type: "boolean", default: false, describe: "also write DIR/hls/: the engine as Vitis HLS C++, a C testbench and run_hls.tcl" })
+        .option("auto", { type: "boolean", describe: "choose the engine by a sweep of G, encoding, T, P and c on the budget (--set fields stay fixed)" })
+        .option("objective", { type: "string", array: true, describe: "--auto: figures to optimize, in order (default decodeTokensPerSecond lutTotal)" }),
     (a) => guarded(() => compileCommand(a)),
   )
   .command(

@@ -10,7 +10,7 @@ export interface PlannedEngine {
   readonly resources: ResourceEstimate;
 }
 
-function readEngineFile(path: string): Record<string, unknown> {
+export function readEngineFile(path: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
