@@ -1,0 +1,339 @@
+import { type EngineGeometry } from "../engine/config.js";
+import { checkTokens, matmulTiling, tileBeats, TILE_ALIGN, type MatmulShape, type TilePlan } from "../engine/tiles.js";
+import { type MemoryTiming } from "../budget/memory.js";
+import { UserError } from "../util/errors.js";
+import { passCycles } from "./pass-cycles.js";
+import { LOADED_DELAY } from "./stream-cycles.js";
+
+/**
+ * The streaming engine's cycles, equal to streamCycles (./stream-cycles.ts, itself equal to
+ * Verilator) but in a few dozen steps per matmul instead of one per memory beat, for sweeps.
+ *
+ * streamCycles follows the loader and the memory beat by beat. Here the same machine is followed
+ * tile by tile, with each tile's events in closed form:
+ *
+ * - the descriptor queues and ping-pong halves give, for tile i, the cycle its descriptor is taken
+ *   D_i = max(D_{i-1} + 1, C_{i-2} + 1) (the compute queue holds two tiles), the cycle the loader
+ *   starts it S_i = max(D_i + 1, E_{i-1} + 1) (one tile at a time; its half was freed with its
+ *   queue slot), its last beat E_i, the first pass X_i = max(E_i + 3, C_{i-1} + 1) and its last
+ *   pass's end C_i = X_i + tokens · passCycles; the run ends at C_last + 1;
+ * - a tile's beats come from the bandwidth credit alone once the bursts in flight cover the
+ *   memory latency (provably so when (window − 1) · maxBurst ≥ latency, or, at a bandwidth below
+ *   a beat per cycle, when the credit accrued over the window's beats does), so its last beat is a
+ *   closed form of the credit at its first ready cycle (serve below); a tile where that cannot be
+ *   shown is followed burst by burst, still exactly;
+ * - the credit a tile starts from is capped at two beats, so after the loader's bubble between
+ *   tiles it no longer depends on what the previous tile left (the usual case), and the state of
+ *   the recurrence relative to E_i repeats after a few identical tiles: the rest of the run is the
+ *   same tiles shifted by the same number of cycles, skipped in one addition;
+ * - when the bubble does not refill the credit (a memory slower than two beats per latency), the
+ *   loads of a memory-bound run chain without the compute ever holding them back, and the memory
+ *   behaves as one credit stream: the k-th following last beat is ⌈(bwNum·E_i − R_i + k·beats·cost)
+ *   / bwNum⌉, skipped to directly.
+ * Every skip is taken only when its precondition is checked on the state; otherwise tiles are
+ * stepped one by one, which is exact but slower (counted in `FastCycleStats`).
+ */
+export interface FastCycles {
+  readonly total: number;
+  /** Cycles in which the memory port moved a beat, and the bytes it moved. */
+  readonly memBusy: number;
+  readonly bytesRead: number;
+}
+
+/** Identical consecutive tiles: their memory beats and the cycles of one pass over them. */
+export interface TileRun {
+  readonly beats: number;
+  readonly passCycles: number;
+  readonly count: number;
+}
+
+/** How the fast model got its answer (for benchmarks and tests). */
+export interface FastCycleStats {
+  /** Tiles evaluated one by one. */
+  stepped: number;
+  /** Tiles skipped over because the relative state repeated, or the memory was one credit stream. */
+  repeated: number;
+  streamed: number;
+  /** Tiles whose loads were followed burst by burst (bursts in flight not shown to cover latency). */
+  burstLoads: number;
+}
+
+/** Relative states remembered when looking for a repeat. */
+const MAX_PERIOD = 4;
+
+export function fastStreamCycles(geo: EngineGeometry, plan: TilePlan, memory: MemoryTiming, stats?: FastCycleStats): FastCycles {
+  const runs: TileRun[] = [];
+  const passes = new Map<string, number>();
+  for (const tile of plan.tiles) {
+    const sweep = (tile.mode & 1) === 1 ? { gsteps: tile.gsteps } : undefined;
+    const key = `${tile.steps}/${tile.groups}/${sweep ? tile.gsteps : -1}`;
+    let pc = passes.get(key);
+    if (pc === undefined) {
+      pc = passCycles(geo, tile.steps, tile.groups, sweep);
+      passes.set(key, pc);
+    }
+    pushRun(runs, tile.beats, pc, 1);
+  }
+  return runsCycles(geo, runs, plan.tokens, memory, stats);
+}
+
+/** Appends `count` tiles to a list of runs, merging them into the last run when identical. */
+function pushRun(runs: TileRun[], beats: number, passCycles: number, count: number): void {
+  const last = runs[runs.length - 1];
+  if (last && last.beats === beats && last.passCycles === passCycles) runs[runs.length - 1] = { beats, passCycles, count: last.count + count };
+  else runs.push({ beats, passCycles, count });
+}
+
+/**
+ * The tile runs of matmuls as one descriptor stream (planMatmuls' tiles without the Tile objects):
+ * each matmul is its full tiles and a last one; identical neighbours merge. Refuses what
+ * planMatmuls refuses. Runs depend on the engine only, so one list serves every token count.
+ */
+export function matmulRuns(geo: EngineGeometry, shapes: readonly MatmulShape[]): TileRun[] {
+  const runs: TileRun[] = [];
+  let imageBytes = 0;
+  const alignedBytes = (beats: number): number => Math.ceil((beats * geo.beatBytes) / TILE_ALIGN) * TILE_ALIGN;
+  for (const shape of shapes) {
+    const tiling = matmulTiling(geo, shape);
+    const sweep = tiling.mode & 1 ? { gsteps: tiling.gsteps } : undefined;
+    const fullBeats = tileBeats(geo, tiling, tiling.groupsPerTile);
+    if (tiling.tileCount > 1) {
+      pushRun(runs, fullBeats, passCycles(geo, tiling.steps, tiling.groupsPerTile, sweep), tiling.tileCount - 1);
+      imageBytes += (tiling.tileCount - 1) * alignedBytes(fullBeats);
+    }
+    const lastBeats = tiling.lastGroups === tiling.groupsPerTile ? fullBeats : tileBeats(geo, tiling, tiling.lastGroups);
+    pushRun(runs, lastBeats, passCycles(geo, tiling.steps, tiling.lastGroups, sweep), 1);
+    imageBytes += alignedBytes(lastBeats);
+  }
+  if (imageBytes > 2 ** 32) throw new UserError(`the weight image needs ${imageBytes} bytes, past the 4 GB a 32-bit AXI address reaches`);
+  return runs;
+}
+
+/** The cycles of a descriptor stream of tile runs, each tile's passes run `tokens` times. */
+export function runsCycles(geo: EngineGeometry, runs: readonly TileRun[], tokens: number, memory: MemoryTiming, stats?: FastCycleStats): FastCycles {
+  checkTokens(tokens);
+  const m = new StreamMachine(geo, memory, tokens, stats);
+  let beats = 0;
+  for (const run of runs) {
+    m.run(run.beats, run.passCycles, run.count);
+    beats += run.beats * run.count;
+  }
+  return { total: m.total(), memBusy: beats, bytesRead: beats * geo.beatBytes };
+}
+
+/** ⌈x / y⌉ for integers, exact even where x / y rounds to an integer in floating point. */
+function ceilDiv(x: number, y: number): number {
+  let q = Math.ceil(x / y);
+  if (q * y < x) q++;
+  else if ((q - 1) * y >= x) q--;
+  return q;
+}
+
+/**
+ * The tile recurrence. Times are cycles as in streamCycles; after a tile: D its descriptor's
+ * cycle, E its last beat, R the credit left after that beat, C its last pass's end, Cm1 the
+ * previous tile's. Before the first tile the values make the recurrence start as the RTL does
+ * (descriptors at cycles 0 and 1, credit growing from 0 at cycle 0).
+ */
+class StreamMachine {
+  private readonly cost: number; // a beat, in units of 1/bwDen byte
+  private readonly cap: number;
+  private readonly bw: number;
+  private readonly latency: number; // cycles from a request to its first beat, at least 1
+  private readonly window: number; // bursts in flight
+  private readonly burst: number;
+  private D = -1;
+  private E = -1;
+  private R = 0;
+  private C = -Infinity;
+  private Cm1 = -Infinity;
+  private readonly history = new Float64Array(MAX_PERIOD * 5);
+  private readonly burstEnds: Float64Array;
+
+  constructor(
+    geo: EngineGeometry,
+    memory: MemoryTiming,
+    private readonly tokens: number,
+    private readonly stats: FastCycleStats | undefined,
+  ) {
+    this.cost = geo.beatBytes * memory.bwDen;
+    this.cap = 2 * this.cost;
+    this.bw = memory.bwNum;
+    // a request's data is usable `latency` cycles after it, and never in its own cycle
+    this.latency = Math.max(memory.latency, 1);
+    this.window = Math.min(geo.cfg.maxOutstanding, memory.maxQueued);
+    this.burst = geo.cfg.maxBurst;
+    this.burstEnds = new Float64Array(this.window);
+  }
+
+  total(): number {
+    return this.C === -Infinity ? 0 : this.C + 1;
+  }
+
+  /** `count` identical tiles. */
+  run(beats: number, pc: number, count: number): void {
+    let left = count;
+    let kept = 0; // relative states in history
+    let unrepeated = 0; // tiles stepped in this run without finding a repeat
+    while (left > 0) {
+      this.step(beats, pc);
+      left--;
+      if (this.stats) this.stats.stepped++;
+      if (left === 0) break;
+      const k0 = this.D - this.E;
+      const k1 = this.Cm1 - this.E;
+      const k2 = this.C - this.E;
+      const k3 = this.creditMatters() ? this.R : -1;
+      const h = this.history;
+      let period = 0;
+      for (let p = 1; p <= kept; p++) {
+        const at = (p - 1) * 5;
+        if (h[at + 1] === k0 && h[at + 2] === k1 && h[at + 3] === k2 && h[at + 4] === k3) {
+          period = p;
+          break;
+        }
+      }
+      if (period > 0) {
+        // the same states recur every `period` tiles, each time `shift` cycles later
+        const periods = Math.floor(left / period);
+        const shift = (this.E - h[(period - 1) * 5]!) * periods;
+        this.D += shift;
+        this.E += shift;
+        this.C += shift;
+        this.Cm1 += shift;
+        left -= periods * period;
+        if (this.stats) this.stats.repeated += periods * period;
+        kept = 0;
+        continue;
+      }
+      h.copyWithin(5, 0, (MAX_PERIOD - 1) * 5);
+      h[0] = this.E;
+      h[1] = k0;
+      h[2] = k1;
+      h[3] = k2;
+      h[4] = k3;
+      kept = Math.min(kept + 1, MAX_PERIOD);
+      // the credit stream needs the run's pattern set up by a few tiles of its own
+      if (++unrepeated >= 3 && left >= 3 && this.creditStream(beats, pc, left)) {
+        if (this.stats) this.stats.streamed += left;
+        left = 0;
+      }
+    }
+  }
+
+  /** One tile of `beats` beats and passes of `pc` cycles. */
+  private step(beats: number, pc: number): void {
+    const D = Math.max(this.D + 1, this.Cm1 + 1);
+    const S = Math.max(D + 1, this.E + 1);
+    this.load(beats, S);
+    const X = Math.max(this.E + LOADED_DELAY, this.C + 1);
+    this.D = D;
+    this.Cm1 = this.C;
+    this.C = X + this.tokens * pc;
+  }
+
+  /** Whether the next tile's starting credit depends on R: the bubble before it cannot fill the cap. */
+  private creditMatters(): boolean {
+    const S = Math.max(Math.max(this.D + 1, this.Cm1 + 1) + 1, this.E + 1);
+    return this.bw * (S + 1 + this.latency - this.E) < this.cap;
+  }
+
+  /**
+   * The load of a tile the loader starts in cycle S: its first request goes out at S + 1, its
+   * first beat is usable at t0 = S + 1 + latency, by when the credit has grown from R (left at
+   * the last beat E) to C0. Sets E and R to the tile's last beat and the credit after it.
+   */
+  private load(beats: number, S: number): void {
+    const t0 = S + 1 + this.latency;
+    const C0 = Math.min(this.cap, this.R + this.bw * (t0 - this.E));
+    if (this.backlogged(beats, C0)) {
+      this.serve(beats, t0, C0);
+      return;
+    }
+    if (this.stats) this.stats.burstLoads++;
+    // burst by burst: burst b is requested once burst b − window has ended, usable `latency`
+    // later, and its beats then follow the credit
+    const { burst, window } = this;
+    const bursts = Math.ceil(beats / burst);
+    let request = S;
+    for (let b = 0; b < bursts; b++) {
+      request = b < window ? request + 1 : Math.max(request + 1, this.burstEnds[b % window]! + 1);
+      const start = Math.max(request + this.latency, this.E + 1);
+      const credit = Math.min(this.cap, this.R + this.bw * (start - this.E));
+      this.serve(b < bursts - 1 ? burst : beats - (bursts - 1) * burst, start, credit);
+      this.burstEnds[b % window] = this.E;
+    }
+  }
+
+  /**
+   * Whether every burst of a tile starting at credit C0 is usable before the credit would let its
+   * first beat go, so the beats follow the credit alone. Burst b < window is requested in cycle
+   * S + 1 + b, in time since beats go at most one a cycle. Burst b ≥ window is requested the cycle
+   * after burst b − window's last beat; the Δ = (window − 1) · burst + 1 beats between that beat and
+   * its own first take at least Δ cycles, and at a bandwidth below a beat per cycle, once the credit
+   * is what holds beats back (from beat burst − 1 on, since the lead the starting credit gives only
+   * shrinks), at least ⌊Δ · cost / bwNum⌋; either covering 1 + latency suffices.
+   */
+  private backlogged(beats: number, C0: number): boolean {
+    const { burst, window, latency, cost, bw } = this;
+    if (Math.ceil(beats / burst) <= window) return true;
+    const delta = (window - 1) * burst + 1;
+    if (delta >= 1 + latency) return true;
+    if (bw > cost || Math.floor((delta * cost) / bw) < 1 + latency) return false;
+    const lead = Math.max(0, ceilDiv(cost - C0, bw));
+    return ceilDiv(cost * burst - C0, bw) >= burst - 1 + lead;
+  }
+
+  /**
+   * `n` beats, all usable from cycle s, with credit C in cycle s (after that cycle's increment): a
+   * beat goes in every cycle the credit covers one. Below a beat per cycle the cap never binds
+   * after s (the credit before an increment is under one beat), so beat j goes at
+   * s + max(j + lead, ⌈(cost·(j+1) − C) / bwNum⌉); at a beat per cycle or more, one goes every
+   * cycle from the first the credit covers, the credit climbing to the cap. Sets E and R.
+   */
+  private serve(n: number, s: number, C: number): void {
+    const { cost, bw, cap } = this;
+    if (bw >= cost) {
+      const first = C >= cost ? s : s + 1;
+      const C1 = C >= cost ? C : Math.min(cap, C + bw);
+      this.E = first + n - 1;
+      this.R = Math.min(cap, C1 + (n - 1) * (bw - cost)) - cost;
+      return;
+    }
+    const lead = Math.max(0, ceilDiv(cost - C, bw));
+    const last = s + Math.max(n - 1 + lead, ceilDiv(cost * n - C, bw));
+    this.R = C + bw * (last - s) - cost * n;
+    this.E = last;
+  }
+
+  /**
+   * Skips the remaining `left` tiles of a run when the memory is one credit stream through them:
+   * the credit never reaches the cap (so none is lost), the loader starts each tile the cycle after
+   * the previous one's last beat (the compute never holds a half or a queue slot that long), and
+   * each tile ends on the credit. Then bwNum·E − R grows by beats·cost per tile exactly.
+   */
+  private creditStream(beats: number, pc: number, left: number): boolean {
+    const { cost, bw, cap, latency, tokens } = this;
+    if (bw >= cost || this.R >= bw) return false;
+    // the credit at a tile's first usable cycle, after a bubble of 2 + latency cycles
+    const maxC0 = bw - 1 + bw * (2 + latency);
+    if (maxC0 > cap) return false;
+    if (maxC0 >= cost && ceilDiv(cost * beats - maxC0, bw) < beats - 1) return false;
+    if (!this.backlogged(beats, maxC0)) return false;
+    const minInterval = Math.floor((cost * beats) / bw);
+    const busy = tokens * pc;
+    if (minInterval < busy + LOADED_DELAY + 1) return false;
+    if (!(this.D < this.E && this.Cm1 < this.E && this.C <= this.E + LOADED_DELAY + busy)) return false;
+    if (left * cost * beats > 2 ** 52) return false;
+    const E0 = this.E;
+    const R0 = this.R;
+    const lastBeat = (k: number): number => E0 + ceilDiv(k * cost * beats - R0, bw);
+    const E = lastBeat(left);
+    this.R = bw * (E - E0) - (left * cost * beats - R0);
+    this.E = E;
+    this.C = E + LOADED_DELAY + busy;
+    this.Cm1 = lastBeat(left - 1) + LOADED_DELAY + busy;
+    this.D = lastBeat(left - 2) + LOADED_DELAY + busy + 1;
+    return true;
+  }
+}
