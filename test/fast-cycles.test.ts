@@ -86,11 +86,15 @@ describe("fast stream cycles", () => {
     while (cases < 5000) {
       const geo = randomEngine(rng);
       const memory = randomMemory(rng);
-      // single matmuls and blocks of up to five, odd shapes among them
-      const shapes: MatmulShape[] = Array.from({ length: pick(rng, [1, 1, 2, 3, 5]) }, () => {
+      // single matmuls and blocks of up to five, odd shapes among them, some repeated back to back
+      // as a block's q, k, v and o are
+      const shapes: MatmulShape[] = [];
+      for (let i = pick(rng, [1, 1, 2, 3, 5]); i > 0; i--) {
         const k = pick(rng, [rng.int(1, 64), rng.int(1, 700)]);
-        return { n: pick(rng, [rng.int(1, 40), rng.int(1, 900)]), k, scales: randomScales(rng, geo, k) };
-      });
+        const previous = shapes[shapes.length - 1];
+        if (previous && rng.int(0, 2) === 0) shapes.push(rng.int(0, 1) === 0 ? previous : { ...previous });
+        else shapes.push({ n: pick(rng, [rng.int(1, 40), rng.int(1, 900)]), k, scales: randomScales(rng, geo, k) });
+      }
       const tokens = pick(rng, [1, 1, 2, 4, rng.int(1, 200)]);
       let plan;
       try {

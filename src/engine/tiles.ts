@@ -98,9 +98,8 @@ export function matmulTiling(geo: EngineGeometry, { n, k, scales }: MatmulShape)
   }
   const scaleSteps = scales ? scales.groups : 0;
   const mode = scales ? 1 | (scales.pair ? 2 : 0) | (scales.asym ? 4 : 0) | (scales.shift << 3) : 0;
-  for (const [what, v] of [["n", n], ["k", k]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new UserError(`${what} must be a positive integer, got ${v}`);
-  }
+  checkPositive("n", n);
+  checkPositive("k", k);
   const steps = Math.ceil(k / geo.stepActivations);
   if (steps + scaleSteps > geo.halfDepth) {
     throw new UserError(
@@ -113,6 +112,10 @@ export function matmulTiling(geo: EngineGeometry, { n, k, scales }: MatmulShape)
   const tileCount = Math.ceil(n / rowsPerTile);
   const lastGroups = Math.ceil((n - (tileCount - 1) * rowsPerTile) / geo.cfg.P);
   return { steps, scaleSteps, groupsPerTile, rowsPerTile, tileCount, lastGroups, mode, gsteps };
+}
+
+function checkPositive(what: string, v: number): void {
+  if (!Number.isInteger(v) || v < 1) throw new UserError(`${what} must be a positive integer, got ${v}`);
 }
 
 /** Memory beats of a tile of `groups` row groups: its 72-bit column words, Q to a beat. */

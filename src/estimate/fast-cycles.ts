@@ -40,13 +40,6 @@ export interface FastCycles {
   readonly bytesRead: number;
 }
 
-/** Identical consecutive tiles: their memory beats and the cycles of one pass over them. */
-export interface TileRun {
-  readonly beats: number;
-  readonly passCycles: number;
-  readonly count: number;
-}
-
 /** How the fast model got its answer (for benchmarks and tests). */
 export interface FastCycleStats {
   /** Tiles evaluated one by one. */
@@ -60,22 +53,49 @@ export interface FastCycleStats {
 
 /** Relative states remembered when looking for a repeat. */
 const MAX_PERIOD = 4;
+/**
+ * Scratch memory of StreamMachine.run and .load, shared by every machine: a sweep creates two
+ * machines per engine, and allocating typed arrays for each cost more than the model. Safe
+ * because a machine runs synchronously and never calls another.
+ */
+const HISTORY = new Float64Array(MAX_PERIOD * 5);
+let burstEnds = new Float64Array(64);
 
 export function fastStreamCycles(geo: EngineGeometry, plan: TilePlan, memory: MemoryTiming, stats?: FastCycleStats): FastCycles {
-  const runs: TileRun[] = [];
+  const stream: MatmulRuns[] = [];
   const passes = new Map<string, number>();
-  for (const tile of plan.tiles) {
-    const sweep = (tile.mode & 1) === 1 ? { gsteps: tile.gsteps } : undefined;
-    const key = `${tile.steps}/${tile.groups}/${sweep ? tile.gsteps : -1}`;
-    let pc = passes.get(key);
-    if (pc === undefined) {
-      pc = passCycles(geo, tile.steps, tile.groups, sweep);
-      passes.set(key, pc);
+  for (const matmul of plan.matmuls) {
+    const runs: TileRun[] = [];
+    for (const tile of plan.tiles.slice(matmul.firstTile, matmul.firstTile + matmul.tileCount)) {
+      const sweep = (tile.mode & 1) === 1 ? { gsteps: tile.gsteps } : undefined;
+      const key = `${tile.steps}/${tile.groups}/${sweep ? tile.gsteps : -1}`;
+      let pc = passes.get(key);
+      if (pc === undefined) {
+        pc = passCycles(geo, tile.steps, tile.groups, sweep);
+        passes.set(key, pc);
+      }
+      pushRun(runs, tile.beats, pc, 1);
     }
-    pushRun(runs, tile.beats, pc, 1);
+    pushMatmul(stream, runs);
   }
-  return runsCycles(geo, runs, plan.tokens, memory, stats);
+  return runsCycles(geo, stream, plan.tokens, memory, stats);
 }
+
+/** Identical consecutive tiles: their memory beats and the cycles of one pass over them. */
+export interface TileRun {
+  readonly beats: number;
+  readonly passCycles: number;
+  readonly count: number;
+}
+
+/** A matmul's tiles as runs, and how many identical matmuls run back to back (a block's q, k, v, o). */
+export interface MatmulRuns {
+  readonly runs: readonly TileRun[];
+  readonly repeat: number;
+}
+
+/** Matmuls as one descriptor stream, in the order the engine runs them. */
+export type TileStream = readonly MatmulRuns[];
 
 /** Appends `count` tiles to a list of runs, merging them into the last run when identical. */
 function pushRun(runs: TileRun[], beats: number, passCycles: number, count: number): void {
@@ -84,39 +104,66 @@ function pushRun(runs: TileRun[], beats: number, passCycles: number, count: numb
   else runs.push({ beats, passCycles, count });
 }
 
-/**
- * The tile runs of matmuls as one descriptor stream (planMatmuls' tiles without the Tile objects):
- * each matmul is its full tiles and a last one; identical neighbours merge. Refuses what
- * planMatmuls refuses. Runs depend on the engine only, so one list serves every token count.
- */
-export function matmulRuns(geo: EngineGeometry, shapes: readonly MatmulShape[]): TileRun[] {
-  const runs: TileRun[] = [];
-  let imageBytes = 0;
-  const alignedBytes = (beats: number): number => Math.ceil((beats * geo.beatBytes) / TILE_ALIGN) * TILE_ALIGN;
-  for (const shape of shapes) {
-    const tiling = matmulTiling(geo, shape);
-    const sweep = tiling.mode & 1 ? { gsteps: tiling.gsteps } : undefined;
-    const fullBeats = tileBeats(geo, tiling, tiling.groupsPerTile);
-    if (tiling.tileCount > 1) {
-      pushRun(runs, fullBeats, passCycles(geo, tiling.steps, tiling.groupsPerTile, sweep), tiling.tileCount - 1);
-      imageBytes += (tiling.tileCount - 1) * alignedBytes(fullBeats);
-    }
-    const lastBeats = tiling.lastGroups === tiling.groupsPerTile ? fullBeats : tileBeats(geo, tiling, tiling.lastGroups);
-    pushRun(runs, lastBeats, passCycles(geo, tiling.steps, tiling.lastGroups, sweep), 1);
-    imageBytes += alignedBytes(lastBeats);
-  }
-  if (imageBytes > 2 ** 32) throw new UserError(`the weight image needs ${imageBytes} bytes, past the 4 GB a 32-bit AXI address reaches`);
-  return runs;
+/** Appends a matmul to a stream, as one more repeat of the last matmul when its runs are the same. */
+function pushMatmul(stream: MatmulRuns[], runs: readonly TileRun[]): void {
+  const last = stream[stream.length - 1];
+  const same =
+    last !== undefined &&
+    last.runs.length === runs.length &&
+    last.runs.every((r, i) => r.beats === runs[i]!.beats && r.passCycles === runs[i]!.passCycles && r.count === runs[i]!.count);
+  if (same) stream[stream.length - 1] = { runs: last.runs, repeat: last.repeat + 1 };
+  else stream.push({ runs, repeat: 1 });
 }
 
-/** The cycles of a descriptor stream of tile runs, each tile's passes run `tokens` times. */
-export function runsCycles(geo: EngineGeometry, runs: readonly TileRun[], tokens: number, memory: MemoryTiming, stats?: FastCycleStats): FastCycles {
+/**
+ * The tile runs of matmuls as one descriptor stream (planMatmuls' tiles without the Tile objects):
+ * each matmul is its full tiles and a last one. Refuses what planMatmuls refuses. The stream
+ * depends on the engine only, so one serves every token count.
+ */
+export function matmulRuns(geo: EngineGeometry, shapes: readonly MatmulShape[]): TileStream {
+  const stream: MatmulRuns[] = [];
+  let imageBytes = 0;
+  let previous: MatmulShape | undefined;
+  let previousBytes = 0;
+  for (const shape of shapes) {
+    // a shape like the one before (the usual block: q, k, v, o) is the same tiles again
+    if (previous && shape.n === previous.n && shape.k === previous.k && shape.scales === previous.scales) {
+      const last = stream[stream.length - 1]!;
+      stream[stream.length - 1] = { runs: last.runs, repeat: last.repeat + 1 };
+      imageBytes += previousBytes;
+      continue;
+    }
+    const tiling = matmulTiling(geo, shape);
+    const sweep = tiling.mode & 1 ? { gsteps: tiling.gsteps } : undefined;
+    const runs: TileRun[] = [];
+    const fullBeats = tileBeats(geo, tiling, tiling.groupsPerTile);
+    if (tiling.tileCount > 1) pushRun(runs, fullBeats, passCycles(geo, tiling.steps, tiling.groupsPerTile, sweep), tiling.tileCount - 1);
+    const lastBeats = tiling.lastGroups === tiling.groupsPerTile ? fullBeats : tileBeats(geo, tiling, tiling.lastGroups);
+    pushRun(runs, lastBeats, passCycles(geo, tiling.steps, tiling.lastGroups, sweep), 1);
+    pushMatmul(stream, runs);
+    // the memory image, tiles on 4 KB boundaries, must stay within a 32-bit address
+    previousBytes = (tiling.tileCount - 1) * alignedBytes(geo, fullBeats) + alignedBytes(geo, lastBeats);
+    imageBytes += previousBytes;
+    previous = shape;
+  }
+  if (imageBytes > 2 ** 32) throw new UserError(`the weight image needs ${imageBytes} bytes, past the 4 GB a 32-bit AXI address reaches`);
+  return stream;
+}
+
+function alignedBytes(geo: EngineGeometry, beats: number): number {
+  return Math.ceil((beats * geo.beatBytes) / TILE_ALIGN) * TILE_ALIGN;
+}
+
+/** The cycles of a descriptor stream, each tile's passes run `tokens` times. */
+export function runsCycles(geo: EngineGeometry, stream: TileStream, tokens: number, memory: MemoryTiming, stats?: FastCycleStats): FastCycles {
   checkTokens(tokens);
   const m = new StreamMachine(geo, memory, tokens, stats);
   let beats = 0;
-  for (const run of runs) {
-    m.run(run.beats, run.passCycles, run.count);
-    beats += run.beats * run.count;
+  for (const matmul of stream) {
+    m.matmuls(matmul.runs, matmul.repeat);
+    let perMatmul = 0;
+    for (const run of matmul.runs) perMatmul += run.beats * run.count;
+    beats += perMatmul * matmul.repeat;
   }
   return { total: m.total(), memBusy: beats, bytesRead: beats * geo.beatBytes };
 }
@@ -147,8 +194,6 @@ class StreamMachine {
   private R = 0;
   private C = -Infinity;
   private Cm1 = -Infinity;
-  private readonly history = new Float64Array(MAX_PERIOD * 5);
-  private readonly burstEnds: Float64Array;
 
   constructor(
     geo: EngineGeometry,
@@ -163,11 +208,48 @@ class StreamMachine {
     this.latency = Math.max(memory.latency, 1);
     this.window = Math.min(geo.cfg.maxOutstanding, memory.maxQueued);
     this.burst = geo.cfg.maxBurst;
-    this.burstEnds = new Float64Array(this.window);
   }
 
   total(): number {
     return this.C === -Infinity ? 0 : this.C + 1;
+  }
+
+  /**
+   * `repeat` identical matmuls of tile runs `runs`. As within a run of tiles, once the relative
+   * state after a matmul equals the one after the matmul before, the remaining matmuls are the
+   * last one again, shifted by the same number of cycles each.
+   */
+  matmuls(runs: readonly TileRun[], repeat: number): void {
+    let k0 = NaN;
+    let k1 = NaN;
+    let k2 = NaN;
+    let k3 = NaN;
+    let E = NaN;
+    for (let left = repeat; left > 0; ) {
+      for (const run of runs) this.run(run.beats, run.passCycles, run.count);
+      if (--left === 0) break;
+      const j0 = this.D - this.E;
+      const j1 = this.Cm1 - this.E;
+      const j2 = this.C - this.E;
+      const j3 = this.creditMatters() ? this.R : -1;
+      if (j0 === k0 && j1 === k1 && j2 === k2 && j3 === k3) {
+        this.shift((this.E - E) * left);
+        if (this.stats) for (const run of runs) this.stats.repeated += run.count * left;
+        break;
+      }
+      k0 = j0;
+      k1 = j1;
+      k2 = j2;
+      k3 = j3;
+      E = this.E;
+    }
+  }
+
+  private shift(cycles: number): void {
+    this.D += cycles;
+    this.E += cycles;
+    this.C += cycles;
+    this.Cm1 += cycles;
   }
 
   /** `count` identical tiles. */
@@ -184,7 +266,7 @@ class StreamMachine {
       const k1 = this.Cm1 - this.E;
       const k2 = this.C - this.E;
       const k3 = this.creditMatters() ? this.R : -1;
-      const h = this.history;
+      const h = HISTORY;
       let period = 0;
       for (let p = 1; p <= kept; p++) {
         const at = (p - 1) * 5;
@@ -196,11 +278,7 @@ class StreamMachine {
       if (period > 0) {
         // the same states recur every `period` tiles, each time `shift` cycles later
         const periods = Math.floor(left / period);
-        const shift = (this.E - h[(period - 1) * 5]!) * periods;
-        this.D += shift;
-        this.E += shift;
-        this.C += shift;
-        this.Cm1 += shift;
+        this.shift((this.E - h[(period - 1) * 5]!) * periods);
         left -= periods * period;
         if (this.stats) this.stats.repeated += periods * period;
         kept = 0;
@@ -254,14 +332,16 @@ class StreamMachine {
     // burst by burst: burst b is requested once burst b − window has ended, usable `latency`
     // later, and its beats then follow the credit
     const { burst, window } = this;
+    if (burstEnds.length < window) burstEnds = new Float64Array(window);
+    const ends = burstEnds;
     const bursts = Math.ceil(beats / burst);
     let request = S;
     for (let b = 0; b < bursts; b++) {
-      request = b < window ? request + 1 : Math.max(request + 1, this.burstEnds[b % window]! + 1);
+      request = b < window ? request + 1 : Math.max(request + 1, ends[b % window]! + 1);
       const start = Math.max(request + this.latency, this.E + 1);
       const credit = Math.min(this.cap, this.R + this.bw * (start - this.E));
       this.serve(b < bursts - 1 ? burst : beats - (bursts - 1) * burst, start, credit);
-      this.burstEnds[b % window] = this.E;
+      ends[b % window] = this.E;
     }
   }
 

@@ -1,6 +1,11 @@
 import { type EngineGeometry } from "../engine/config.js";
 import { BUFFER_LATENCY, runEnd } from "./cycles.js";
 
+/** Longest period looked for: the recurrence's cyclicity is 1 or 2; 4 leaves a margin. */
+const MAX_PERIOD = 4;
+/** passCycles' scratch memory, shared by every call (synchronous, never reentered): no allocation per pass. */
+const HISTORY = new Float64Array(MAX_PERIOD * 4);
+
 /**
  * runCycles (./cycles.ts) of a streaming pass (drain on), equal to it for every shape but in a
  * few steps instead of one per weight step: a design-space sweep needs it for thousands of tile
@@ -29,8 +34,9 @@ export function passCycles(geo: EngineGeometry, steps: number, groups: number, s
   let i = -Infinity;
   let iPrev = -Infinity;
   let next = 0;
-  // the relative state at the last MAX_PERIOD unit boundaries, newest first
-  const history: number[] = [];
+  // the relative state at the last MAX_PERIOD unit boundaries, newest first: a, i − a, i' − a, next − a
+  const history = HISTORY;
+  let kept = 0;
   let s = 0;
   let jumped = false;
   while (s < steps) {
@@ -50,7 +56,7 @@ export function passCycles(geo: EngineGeometry, steps: number, groups: number, s
     const k1 = i - a;
     const k2 = iPrev - a;
     const k3 = next - a;
-    for (let p = 1; p * 4 <= history.length; p++) {
+    for (let p = 1; p <= kept; p++) {
       const at = (p - 1) * 4;
       if (history[at + 1] === k1 && history[at + 2] === k2 && history[at + 3] === k3) {
         const shift = (a - history[at]!) * Math.floor(identical / p);
@@ -64,11 +70,12 @@ export function passCycles(geo: EngineGeometry, steps: number, groups: number, s
       }
     }
     if (jumped) continue;
-    history.unshift(a, k1, k2, k3);
-    if (history.length > MAX_PERIOD * 4) history.length = MAX_PERIOD * 4;
+    history.copyWithin(4, 0, (MAX_PERIOD - 1) * 4);
+    history[0] = a;
+    history[1] = k1;
+    history[2] = k2;
+    history[3] = k3;
+    kept = Math.min(kept + 1, MAX_PERIOD);
   }
   return runEnd(geo, next - 1, groups, true);
 }
-
-/** Longest period looked for: the recurrence's cyclicity is 1 or 2; 4 leaves a margin. */
-const MAX_PERIOD = 4;
