@@ -70,9 +70,12 @@ export interface LatencyOptions {
 export interface PreparedWorkload {
   readonly workload: Workload;
   readonly blocks: readonly PreparedBlock[];
-  /** Per matmul in workload order: on the engine (weights counted at index density) or its bytes. */
-  readonly rooflineTernary: readonly boolean[];
-  readonly rooflineAmount: readonly number[];
+  /**
+   * Bytes one token must read on an engine of G weights per index of `indexBits` bits: ternary
+   * weights at index density, other matmuls as stored, the KV cache. It depends on the engine
+   * through (G, indexBits) alone, so each pair is summed once.
+   */
+  readonly rooflineBytes: (G: number, indexBits: number) => number;
 }
 
 export interface PreparedBlock {
@@ -102,12 +105,20 @@ export function prepareWorkload(workload: Workload): PreparedWorkload {
     const seen = blocks.get(key);
     blocks.set(key, { engine, memoryBytes, layers: (seen?.layers ?? 0) + 1 });
   }
-  return {
-    workload,
-    blocks: [...blocks.values()],
-    rooflineTernary: workload.matmuls.map(onEngine),
-    rooflineAmount: workload.matmuls.map((m) => (onEngine(m) ? m.weights : m.bytes)),
+  const roofline = new Map<number, number>();
+  const rooflineBytes = (G: number, indexBits: number): number => {
+    const key = G * 4096 + indexBits;
+    let bytes = roofline.get(key);
+    if (bytes === undefined) {
+      // summed matmul by matmul in workload order, as estimateLatency always has (the same float)
+      const indexBytes = (m: MatmulWork): number => (m.weights / G) * (indexBits / 8);
+      const att = workload.attention;
+      bytes = workload.matmuls.reduce((s, m) => s + (onEngine(m) ? indexBytes(m) : m.bytes), 0) + att.kvBytesRead + att.kvBytesWritten;
+      roofline.set(key, bytes);
+    }
+    return bytes;
   };
+  return { workload, blocks: [...blocks.values()], rooflineBytes };
 }
 
 /** The figures of a latency estimate, without its text and per-matmul list: what a sweep keeps. */
@@ -172,13 +183,7 @@ export function latencyFigures(prepared: PreparedWorkload, geo: EngineGeometry, 
   // the prompt's K/V are written once and read once (its queries attend together, flash-style)
   const prefill = promptLengths.map((p) => phase(p, 2 * p * att.kvBytesWritten));
 
-  const indexBytes = geo.indexBits / 8;
-  let rooflineBytes = 0;
-  for (let i = 0; i < prepared.rooflineTernary.length; i++) {
-    const amount = prepared.rooflineAmount[i]!;
-    rooflineBytes += prepared.rooflineTernary[i] ? (amount / geo.cfg.G) * indexBytes : amount;
-  }
-  rooflineBytes = rooflineBytes + att.kvBytesRead + att.kvBytesWritten; // summed in estimateLatency's historical order
+  const rooflineBytes = prepared.rooflineBytes(geo.cfg.G, geo.indexBits);
   return {
     decode,
     decodeTokensPerSecond: 1 / decode.seconds,
