@@ -143,7 +143,7 @@ const slowest = [...times.keys()].sort((a, b) => times[b]! - times[a]!).slice(0,
 console.log(`slowest points: ${slowest.map((i) => `G=${space[i]!.G} ${space[i]!.encoding} T=${space[i]!.T} P=${space[i]!.P} (${times[i]!.toFixed(1)} µs)`).join(", ")}`);
 
 // how the fast cycle model answered over the space (decode and prefill of one block each)
-const stats: FastCycleStats = { stepped: 0, repeated: 0, streamed: 0, burstLoads: 0 };
+const stats: FastCycleStats = { stepped: 0, repeated: 0, streamed: 0, burstLoads: 0, bursts: 0, burstsSkipped: 0 };
 const memory = memoryTiming(budget);
 const block = workload.block.map((m) => ({ n: m.n, k: m.k }));
 for (const cfg of space) {
@@ -154,7 +154,8 @@ for (const cfg of space) {
 const per = (v: number): string => (v / space.length).toFixed(1);
 console.log(
   `fast cycle model per point: ${per(stats.stepped)} tiles stepped, ${per(stats.repeated)} skipped on a repeating state, ` +
-    `${per(stats.streamed)} skipped as one credit stream, ${per(stats.burstLoads)} loads followed burst by burst`,
+    `${per(stats.streamed)} skipped as one credit stream; ${per(stats.burstLoads)} loads followed burst by burst ` +
+    `(${per(stats.bursts)} bursts served, ${per(stats.burstsSkipped)} skipped)`,
 );
 
 // the parts of a point, each over the whole space

@@ -2,8 +2,10 @@ import { type EngineGeometry } from "../engine/config.js";
 import { checkTokens, matmulTiling, tileBeats, TILE_ALIGN, type MatmulShape, type TilePlan } from "../engine/tiles.js";
 import { type MemoryTiming } from "../budget/memory.js";
 import { UserError } from "../util/errors.js";
+import { CreditPort, ceilDiv } from "./credit-port.js";
 import { passCycles } from "./pass-cycles.js";
 import { LOADED_DELAY } from "./stream-cycles.js";
+import { TileLoader } from "./tile-load.js";
 
 /**
  * The streaming engine's cycles, equal to streamCycles (./stream-cycles.ts, itself equal to
@@ -49,17 +51,19 @@ export interface FastCycleStats {
   streamed: number;
   /** Tiles whose loads were followed burst by burst (bursts in flight not shown to cover latency). */
   burstLoads: number;
+  /** Bursts of those loads served one by one, and skipped because the state after a burst repeated. */
+  bursts: number;
+  burstsSkipped: number;
 }
 
 /** Relative states remembered when looking for a repeat. */
 const MAX_PERIOD = 4;
 /**
- * Scratch memory of StreamMachine.run and .load, shared by every machine: a sweep creates two
- * machines per engine, and allocating typed arrays for each cost more than the model. Safe
- * because a machine runs synchronously and never calls another.
+ * Scratch memory of StreamMachine.run, shared by every machine: a sweep creates two machines per
+ * engine, and allocating typed arrays for each cost more than the model. Safe because a machine
+ * runs synchronously and never calls another.
  */
 const HISTORY = new Float64Array(MAX_PERIOD * 5);
-let burstEnds = new Float64Array(64);
 
 export function fastStreamCycles(geo: EngineGeometry, plan: TilePlan, memory: MemoryTiming, stats?: FastCycleStats): FastCycles {
   const stream: MatmulRuns[] = [];
@@ -168,30 +172,16 @@ export function runsCycles(geo: EngineGeometry, stream: TileStream, tokens: numb
   return { total: m.total(), memBusy: beats, bytesRead: beats * geo.beatBytes };
 }
 
-/** ⌈x / y⌉ for integers, exact even where x / y rounds to an integer in floating point. */
-function ceilDiv(x: number, y: number): number {
-  let q = Math.ceil(x / y);
-  if (q * y < x) q++;
-  else if ((q - 1) * y >= x) q--;
-  return q;
-}
-
 /**
  * The tile recurrence. Times are cycles as in streamCycles; after a tile: D its descriptor's
- * cycle, E its last beat, R the credit left after that beat, C its last pass's end, Cm1 the
- * previous tile's. Before the first tile the values make the recurrence start as the RTL does
- * (descriptors at cycles 0 and 1, credit growing from 0 at cycle 0).
+ * cycle, C its last pass's end, Cm1 the previous tile's, and in the port E its last beat and R
+ * the credit left after it. Before the first tile the values make the recurrence start as the
+ * RTL does (descriptors at cycles 0 and 1, credit growing from 0 at cycle 0).
  */
 class StreamMachine {
-  private readonly cost: number; // a beat, in units of 1/bwDen byte
-  private readonly cap: number;
-  private readonly bw: number;
-  private readonly latency: number; // cycles from a request to its first beat, at least 1
-  private readonly window: number; // bursts in flight
-  private readonly burst: number;
+  private readonly port: CreditPort;
+  private readonly loader: TileLoader;
   private D = -1;
-  private E = -1;
-  private R = 0;
   private C = -Infinity;
   private Cm1 = -Infinity;
 
@@ -201,13 +191,8 @@ class StreamMachine {
     private readonly tokens: number,
     private readonly stats: FastCycleStats | undefined,
   ) {
-    this.cost = geo.beatBytes * memory.bwDen;
-    this.cap = 2 * this.cost;
-    this.bw = memory.bwNum;
-    // a request's data is usable `latency` cycles after it, and never in its own cycle
-    this.latency = Math.max(memory.latency, 1);
-    this.window = Math.min(geo.cfg.maxOutstanding, memory.maxQueued);
-    this.burst = geo.cfg.maxBurst;
+    this.port = new CreditPort(geo.beatBytes, memory);
+    this.loader = new TileLoader(this.port, geo, memory, stats);
   }
 
   total(): number {
@@ -220,6 +205,7 @@ class StreamMachine {
    * last one again, shifted by the same number of cycles each.
    */
   matmuls(runs: readonly TileRun[], repeat: number): void {
+    const port = this.port;
     let k0 = NaN;
     let k1 = NaN;
     let k2 = NaN;
@@ -228,12 +214,12 @@ class StreamMachine {
     for (let left = repeat; left > 0; ) {
       for (const run of runs) this.run(run.beats, run.passCycles, run.count);
       if (--left === 0) break;
-      const j0 = this.D - this.E;
-      const j1 = this.Cm1 - this.E;
-      const j2 = this.C - this.E;
-      const j3 = this.creditMatters() ? this.R : -1;
+      const j0 = this.D - port.E;
+      const j1 = this.Cm1 - port.E;
+      const j2 = this.C - port.E;
+      const j3 = this.creditMatters() ? port.R : -1;
       if (j0 === k0 && j1 === k1 && j2 === k2 && j3 === k3) {
-        this.shift((this.E - E) * left);
+        this.shift((port.E - E) * left);
         if (this.stats) for (const run of runs) this.stats.repeated += run.count * left;
         break;
       }
@@ -241,19 +227,20 @@ class StreamMachine {
       k1 = j1;
       k2 = j2;
       k3 = j3;
-      E = this.E;
+      E = port.E;
     }
   }
 
   private shift(cycles: number): void {
     this.D += cycles;
-    this.E += cycles;
     this.C += cycles;
     this.Cm1 += cycles;
+    this.port.shift(cycles);
   }
 
   /** `count` identical tiles. */
   run(beats: number, pc: number, count: number): void {
+    const port = this.port;
     let left = count;
     let kept = 0; // relative states in history
     let unrepeated = 0; // tiles stepped in this run without finding a repeat
@@ -262,10 +249,10 @@ class StreamMachine {
       left--;
       if (this.stats) this.stats.stepped++;
       if (left === 0) break;
-      const k0 = this.D - this.E;
-      const k1 = this.Cm1 - this.E;
-      const k2 = this.C - this.E;
-      const k3 = this.creditMatters() ? this.R : -1;
+      const k0 = this.D - port.E;
+      const k1 = this.Cm1 - port.E;
+      const k2 = this.C - port.E;
+      const k3 = this.creditMatters() ? port.R : -1;
       const h = HISTORY;
       let period = 0;
       for (let p = 1; p <= kept; p++) {
@@ -278,14 +265,14 @@ class StreamMachine {
       if (period > 0) {
         // the same states recur every `period` tiles, each time `shift` cycles later
         const periods = Math.floor(left / period);
-        this.shift((this.E - h[(period - 1) * 5]!) * periods);
+        this.shift((port.E - h[(period - 1) * 5]!) * periods);
         left -= periods * period;
         if (this.stats) this.stats.repeated += periods * period;
         kept = 0;
         continue;
       }
       h.copyWithin(5, 0, (MAX_PERIOD - 1) * 5);
-      h[0] = this.E;
+      h[0] = port.E;
       h[1] = k0;
       h[2] = k1;
       h[3] = k2;
@@ -302,9 +289,9 @@ class StreamMachine {
   /** One tile of `beats` beats and passes of `pc` cycles. */
   private step(beats: number, pc: number): void {
     const D = Math.max(this.D + 1, this.Cm1 + 1);
-    const S = Math.max(D + 1, this.E + 1);
-    this.load(beats, S);
-    const X = Math.max(this.E + LOADED_DELAY, this.C + 1);
+    const S = Math.max(D + 1, this.port.E + 1);
+    this.loader.load(beats, S);
+    const X = Math.max(this.port.E + LOADED_DELAY, this.C + 1);
     this.D = D;
     this.Cm1 = this.C;
     this.C = X + this.tokens * pc;
@@ -312,78 +299,9 @@ class StreamMachine {
 
   /** Whether the next tile's starting credit depends on R: the bubble before it cannot fill the cap. */
   private creditMatters(): boolean {
-    const S = Math.max(Math.max(this.D + 1, this.Cm1 + 1) + 1, this.E + 1);
-    return this.bw * (S + 1 + this.latency - this.E) < this.cap;
-  }
-
-  /**
-   * The load of a tile the loader starts in cycle S: its first request goes out at S + 1, its
-   * first beat is usable at t0 = S + 1 + latency, by when the credit has grown from R (left at
-   * the last beat E) to C0. Sets E and R to the tile's last beat and the credit after it.
-   */
-  private load(beats: number, S: number): void {
-    const t0 = S + 1 + this.latency;
-    const C0 = Math.min(this.cap, this.R + this.bw * (t0 - this.E));
-    if (this.backlogged(beats, C0)) {
-      this.serve(beats, t0, C0);
-      return;
-    }
-    if (this.stats) this.stats.burstLoads++;
-    // burst by burst: burst b is requested once burst b − window has ended, usable `latency`
-    // later, and its beats then follow the credit
-    const { burst, window } = this;
-    if (burstEnds.length < window) burstEnds = new Float64Array(window);
-    const ends = burstEnds;
-    const bursts = Math.ceil(beats / burst);
-    let request = S;
-    for (let b = 0; b < bursts; b++) {
-      request = b < window ? request + 1 : Math.max(request + 1, ends[b % window]! + 1);
-      const start = Math.max(request + this.latency, this.E + 1);
-      const credit = Math.min(this.cap, this.R + this.bw * (start - this.E));
-      this.serve(b < bursts - 1 ? burst : beats - (bursts - 1) * burst, start, credit);
-      ends[b % window] = this.E;
-    }
-  }
-
-  /**
-   * Whether every burst of a tile starting at credit C0 is usable before the credit would let its
-   * first beat go, so the beats follow the credit alone. Burst b < window is requested in cycle
-   * S + 1 + b, in time since beats go at most one a cycle. Burst b ≥ window is requested the cycle
-   * after burst b − window's last beat; the Δ = (window − 1) · burst + 1 beats between that beat and
-   * its own first take at least Δ cycles, and at a bandwidth below a beat per cycle, once the credit
-   * is what holds beats back (from beat burst − 1 on, since the lead the starting credit gives only
-   * shrinks), at least ⌊Δ · cost / bwNum⌋; either covering 1 + latency suffices.
-   */
-  private backlogged(beats: number, C0: number): boolean {
-    const { burst, window, latency, cost, bw } = this;
-    if (Math.ceil(beats / burst) <= window) return true;
-    const delta = (window - 1) * burst + 1;
-    if (delta >= 1 + latency) return true;
-    if (bw > cost || Math.floor((delta * cost) / bw) < 1 + latency) return false;
-    const lead = Math.max(0, ceilDiv(cost - C0, bw));
-    return ceilDiv(cost * burst - C0, bw) >= burst - 1 + lead;
-  }
-
-  /**
-   * `n` beats, all usable from cycle s, with credit C in cycle s (after that cycle's increment): a
-   * beat goes in every cycle the credit covers one. Below a beat per cycle the cap never binds
-   * after s (the credit before an increment is under one beat), so beat j goes at
-   * s + max(j + lead, ⌈(cost·(j+1) − C) / bwNum⌉); at a beat per cycle or more, one goes every
-   * cycle from the first the credit covers, the credit climbing to the cap. Sets E and R.
-   */
-  private serve(n: number, s: number, C: number): void {
-    const { cost, bw, cap } = this;
-    if (bw >= cost) {
-      const first = C >= cost ? s : s + 1;
-      const C1 = C >= cost ? C : Math.min(cap, C + bw);
-      this.E = first + n - 1;
-      this.R = Math.min(cap, C1 + (n - 1) * (bw - cost)) - cost;
-      return;
-    }
-    const lead = Math.max(0, ceilDiv(cost - C, bw));
-    const last = s + Math.max(n - 1 + lead, ceilDiv(cost * n - C, bw));
-    this.R = C + bw * (last - s) - cost * n;
-    this.E = last;
+    const { port } = this;
+    const S = Math.max(Math.max(this.D + 1, this.Cm1 + 1) + 1, port.E + 1);
+    return port.bw * (S + 1 + this.loader.latency - port.E) < port.cap;
   }
 
   /**
@@ -393,24 +311,25 @@ class StreamMachine {
    * each tile ends on the credit. Then bwNum·E − R grows by beats·cost per tile exactly.
    */
   private creditStream(beats: number, pc: number, left: number): boolean {
-    const { cost, bw, cap, latency, tokens } = this;
-    if (bw >= cost || this.R >= bw) return false;
+    const { port, tokens } = this;
+    const { cost, bw, cap } = port;
+    if (bw >= cost || port.R >= bw) return false;
     // the credit at a tile's first usable cycle, after a bubble of 2 + latency cycles
-    const maxC0 = bw - 1 + bw * (2 + latency);
+    const maxC0 = bw - 1 + bw * (2 + this.loader.latency);
     if (maxC0 > cap) return false;
     if (maxC0 >= cost && ceilDiv(cost * beats - maxC0, bw) < beats - 1) return false;
-    if (!this.backlogged(beats, maxC0)) return false;
+    if (!this.loader.backlogged(beats, maxC0)) return false;
     const minInterval = Math.floor((cost * beats) / bw);
     const busy = tokens * pc;
     if (minInterval < busy + LOADED_DELAY + 1) return false;
-    if (!(this.D < this.E && this.Cm1 < this.E && this.C <= this.E + LOADED_DELAY + busy)) return false;
+    if (!(this.D < port.E && this.Cm1 < port.E && this.C <= port.E + LOADED_DELAY + busy)) return false;
     if (left * cost * beats > 2 ** 52) return false;
-    const E0 = this.E;
-    const R0 = this.R;
+    const E0 = port.E;
+    const R0 = port.R;
     const lastBeat = (k: number): number => E0 + ceilDiv(k * cost * beats - R0, bw);
     const E = lastBeat(left);
-    this.R = bw * (E - E0) - (left * cost * beats - R0);
-    this.E = E;
+    port.R = bw * (E - E0) - (left * cost * beats - R0);
+    port.E = E;
     this.C = E + LOADED_DELAY + busy;
     this.Cm1 = lastBeat(left - 1) + LOADED_DELAY + busy;
     this.D = lastBeat(left - 2) + LOADED_DELAY + busy + 1;
