@@ -22,12 +22,14 @@ import { TileLoader } from "./tile-load.js";
  * - a tile's beats come from the bandwidth credit alone once the bursts in flight cover the
  *   memory latency (provably so when (window − 1) · maxBurst ≥ latency, or, at a bandwidth below
  *   a beat per cycle, when the credit accrued over the window's beats does), so its last beat is a
- *   closed form of the credit at its first ready cycle (serve below); a tile where that cannot be
- *   shown is followed burst by burst, still exactly;
+ *   closed form of the credit at its first ready cycle (CreditPort.serve); a tile where that
+ *   cannot be shown is followed burst by burst, still exactly, its repeating bursts skipped
+ *   (TileLoader);
  * - the credit a tile starts from is capped at two beats, so after the loader's bubble between
  *   tiles it no longer depends on what the previous tile left (the usual case), and the state of
  *   the recurrence relative to E_i repeats after a few identical tiles: the rest of the run is the
- *   same tiles shifted by the same number of cycles, skipped in one addition;
+ *   same tiles shifted by the same number of cycles, skipped in one addition; so are identical
+ *   matmuls back to back (a block's q, k, v and o) once the state after one repeats;
  * - when the bubble does not refill the credit (a memory slower than two beats per latency), the
  *   loads of a memory-bound run chain without the compute ever holding them back, and the memory
  *   behaves as one credit stream: the k-th following last beat is ⌈(bwNum·E_i − R_i + k·beats·cost)
