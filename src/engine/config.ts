@@ -96,6 +96,15 @@ const validateEngineShape = compileSchema<Partial<EngineConfig>>(ENGINE_SCHEMA);
 export function resolveEngine(partial: unknown, where: string): EngineConfig {
   const given = validateEngineShape(partial, where);
   const cfg: EngineConfig = { ...DEFAULT_ENGINE, ...given };
+  checkEngine(cfg, where);
+  return cfg;
+}
+
+/**
+ * The checks a schema cannot express, on a config whose fields are already in range: what
+ * resolveEngine adds to the schema, and all a sweep that builds configs from typed values needs.
+ */
+export function checkEngine(cfg: EngineConfig, where: string): void {
   const ib = groupIndexBits(cfg);
   if (cfg.T * ib > 72 * cfg.c) {
     throw new UserError(
@@ -118,7 +127,6 @@ export function resolveEngine(partial: unknown, where: string): EngineConfig {
   if (cfg.weightMemory === "uram" && cfg.bufferDepth % 4096 !== 0) {
     throw new UserError(`${where}: /bufferDepth: ${cfg.bufferDepth} is not a whole number of URAM288 depths (4096)`);
   }
-  return cfg;
 }
 
 /** Parses `key=value` overrides from the command line into a partial engine object. */
@@ -142,7 +150,10 @@ export interface EngineGeometry {
   readonly entryAddressBits: number;
   /** Bits per stored group index. */
   readonly indexBits: number;
-  /** The stored index of a group by its balanced-ternary value v (at v + (3^G − 1)/2). */
+  /**
+   * The stored index of a group by its balanced-ternary value v (at v + (3^G − 1)/2). Shared by
+   * every geometry of the same kind, G and encoding: read it, never write it.
+   */
   readonly indexByValue: Uint16Array;
   /** The index of an all-zero group: what padding rows and columns hold. */
   readonly zeroIndex: number;
@@ -181,15 +192,33 @@ function tritCodes(trits: readonly number[]): number {
   return trits.reduce((acc, t, i) => acc | ((t > 0 ? 1 : t < 0 ? 2 : 0) << (2 * i)), 0);
 }
 
+/**
+ * The index of each group value, per kind, G and encoding: shared by every geometry of the same
+ * three (a sweep builds thousands of geometries, and the table is the costliest part of one).
+ */
+const indexTables = new Map<string, Uint16Array>();
+
+function indexTable(cfg: EngineConfig): Uint16Array {
+  const baseline = cfg.kind === "baseline";
+  const key = `${cfg.kind}/${cfg.G}/${baseline ? "" : cfg.encoding}`;
+  let table = indexTables.get(key);
+  if (!table) {
+    const half = (3 ** cfg.G - 1) / 2;
+    table = Uint16Array.from({ length: 3 ** cfg.G }, (_, i) =>
+      baseline ? tritCodes(entryPattern(i, cfg.G, "full")) : encodeGroupValue(i - half, cfg.G, cfg.encoding),
+    );
+    indexTables.set(key, table);
+  }
+  return table;
+}
+
 export function engineGeometry(cfg: EngineConfig): EngineGeometry {
   const baseline = cfg.kind === "baseline";
   // a baseline lane sums T·G signed activations; a table-lookup lane T table entries
   const treeLevels = ceilLog2(baseline ? cfg.T * cfg.G : cfg.T);
   const bankWordBits = cfg.T * groupIndexBits(cfg);
   const half = (3 ** cfg.G - 1) / 2;
-  const indexByValue = Uint16Array.from({ length: 3 ** cfg.G }, (_, i) =>
-    baseline ? tritCodes(entryPattern(i, cfg.G, "full")) : encodeGroupValue(i - half, cfg.G, cfg.encoding),
-  );
+  const indexByValue = indexTable(cfg);
   return {
     cfg,
     // the baseline "builds" a step by latching its activations: a one-cycle build, like a 1-entry table

@@ -80,7 +80,10 @@ export function decodeIndex(index: number, g: number, encoding: Encoding): { ent
   return { entry: index & ((1 << bits) - 1), negate: (index >> bits) !== 0 };
 }
 
+/** The fewest bits b with 2^b ≥ x (0 for x ≤ 1). */
 export function ceilLog2(x: number): number {
+  // integers in range by the bit length of x − 1 (the resource model calls this thousands of times a sweep)
+  if (Number.isInteger(x) && x <= 2 ** 31) return x <= 1 ? 0 : 32 - Math.clz32(x - 1);
   let bits = 0;
   while (2 ** bits < x) bits++;
   return bits;

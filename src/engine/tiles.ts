@@ -64,46 +64,86 @@ export interface TilePlan {
 
 export const TILE_ALIGN = 4096;
 
-export function planMatmuls(geo: EngineGeometry, shapes: readonly MatmulShape[], tokens: number): TilePlan {
+/**
+ * How one matmul splits into tiles: whole row groups per tile, as many as half the buffer holds;
+ * every tile but the last is identical, the last holds the rows left over. Validates the shape
+ * against the engine, so a plan and a cycle model built from the same tiling refuse the same shapes.
+ */
+export interface MatmulTiling {
+  readonly steps: number;
+  /** Bank words of scales per row group (one per column group), 0 without scales. */
+  readonly scaleSteps: number;
+  readonly groupsPerTile: number;
+  readonly rowsPerTile: number;
+  readonly tileCount: number;
+  /** Row groups of the last tile (groupsPerTile when the rows fill it). */
+  readonly lastGroups: number;
+  readonly mode: number;
+  readonly gsteps: number;
+}
+
+export function matmulTiling(geo: EngineGeometry, { n, k, scales }: MatmulShape): MatmulTiling {
+  if (scales && !geo.cfg.dequant) throw new UserError("scaled matmuls need an engine with the dequantization stage (--set dequant=true)");
+  if (scales?.pair && geo.cfg.P % 2 !== 0) throw new UserError(`two trit-planes pair rows in lanes 2j, 2j+1: P = ${geo.cfg.P} must be even`);
+  // the dequantization stage reads one more bank word per row group and column group: the scales
+  let gsteps = 0;
+  if (scales && scales.groupSize > 0) {
+    if (scales.groupSize % geo.stepActivations !== 0) {
+      throw new UserError(
+        `scale groups of ${scales.groupSize} columns are not whole steps of T·G = ${geo.stepActivations} activations; ` +
+          `choose T and G so that T·G divides ${scales.groupSize}`,
+      );
+    }
+    gsteps = scales.groupSize / geo.stepActivations;
+  }
+  const scaleSteps = scales ? scales.groups : 0;
+  const mode = scales ? 1 | (scales.pair ? 2 : 0) | (scales.asym ? 4 : 0) | (scales.shift << 3) : 0;
+  checkPositive("n", n);
+  checkPositive("k", k);
+  const steps = Math.ceil(k / geo.stepActivations);
+  if (steps + scaleSteps > geo.halfDepth) {
+    throw new UserError(
+      `k = ${k} needs ${steps} steps of ${geo.stepActivations} activations, more than a buffer half holds ` +
+        `(${geo.halfDepth} words per bank); raise bufferDepth or T·G`,
+    );
+  }
+  const groupsPerTile = Math.min(Math.floor(geo.halfDepth / (steps + scaleSteps)), geo.maxGroups, Math.ceil(n / geo.cfg.P));
+  const rowsPerTile = groupsPerTile * geo.cfg.P;
+  const tileCount = Math.ceil(n / rowsPerTile);
+  const lastGroups = Math.ceil((n - (tileCount - 1) * rowsPerTile) / geo.cfg.P);
+  return { steps, scaleSteps, groupsPerTile, rowsPerTile, tileCount, lastGroups, mode, gsteps };
+}
+
+function checkPositive(what: string, v: number): void {
+  if (!Number.isInteger(v) || v < 1) throw new UserError(`${what} must be a positive integer, got ${v}`);
+}
+
+/** Memory beats of a tile of `groups` row groups: its 72-bit column words, Q to a beat. */
+export function tileBeats(geo: EngineGeometry, tiling: MatmulTiling, groups: number): number {
+  return Math.ceil(((tiling.steps + tiling.scaleSteps) * groups * geo.columns) / geo.slotsPerBeat);
+}
+
+/** Refuses a token count a descriptor cannot hold. */
+export function checkTokens(tokens: number): void {
   if (!Number.isInteger(tokens) || tokens < 1) throw new UserError(`tokens must be a positive integer, got ${tokens}`);
   if (tokens >= 2 ** 16) throw new UserError(`tokens = ${tokens}: a descriptor holds at most ${2 ** 16 - 1}`);
+}
+
+export function planMatmuls(geo: EngineGeometry, shapes: readonly MatmulShape[], tokens: number): TilePlan {
+  checkTokens(tokens);
   const tiles: Tile[] = [];
   const matmuls: PlannedMatmul[] = [];
   let addr = 0;
-  shapes.forEach(({ n, k, scales }, index) => {
-    if (scales && !geo.cfg.dequant) throw new UserError("scaled matmuls need an engine with the dequantization stage (--set dequant=true)");
-    if (scales?.pair && geo.cfg.P % 2 !== 0) throw new UserError(`two trit-planes pair rows in lanes 2j, 2j+1: P = ${geo.cfg.P} must be even`);
-    // the dequantization stage reads one more bank word per row group and column group: the scales
-    let gsteps = 0;
-    if (scales && scales.groupSize > 0) {
-      if (scales.groupSize % geo.stepActivations !== 0) {
-        throw new UserError(
-          `scale groups of ${scales.groupSize} columns are not whole steps of T·G = ${geo.stepActivations} activations; ` +
-            `choose T and G so that T·G divides ${scales.groupSize}`,
-        );
-      }
-      gsteps = scales.groupSize / geo.stepActivations;
-    }
-    const scaleSteps = scales ? scales.groups : 0;
-    const mode = scales ? 1 | (scales.pair ? 2 : 0) | (scales.asym ? 4 : 0) | (scales.shift << 3) : 0;
-    for (const [what, v] of [["n", n], ["k", k]] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new UserError(`${what} must be a positive integer, got ${v}`);
-    }
-    const steps = Math.ceil(k / geo.stepActivations);
-    if (steps + scaleSteps > geo.halfDepth) {
-      throw new UserError(
-        `k = ${k} needs ${steps} steps of ${geo.stepActivations} activations, more than a buffer half holds ` +
-          `(${geo.halfDepth} words per bank); raise bufferDepth or T·G`,
-      );
-    }
-    const groupsPerTile = Math.min(Math.floor(geo.halfDepth / (steps + scaleSteps)), geo.maxGroups, Math.ceil(n / geo.cfg.P));
-    const rowsPerTile = groupsPerTile * geo.cfg.P;
+  shapes.forEach((shape, index) => {
+    const tiling = matmulTiling(geo, shape);
+    const { steps, scaleSteps, groupsPerTile, rowsPerTile, mode, gsteps } = tiling;
+    const { n, k, scales } = shape;
     const firstTile = tiles.length;
     for (let firstRow = 0; firstRow < n; firstRow += rowsPerTile) {
       const rows = Math.min(rowsPerTile, n - firstRow);
       const groups = Math.ceil(rows / geo.cfg.P);
       const words = (steps + scaleSteps) * groups * geo.columns;
-      const beats = Math.ceil(words / geo.slotsPerBeat);
+      const beats = tileBeats(geo, tiling, groups);
       tiles.push({ matmul: index, firstRow, rows, groups, steps, words, beats, addr, mode, gsteps });
       addr += Math.ceil((beats * geo.beatBytes) / TILE_ALIGN) * TILE_ALIGN;
     }

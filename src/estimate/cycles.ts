@@ -9,7 +9,7 @@ import { type Command, type Schedule } from "../engine/schedule.js";
  */
 
 /** Weight buffer read latency (trilut_uram72: array register + output register). */
-const BUFFER_LATENCY = 2;
+export const BUFFER_LATENCY = 2;
 
 /** LOAD: the accept cycle, then one beat per cycle. */
 export function loadCycles(beats: number): number {
@@ -43,12 +43,15 @@ export function runCycles(geo: EngineGeometry, steps: number, groups: number, dr
     next = i[s]! + groups;
     if (sweep && ((s + 1) % groupSteps === 0 || s === steps - 1)) next += groups;
   }
-  const lastIssue = next - 1;
+  return runEnd(geo, next - 1, groups, drain);
+}
+
+/** The cycles of a RUN whose last row group issued in cycle `lastIssue`. */
+export function runEnd(geo: EngineGeometry, lastIssue: number, groups: number, drain: boolean): number {
   // the last group's sum is written PIPE = 3 + treeStages cycles after it issues; the engine sees
   // an empty pipeline the cycle after and leaves RUN on the next
   const pipe = 3 + geo.treeStages;
-  const runEnd = lastIssue + pipe + 2;
-  return runEnd + (drain ? groups + 1 : 0);
+  return lastIssue + pipe + 2 + (drain ? groups + 1 : 0);
 }
 
 export function commandCycles(geo: EngineGeometry, cmd: Command): number {

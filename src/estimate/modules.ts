@@ -39,10 +39,28 @@ export interface ModuleEstimate {
   total: ModuleResources;
 }
 
-const ZERO: ModuleResources = { lut: 0, lutram: 0, ff: 0, carry: 0, bram36: 0, uram: 0, dsp: 0 };
-
 function res(part: Partial<ModuleResources>): ModuleResources {
-  return { ...ZERO, ...part };
+  // field by field rather than a spread over ZERO: sweeps estimate thousands of engines a second
+  return {
+    lut: part.lut ?? 0,
+    lutram: part.lutram ?? 0,
+    ff: part.ff ?? 0,
+    carry: part.carry ?? 0,
+    bram36: part.bram36 ?? 0,
+    uram: part.uram ?? 0,
+    dsp: part.dsp ?? 0,
+  };
+}
+
+/** Adds `times` × b into a. */
+function addInto(a: ModuleResources, b: ModuleResources, times: number): void {
+  a.lut += b.lut * times;
+  a.lutram += b.lutram * times;
+  a.ff += b.ff * times;
+  a.carry += b.carry * times;
+  a.bram36 += b.bram36 * times;
+  a.uram += b.uram * times;
+  a.dsp += b.dsp * times;
 }
 
 /** Carry primitives of one adder chain of `bits` bits: CARRY8 (UltraScale+) or CARRY4 (7-series). */
@@ -67,10 +85,11 @@ export function lutramLuts(width: number, depth: number, family: Family): number
  * aspect ratio of RAMB36E2/RAMB36E1 (72 × 512 simple dual port, 36 × 1K, 18 × 2K, 9 × 4K, 4 × 8K,
  * 2 × 16K, 1 × 32K) or RAMB18 (36 × 512, 18 × 1K, …; half a RAMB36), UG573 / UG473.
  */
+const RAMB36_RATIOS: readonly (readonly [number, number])[] = [[72, 512], [36, 1024], [18, 2048], [9, 4096], [4, 8192], [2, 16384], [1, 32768]];
+
 export function bramBlocks(width: number, depth: number): number {
-  const ramb36: [number, number][] = [[72, 512], [36, 1024], [18, 2048], [9, 4096], [4, 8192], [2, 16384], [1, 32768]];
   let best = Infinity;
-  for (const [w, d] of ramb36) {
+  for (const [w, d] of RAMB36_RATIOS) {
     best = Math.min(best, Math.ceil(width / w) * Math.ceil(depth / d));
     // the RAMB18 of the same ratio: half the depth, half the cost (none is 72 bits wide)
     if (w < 72) best = Math.min(best, 0.5 * Math.ceil(width / w) * Math.ceil(depth / (d / 2)));
@@ -118,9 +137,9 @@ export function weightBank(): ModuleResources {
  */
 export function slotSelectLutsPerBit(Q: number, PC: number): number {
   if (Q >= PC) return Q <= 1 ? 1 : 0.9 * ceilLog2(Q) + 0.1;
-  const fitted: Record<number, number> = { 1: 1, 3: 2.55, 7: 2.43, 14: 6.18 };
-  return fitted[Q] ?? 0.44 * Q;
+  return SLOT_SELECT_FITTED[Q] ?? 0.44 * Q;
 }
+const SLOT_SELECT_FITTED: Readonly<Record<number, number>> = { 1: 1, 3: 2.55, 7: 2.43, 14: 6.18 };
 
 /**
  * trilut_stream_buffer (axi engines): per column, a Q-way select of the beat's 72-bit slot words,
@@ -182,9 +201,9 @@ export function engineCore(family: Family): ModuleResources {
 // trilut_pattern_rom / trilut_precompute / trilut_lutram / trilut_table: the tables
 
 /** trilut_pattern_rom: E entries of 2G bits as logic. Fitted per G and encoding (LUTs). */
+const PATTERN_ROM_FITTED: Readonly<Record<number, readonly [number, number]>> = { 2: [4, 3], 3: [6, 5], 4: [15, 7], 5: [38, 18] };
 export function patternRom(geo: EngineGeometry): ModuleResources {
-  const fitted: Record<number, [number, number]> = { 2: [4, 3], 3: [6, 5], 4: [15, 7], 5: [38, 18] };
-  const [full, mirrored] = fitted[geo.cfg.G] ?? [geo.entries, geo.entries];
+  const [full, mirrored] = PATTERN_ROM_FITTED[geo.cfg.G] ?? [geo.entries, geo.entries];
   return res({ lut: geo.cfg.encoding === "mirrored" ? mirrored : full });
 }
 
@@ -194,12 +213,12 @@ export function patternRom(geo: EngineGeometry): ModuleResources {
  * per G (one table's select-negate-sum, as yosys merges it into one adder): 66, 73, 125.5, 168
  * for G = 2..5, plus 6; carry structural-fitted: 2G + 2 CARRY8 per table (the G-operand sum) + 1.
  */
+const PRECOMPUTE_PER_TABLE: Readonly<Record<number, number>> = { 2: 66, 3: 73, 4: 125.5, 5: 168 };
 export function precompute(geo: EngineGeometry, family: Family): ModuleResources {
   const { G, T } = geo.cfg;
-  const perTable: Record<number, number> = { 2: 66, 3: 73, 4: 125.5, 5: 168 };
   const carry8 = T * (2 * G + 2) + 1;
   return res({
-    lut: Math.round(T * (perTable[G] ?? 42 * G - 42) + 6),
+    lut: Math.round(T * (PRECOMPUTE_PER_TABLE[G] ?? 42 * G - 42) + 6),
     ff: T * G * 8 + geo.entryAddressBits + 2,
     carry: family === "7series" ? 2 * carry8 : carry8,
   });
@@ -313,9 +332,7 @@ export function compute(geo: EngineGeometry, family: Family): ModuleResources {
     lutram: lutramCells,
     carry: family === "7series" ? 2 * carry8 : carry8,
   });
-  if (!geo.cfg.dequant) return base;
-  const dq = dequantStage(geo, family);
-  for (const k of Object.keys(base) as (keyof ModuleResources)[]) base[k] += dq[k];
+  if (geo.cfg.dequant) addInto(base, dequantStage(geo, family), 1);
   return base;
 }
 
@@ -352,17 +369,13 @@ export function psumMem(width: number, depth: number): ModuleResources {
 // the engine
 
 /**
- * Every module of the engine: its resources per instance and its instance count, named like the
- * modules of `trilut estimate --synth` (a second parameter set of a module is `name#2`).
+ * Every module of the engine, one call of `add` per module with its instance count and the
+ * resources of one instance, named like the modules of `trilut estimate --synth` (a second
+ * parameter set of a module is `name#2`). The per-module report and the total both walk this one
+ * list, so they cannot disagree.
  */
-export function estimateModules(geo: EngineGeometry, family: Family = "ultrascale+"): ModuleEstimate {
+function engineModules(geo: EngineGeometry, family: Family, add: (name: string, n: number, r: ModuleResources) => void): void {
   const { cfg } = geo;
-  const modules: Record<string, ModuleResources> = {};
-  const instances: Record<string, number> = {};
-  const add = (name: string, n: number, r: ModuleResources): void => {
-    modules[name] = r;
-    instances[name] = n;
-  };
   add("trilut_engine", 1, res({}));
   if (cfg.kind === "tlmm") {
     add("trilut_pattern_rom", 1, patternRom(geo));
@@ -390,9 +403,24 @@ export function estimateModules(geo: EngineGeometry, family: Family = "ultrascal
     add("trilut_engine_core", 1, engineCore(family));
     add("trilut_weight_bank", cfg.P, weightBank());
   }
+}
+
+/** Every module of the engine: its resources per instance, its instance count, and the total. */
+export function estimateModules(geo: EngineGeometry, family: Family = "ultrascale+"): ModuleEstimate {
+  const modules: Record<string, ModuleResources> = {};
+  const instances: Record<string, number> = {};
   const total = res({});
-  for (const [name, r] of Object.entries(modules)) {
-    for (const k of Object.keys(total) as (keyof ModuleResources)[]) total[k] += r[k] * instances[name]!;
-  }
+  engineModules(geo, family, (name, n, r) => {
+    modules[name] = r;
+    instances[name] = n;
+    addInto(total, r, n);
+  });
   return { modules, instances, total };
+}
+
+/** The engine's total alone (estimateModules(...).total without the per-module records). */
+export function estimateTotal(geo: EngineGeometry, family: Family = "ultrascale+"): ModuleResources {
+  const total = res({});
+  engineModules(geo, family, (_name, n, r) => addInto(total, r, n));
+  return total;
 }

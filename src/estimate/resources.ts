@@ -1,7 +1,7 @@
 import { type Budget } from "../budget/budget.js";
 import { engineGeometry, type EngineGeometry } from "../engine/config.js";
 import { UserError } from "../util/errors.js";
-import { estimateModules, type Family } from "./modules.js";
+import { estimateTotal, type Family } from "./modules.js";
 
 /**
  * The resources of an engine: the sum of the per-module analytic model of ./modules.ts (one
@@ -26,7 +26,7 @@ export function modelFamily(family: Budget["family"] | undefined): Family {
 }
 
 export function estimateResources(geo: EngineGeometry, family: Budget["family"] = "ultrascale+"): ResourceEstimate {
-  return { ...estimateModules(geo, modelFamily(family)).total };
+  return estimateTotal(geo, modelFamily(family));
 }
 
 /** Budgeted resources and what of the estimate each one takes. */
@@ -68,6 +68,14 @@ export function largestFitting(geo: EngineGeometry, budget: Budget): EngineGeome
     }
   }
   return best;
+}
+
+/**
+ * Whether an engine whose resources are `need` fits the budget: exactly what checkFits accepts,
+ * without the search for a suggestion, for sweeps that test thousands of engines.
+ */
+export function fitsBudget(geo: EngineGeometry, need: ResourceEstimate, budget: Budget): boolean {
+  return !(geo.cfg.weightMemory === "uram" && budget.uram === 0) && overrun(need, budget) === undefined;
 }
 
 /** Refuses an engine that takes more of any resource than the budget's cap allows. */

@@ -26,7 +26,7 @@ export interface StreamCycles {
 /** Depth of the descriptor FIFOs (trilut_fifo in trilut_stream_core). */
 const QUEUE_DEPTH = 2;
 /** From a tile's last beat to its half reading full: buffer write, announce, flag register. */
-const LOADED_DELAY = 3;
+export const LOADED_DELAY = 3;
 
 interface Burst {
   readyAt: number;
