@@ -239,6 +239,21 @@ objectives: [decodeTokensPerSecond, lut]   # each maximized or minimized by its 
       assert.match(foreign.stderr, /holds a sweep of another spec/);
     });
 
+    it("compile --auto compiles the engine the search picks, keeping --set fields fixed", function () {
+      const out = join(dir, "auto");
+      const r = cli(["compile", model, "--device", "kv260", "--auto", "--set", "G=2", "-o", out]);
+      assert.equal(r.status, 0, r.stderr);
+      const line = r.stdout.split("\n")[0]!;
+      assert.match(line, /^--auto: searched 32,768 engines, [\d,]+ fit; best by decode tokens\/s, then LUTs \(logic \+ memory\): G=2 encoding=\S+ T=\d+ P=\d+ c=\d /);
+      const chosen = Object.fromEntries([...line.matchAll(/(\w+)=(\w+)/g)].map((m) => [m[1], m[2]]));
+      const engine = JSON.parse(readFileSync(join(out, "engine.json"), "utf8")) as Record<string, unknown>;
+      const cfg = (engine["engine"] ?? engine) as Record<string, unknown>;
+      for (const key of ["G", "encoding", "T", "P", "c"]) assert.equal(String(cfg[key]), chosen[key], key);
+      const bad = cli(["compile", model, "--device", "kv260", "--auto", "--objective", "speed", "-o", join(dir, "auto2")]);
+      assert.equal(bad.status, 2);
+      assert.match(bad.stderr, /--objective speed: expected one of/);
+    });
+
     it("--verify-top simulates the best points in Verilator: bit-exact, with the predicted cycles", function () {
       const out = join(dir, "verify");
       const text = `model: m.gguf

@@ -1,6 +1,6 @@
 import { type Budget } from "../budget/budget.js";
-import { engineGeometry, resolveEngine, type EngineConfig, type EngineGeometry } from "../engine/config.js";
-import { estimateLatency } from "../estimate/latency.js";
+import { checkEngine, DEFAULT_ENGINE, engineGeometry, type EngineConfig, type EngineGeometry } from "../engine/config.js";
+import { latencyFigures, prepareWorkload, type PreparedWorkload } from "../estimate/latency.js";
 import { estimateResources, overrun, type ResourceEstimate } from "../estimate/resources.js";
 import { type Workload } from "../model/workload.js";
 import { UserError } from "../util/errors.js";
@@ -46,48 +46,56 @@ export interface PointSetup {
   readonly run: RunParams;
 }
 
-/** The engine and run a point describes; throws a UserError for an engine that cannot be built. */
+/**
+ * The engine and run a point describes; throws a UserError for an engine that cannot be built. The
+ * spec's schema has already checked every axis value and engine field, so only the checks between
+ * fields remain (checkEngine).
+ */
 export function pointSetup(inputs: SweepInputs, params: Readonly<Record<string, AxisValue>>): PointSetup {
   const base = inputs.budgets[params["budget"] as string]!;
   const budget = params["clock"] === undefined ? base : { ...base, clockMHz: params["clock"] as number };
-  const partial: Record<string, unknown> = budget.uram === 0 ? { weightMemory: "bram" } : {};
-  Object.assign(partial, inputs.spec.engine);
-  for (const [name, value] of Object.entries(params)) {
-    if (name !== "budget" && !(name in RUN_AXES)) partial[name] = value;
+  const cfg: Record<string, unknown> = { ...DEFAULT_ENGINE };
+  if (budget.uram === 0) cfg["weightMemory"] = "bram"; // as the planner does for parts without URAM
+  Object.assign(cfg, inputs.spec.engine);
+  for (const name in params) {
+    if (name !== "budget" && !(name in RUN_AXES)) cfg[name] = params[name];
   }
-  const cfg = resolveEngine(partial, "engine");
-  if (cfg.loader !== "axi") throw new UserError("sweeps model the streaming engine (loader axi)");
+  const engine = cfg as unknown as EngineConfig;
+  checkEngine(engine, "engine");
+  if (engine.loader !== "axi") throw new UserError("sweeps model the streaming engine (loader axi)");
   const run: RunParams = {
     budget,
     mode: (params["mode"] as RunParams["mode"] | undefined) ?? RUN_AXIS_DEFAULTS.mode,
     prompt: (params["prompt"] as number | undefined) ?? RUN_AXIS_DEFAULTS.prompt,
     context: (params["context"] as number | undefined) ?? inputs.defaultContext,
   };
-  return { cfg, run };
+  return { cfg: engine, run };
 }
 
 /**
- * Evaluates points; memoizes geometry and resources by engine, since points that differ only in
- * budget, clock, mode, prompt or context share them.
+ * Evaluates points: a few microseconds each (the resource model, then the fast form of the exact
+ * streaming cycle model through latencyFigures), so no memo is worth its key.
  */
 export class PointEvaluator {
-  private readonly engines = new Map<string, { geo: EngineGeometry; resources: Map<string, ResourceEstimate> }>();
+  /** The workload prepared once per context length (a worker prepares its own). */
+  private readonly prepared = new Map<number, PreparedWorkload>();
 
-  constructor(private readonly inputs: SweepInputs) {}
+  constructor(private readonly inputs: SweepInputs) {
+    for (const [context, w] of inputs.workloads) this.prepared.set(context, prepareWorkload(w));
+  }
 
   evaluate(index: number): PointResult {
     const params = pointParams(this.inputs.space, index);
     let setup: PointSetup;
-    let geo: EngineGeometry;
     try {
       setup = pointSetup(this.inputs, params);
-      geo = this.geometry(setup.cfg);
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       return { index, reason: `invalid:${err.message.replace(/^engine: /, "")}` };
     }
+    const geo = engineGeometry(setup.cfg);
     const { budget } = setup.run;
-    const need = this.resources(geo, budget);
+    const need = estimateResources(geo, budget.family);
     const over = overrun(need, budget);
     if (over) return { index, reason: `budget:${over.key}` };
     const figures = this.figures(geo, setup.run, need);
@@ -98,35 +106,9 @@ export class PointEvaluator {
     return { index, figures: FIGURE_NAMES.map((f) => figures[f]) };
   }
 
-  private geometry(cfg: EngineConfig): EngineGeometry {
-    const key = JSON.stringify(cfg);
-    let entry = this.engines.get(key);
-    if (entry === undefined) {
-      if (this.engines.size > 100_000) this.engines.clear(); // bounded: a sweep revisits recent engines
-      entry = { geo: engineGeometry(cfg), resources: new Map() };
-      this.engines.set(key, entry);
-    }
-    return entry.geo;
-  }
-
-  private resources(geo: EngineGeometry, budget: Budget): ResourceEstimate {
-    const entry = this.engines.get(JSON.stringify(geo.cfg))!;
-    let r = entry.resources.get(budget.family);
-    if (r === undefined) {
-      r = estimateResources(geo, budget.family);
-      entry.resources.set(budget.family, r);
-    }
-    return r;
-  }
-
   private figures(geo: EngineGeometry, run: RunParams, need: ResourceEstimate): Figures {
-    const workload = this.inputs.workloads.get(run.context)!;
-    const e = estimateLatency(workload, geo, run.budget, {
-      promptLengths: [run.prompt],
-      contextLength: run.context,
-      maxContext: this.inputs.maxContext,
-    });
-    const prefill = e.prefill[String(run.prompt)]!;
+    const e = latencyFigures(this.prepared.get(run.context)!, geo, run.budget, [run.prompt]);
+    const prefill = e.prefill[0]!;
     const b = run.budget;
     const share = (used: number, of: number): number => (of > 0 ? used / of : used > 0 ? Infinity : 0);
     return {
@@ -136,7 +118,7 @@ export class PointEvaluator {
       ttftSeconds: prefill.seconds,
       prefillTokensPerSecond: run.prompt / prefill.seconds,
       prefillCycles: prefill.totalCycles,
-      rooflineFraction: e.rooflineFraction,
+      rooflineFraction: e.decodeTokensPerSecond / e.rooflineTokensPerSecond,
       weightsPerCycle: geo.weightsPerCycle,
       lut: need.lut,
       lutram: need.lutram,
