@@ -43,6 +43,7 @@ axes:
   T: [4, 30]
   P: {from: 2, to: 8, step: 2}
 objectives: [decodeTokensPerSecond, lutTotal]
+engine: {c: 2}
 chunk: 5
 `;
 

@@ -96,8 +96,17 @@ const validateEngineShape = compileSchema<Partial<EngineConfig>>(ENGINE_SCHEMA);
 export function resolveEngine(partial: unknown, where: string): EngineConfig {
   const given = validateEngineShape(partial, where);
   const cfg: EngineConfig = { ...DEFAULT_ENGINE, ...given };
+  if (given.c === undefined) cfg.c = widthFor(cfg);
   checkEngine(cfg, where);
   return cfg;
+}
+
+/**
+ * c when the engine does not give it: the default, or more URAM words when T indices need them
+ * (so `--set G=4` alone builds an engine rather than asking for c). An engine that gives c keeps it.
+ */
+export function widthFor(cfg: EngineConfig): number {
+  return Math.min(ENGINE_SCHEMA.properties.c.maximum, Math.max(DEFAULT_ENGINE.c, Math.ceil((cfg.T * groupIndexBits(cfg)) / 72)));
 }
 
 /**

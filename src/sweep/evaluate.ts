@@ -1,5 +1,5 @@
 import { type Budget } from "../budget/budget.js";
-import { checkEngine, DEFAULT_ENGINE, engineGeometry, type EngineConfig, type EngineGeometry } from "../engine/config.js";
+import { checkEngine, DEFAULT_ENGINE, engineGeometry, widthFor, type EngineConfig, type EngineGeometry } from "../engine/config.js";
 import { latencyFigures, prepareWorkload, type PreparedWorkload } from "../estimate/latency.js";
 import { estimateResources, overrun, type ResourceEstimate } from "../estimate/resources.js";
 import { type Workload } from "../model/workload.js";
@@ -61,6 +61,8 @@ export function pointSetup(inputs: SweepInputs, params: Readonly<Record<string, 
     if (name !== "budget" && !(name in RUN_AXES)) cfg[name] = params[name];
   }
   const engine = cfg as unknown as EngineConfig;
+  // like resolveEngine: c widens to hold T indices unless the spec gives it
+  if (!("c" in params) && inputs.spec.engine.c === undefined) engine.c = widthFor(engine);
   checkEngine(engine, "engine");
   if (engine.loader !== "axi") throw new UserError("sweeps model the streaming engine (loader axi)");
   const run: RunParams = {
