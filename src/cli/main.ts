@@ -6,6 +6,7 @@ import { estimateCommand } from "./estimate.js";
 import { hlsSimCommand } from "./hls-sim.js";
 import { modelSimCommand, modeTokens } from "./model-sim.js";
 import { mergeCommand, sweepCommand } from "./sweep.js";
+import { verifyCommand } from "./verify.js";
 
 const debug = process.argv.includes("--debug");
 
@@ -162,6 +163,16 @@ await yargs(hideBin(process.argv))
         .option("out", { alias: "o", type: "string", demandOption: true })
         .option("json", { type: "boolean", default: false }),
     (a) => guarded(() => mergeCommand({ dirs: a.dirs as string[], out: a.out, json: a.json })),
+  )
+  .command(
+    "verify <spec>",
+    "run a spec's checks (tensors, blocks, engines, modes) through simulation and synthesis budgets; JUnit XML for CI",
+    (y) =>
+      y
+        .positional("spec", { type: "string", demandOption: true, describe: "verify spec, YAML or JSON" })
+        .option("junit", { type: "string", describe: "write JUnit XML here" })
+        .option("json", { type: "boolean", default: false }),
+    (a) => guarded(() => verifyCommand(a)),
   )
   .command(
     "demo",

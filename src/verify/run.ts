@@ -1,0 +1,127 @@
+import { readFileSync } from "node:fs";
+import { presetBudget, readBudgetFile, type Budget } from "../budget/budget.js";
+import { memoryTiming } from "../budget/memory.js";
+import { engineGeometry, resolveEngine, type EngineGeometry } from "../engine/config.js";
+import { estimateResources, overrun, RESOURCE_NAMES, type ResourceEstimate } from "../estimate/resources.js";
+import { synthesize } from "../estimate/synth.js";
+import { simulateMatmulsHls } from "../hls/simulate.js";
+import { simulateMatmul, simulateMatmuls, type EngineMatmul } from "../sim/simulate.js";
+import { SimulationError, UserError } from "../util/errors.js";
+import { activations, readTensor } from "../cli/commands.js";
+import { modelCalls, modeTokens } from "../cli/model-sim.js";
+import { type Check } from "./spec.js";
+
+/**
+ * Running the checks of a verify spec. Every check is planned first (budget, engine), so a spec
+ * naming an impossible engine fails before anything runs; an engine over its budget is a test
+ * failure, not bad input, since that is what a design's CI must catch. Each check then runs in
+ * simulation (Verilator, or the HLS engine with `backend: hls`) and optionally in yosys.
+ */
+export interface Failure {
+  readonly type: "mismatch" | "cycles" | "resources" | "hang";
+  readonly message: string;
+}
+
+export interface CheckResult {
+  readonly check: Check;
+  readonly seconds: number;
+  readonly failures: Failure[];
+  /** Set when the check could not run (a missing tensor, an unreadable model...). */
+  readonly error?: string;
+  /** Figures for the report: cycles, mismatches, resources. */
+  readonly properties: Record<string, number | string | boolean>;
+}
+
+interface Planned {
+  readonly check: Check;
+  readonly budget: Budget;
+  readonly geo: EngineGeometry;
+}
+
+export function planChecks(checks: readonly Check[], where: string): Planned[] {
+  return checks.map((check, i) => {
+    const at = `${where}: /checks/${i}`;
+    const budget = check.device !== undefined ? presetBudget(check.device) : readBudgetFile(check.budget!);
+    const partial: Record<string, unknown> = budget.uram === 0 ? { weightMemory: "bram" } : {};
+    if (check.engine) {
+      try {
+        Object.assign(partial, JSON.parse(readFileSync(check.engine, "utf8")));
+      } catch (err) {
+        throw new UserError(`${at}/engine: ${check.engine}: not valid JSON (${(err as Error).message})`);
+      }
+    }
+    Object.assign(partial, check.set);
+    const cfg = resolveEngine(partial, `${at}/set`);
+    if (check.backend === "hls" && cfg.loader !== "axi") throw new UserError(`${at}/backend: the HLS engine is the streaming engine; drop loader=preload`);
+    if (check.tensor === undefined && cfg.loader !== "axi") throw new UserError(`${at}: block and all run on the streaming engine; drop loader=preload`);
+    modeTokens(check.mode, check.tokens);
+    return { check, budget, geo: engineGeometry(cfg) };
+  });
+}
+
+function resourceFailures(kind: string, need: ResourceEstimate, budget: Budget): Failure[] {
+  const over = overrun(need, budget);
+  return over
+    ? [{ type: "resources", message: `${kind} ${RESOURCE_NAMES[over.key]}: needs ${over.need}, limit ${over.limit} (${Math.round(budget.utilizationCap * 100)}% of ${budget[over.key]} on ${budget.device})` }]
+    : [];
+}
+
+export async function runCheck(p: Planned): Promise<CheckResult> {
+  const { check, budget, geo } = p;
+  const started = performance.now();
+  const properties: Record<string, number | string | boolean> = { backend: check.backend, weightsPerCycle: geo.weightsPerCycle };
+  const failures: Failure[] = [];
+  const analytic = estimateResources(geo, budget.family);
+  for (const [k, v] of Object.entries(analytic)) properties[`analytic.${k}`] = v;
+  failures.push(...resourceFailures("analytic", analytic, budget));
+  const done = (error?: string): CheckResult => ({ check, seconds: (performance.now() - started) / 1000, failures, properties, ...(error !== undefined ? { error } : {}) });
+  try {
+    const tokens = modeTokens(check.mode, check.tokens);
+    properties["tokens"] = tokens;
+    const bp = check.backpressure;
+    const handshakes = { validProb: 1 - bp, readyProb: 1 - bp, seed: check.seed };
+    let ws: EngineMatmul[];
+    let xs: Int8Array[];
+    if (check.tensor !== undefined) {
+      const tensor = readTensor(check.model, check.tensor);
+      const a = activations(tensor, undefined, tokens, check.seed);
+      ws = [tensor];
+      xs = [a.x];
+    } else {
+      const calls = modelCalls({ model: check.model, block: check.block, all: check.all, mode: check.mode, context: check.context, seed: check.seed, scaleDirection: undefined }, tokens);
+      ws = calls.map((c) => (geo.cfg.dequant ? c.matmul : c.matmul.planes[0]!));
+      xs = calls.map((c) => c.x);
+    }
+    if (check.backend === "hls") {
+      const r = await simulateMatmulsHls(geo, ws, xs, { tokens });
+      properties["mismatches"] = r.mismatches;
+      properties["compileSeconds"] = r.compileSeconds;
+      if (!r.match) failures.push({ type: "mismatch", message: `${r.mismatches} outputs differ from the reference (HLS C simulation)` });
+    } else {
+      const memory = memoryTiming(budget);
+      const r =
+        check.tensor !== undefined && geo.cfg.loader !== "axi"
+          ? await simulateMatmul(geo, ws[0] as never, xs[0]!, { tokens, ...handshakes })
+          : await simulateMatmuls(geo, ws, xs, { tokens, memory, ...handshakes });
+      Object.assign(properties, { cycles: r.cycles, predictedCycles: r.predictedCycles, mismatches: r.mismatches, bytesRead: r.bytesRead });
+      if (!r.match) failures.push({ type: "mismatch", message: `${r.mismatches} outputs differ from the reference` });
+      // backpressure stalls the engine by chance: only a free-running run must meet the model
+      if (bp === 0 && r.cycles !== r.predictedCycles) {
+        failures.push({ type: "cycles", message: `measured ${r.cycles} cycles, the cycle model predicts ${r.predictedCycles}` });
+      }
+    }
+    if (check.synth) {
+      const s = await synthesize(geo, budget.family);
+      for (const [k, v] of Object.entries(s.total)) properties[`synth.${k}`] = v;
+      failures.push(...resourceFailures("synthesized", s.total, budget));
+    }
+  } catch (err) {
+    if (err instanceof SimulationError) {
+      failures.push({ type: "hang", message: err.message });
+      return done();
+    }
+    if (err instanceof UserError) return done(err.message);
+    throw err;
+  }
+  return done();
+}
