@@ -6,6 +6,8 @@ import { compileModel } from "../codegen/compile.js";
 import { parseEngineOverrides } from "../engine/config.js";
 import { readEngineFile } from "../engine/plan.js";
 import { autoEngine, describeChoice } from "../sweep/auto.js";
+import { writeReport } from "../report/write.js";
+import { type SimulationRow } from "../report/collect.js";
 import { makeLlamaModel, type SyntheticArchitecture, type SyntheticFormat } from "../model/make-model.js";
 import { formatInspect, inspectModel } from "../model/inspect.js";
 import { withModel, type OpenOptions } from "../model/open.js";
@@ -85,12 +87,14 @@ export interface CompileArgs extends EngineArgs, ModelArgs {
   tensor?: string[] | undefined;
   /** Also write DIR/hls/: the engine as Vitis HLS C++. */
   hls?: boolean | undefined;
+  /** Write report.html / report.md / report.json beside the outputs (default true). */
+  report?: boolean | undefined;
   /** Choose the engine by a sweep over G, encoding, T, P and c (--set fields stay fixed). */
   auto?: boolean | undefined;
   objective?: string[] | undefined;
 }
 
-export function compileCommand(args: CompileArgs): void {
+export async function compileCommand(args: CompileArgs): Promise<void> {
   if (args.objective?.length && !args.auto) throw new UserError("--objective chooses the engine of --auto; add --auto");
   if (args.auto) {
     if (args.preload) throw new UserError("--auto searches streaming engines; drop --preload");
@@ -115,6 +119,10 @@ export function compileCommand(args: CompileArgs): void {
     ),
   );
   console.log(`wrote ${result.dir}: ${result.rtlFiles.length} Verilog files, engine.json, schedule.json, ${result.tensors.length} weight images`);
+  if (args.report !== false) {
+    await writeReport(args.out);
+    console.log(`report: ${join(args.out, "report.html")} (trilut report ${args.out} adds a simulated run and its waveform)`);
+  }
   if (result.hlsFiles.length > 0) console.log(`  and hls/: the engine as Vitis HLS C++ (${result.hlsFiles.length} files; vitis_hls -f ${result.dir}/hls/run_hls.tcl)`);
 }
 
@@ -203,12 +211,14 @@ export async function demoCommand(args: { out: string }): Promise<number> {
   const names = withModel(model, (m) => m.listTensors().filter((t) => t.ternary && t.name.startsWith("blk.0.")).map((t) => t.name));
   withModel(model, (m) => compileModel(m, budget, engine, args.out, names));
   const rows: (string | number)[][] = [];
+  const demoRuns: SimulationRow[] = [];
   let failed = false;
   for (const name of names) {
     const tensor = readTensor(model, name);
     const { x } = activations(tensor, undefined, 1, 1);
     const r = await simulateMatmul(engine.geo, tensor, x, { memory: memoryTiming(budget) });
     failed ||= !r.match;
+    demoRuns.push({ what: name, mode: "decode", tokens: 1, predictedCycles: r.predictedCycles, measuredCycles: r.cycles, bitExact: r.match });
     rows.push([
       name,
       `${tensor.n}×${tensor.k}`,
@@ -225,5 +235,7 @@ export async function demoCommand(args: { out: string }): Promise<number> {
     `\nengine: G=${cfg.G} ${cfg.encoding} tables, T=${cfg.T}, P=${cfg.P}, c=${cfg.c}: ${engine.geo.weightsPerCycle} weights/cycle at ${budget.clockMHz} MHz`,
   );
   console.log(`RTL, schedule and weight images: ${args.out}`);
+  await writeReport(args.out, async (d) => ({ ...d, simulation: demoRuns }));
+  console.log(`report: ${join(args.out, "report.html")}`);
   return failed ? 1 : 0;
 }

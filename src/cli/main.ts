@@ -7,6 +7,7 @@ import { hlsSimCommand } from "./hls-sim.js";
 import { modelSimCommand, modeTokens } from "./model-sim.js";
 import { mergeCommand, sweepCommand } from "./sweep.js";
 import { verifyCommand } from "./verify.js";
+import { reportCommand } from "./report.js";
 
 const debug = process.argv.includes("--debug");
 
@@ -98,6 +99,7 @@ await yargs(hideBin(process.argv))
         .option("out", { alias: "o", type: "string", demandOption: true, describe: "output directory" })
         .option("tensor", { type: "string", array: true, describe: "only these tensors (default: every ternary tensor)" })
         .option("hls", { type: "boolean", default: false, describe: "also write DIR/hls/: the engine as Vitis HLS C++, a C testbench and run_hls.tcl" })
+        .option("report", { type: "boolean", default: true, describe: "write report.html, report.md and report.json (--no-report skips)" })
         .option("auto", { type: "boolean", describe: "choose the engine by a sweep of G, encoding, T, P and c on the budget (--set fields stay fixed)" })
         .option("objective", { type: "string", array: true, describe: "--auto: figures to optimize, in order (default decodeTokensPerSecond lutTotal)" }),
     (a) => guarded(() => compileCommand(a)),
@@ -173,6 +175,15 @@ await yargs(hideBin(process.argv))
         .option("junit", { type: "string", describe: "write JUnit XML here" })
         .option("json", { type: "boolean", default: false }),
     (a) => guarded(() => verifyCommand(a)),
+  )
+  .command(
+    "report <dir>",
+    "write DIR/report.html (self-contained), report.md and report.json from a compile or sweep directory",
+    (y) =>
+      y
+        .positional("dir", { type: "string", demandOption: true })
+        .option("sim", { type: "boolean", default: true, describe: "compile directories: run the first tensor in Verilator for measured cycles (--no-sim skips)" }),
+    (a) => guarded(() => reportCommand({ dir: a.dir, sim: a.sim })),
   )
   .command(
     "demo",

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { FIGURES, type FigureName } from "../sweep/figures.js";
 import { topPoints, writeOutputs, type SweepPoint, type SweepSummary } from "../sweep/outputs.js";
 import { verifyPoints, type VerifiedPoint } from "../sweep/verify.js";
+import { writeReport } from "../report/write.js";
 import { runSweep } from "../sweep/run.js";
 import { parseShard } from "../sweep/space.js";
 import { mergeSweeps } from "../sweep/store.js";
@@ -51,7 +52,7 @@ function printSummary(summary: SweepSummary, out: string, rate: number | undefin
     ),
   );
   if (summary.pareto.length > 20) console.log(`  ... ${summary.pareto.length - 20} more in ${join(out, "pareto.json")}`);
-  console.log(`\nwrote ${out}/points.csv, points.json, pareto.json, summary.json${summary.plots.length ? `, ${summary.plots.join(", ")}` : ""}`);
+  console.log(`\nwrote ${out}/points.csv, points.json, pareto.json, summary.json, report.html${summary.plots.length ? `, ${summary.plots.join(", ")}` : ""}`);
 }
 
 function printVerified(verified: readonly VerifiedPoint[]): void {
@@ -87,6 +88,7 @@ export async function sweepCommand(args: SweepArgs): Promise<number> {
         })
       : undefined;
   const ok = verified === undefined || verified.every((v) => v.bitExact && v.cyclesMatch);
+  if (run.summary.best) await writeReport(args.out);
   if (args.json) {
     printJson({
       ...run.summary,
@@ -106,6 +108,7 @@ export async function mergeCommand(args: { dirs: string[]; out: string; json: bo
   if (args.dirs.includes(args.out)) throw new UserError(`merge: the output ${args.out} is also an input; name a new directory`);
   const { manifest, results } = mergeSweeps(args.dirs, args.out);
   const summary = await writeOutputs(args.out, manifest, results);
+  if (summary.best) await writeReport(args.out);
   if (args.json) printJson({ ...summary, out: args.out });
   else printSummary(summary, args.out, undefined);
 }

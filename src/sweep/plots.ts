@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import * as vega from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import { type TopLevelSpec } from "vega-lite";
+import { renderVegaLite } from "../util/vega.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { FIGURES, type FigureName } from "./figures.js";
 import { type SweepPoint, type SweepSummary } from "./outputs.js";
@@ -75,15 +75,6 @@ function spec(points: readonly SweepPoint[], front: readonly SweepPoint[], y: Fi
   };
 }
 
-async function render(s: TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(compile(s).spec), { renderer: "none" });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
-}
-
 /** Draws the plots into DIR/plots and returns their paths relative to DIR. */
 export async function drawPlots(dir: string, manifest: Manifest, points: readonly SweepPoint[], summary: Pick<SweepSummary, "feasible">): Promise<string[]> {
   if (points.length === 0) return [];
@@ -94,7 +85,7 @@ export async function drawPlots(dir: string, manifest: Manifest, points: readonl
   for (const [y, x] of pairs(manifest.objectives)) {
     const goal = (f: FigureName): "maximize" | "minimize" => manifest.objectives.find((o) => o.figure === f)?.goal ?? FIGURES[f].goal;
     const name = `plots/${y}-vs-${x}.svg`;
-    const svg = await render(spec(drawn, frontOf(points, y, x, goal), y, x, colour, summary.feasible));
+    const svg = await renderVegaLite(spec(drawn, frontOf(points, y, x, goal), y, x, colour, summary.feasible));
     writeFileAtomic(join(dir, name), svg);
     written.push(name);
   }

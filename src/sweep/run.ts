@@ -65,6 +65,7 @@ export function prepareSweep(spec: SweepSpec, specPath: string, shard: Shard | u
     count: space.count,
     chunks: space.chunks,
     shard: shard ? `${shard.index}/${shard.of}` : null,
+    ...(typeof spec.model === "string" ? { modelPath: spec.model } : {}),
   };
   return { inputs, manifest };
 }

@@ -25,6 +25,8 @@ export interface Manifest {
   readonly count: number;
   readonly chunks: number;
   readonly shard: string | null;
+  /** Where the model file was when the sweep ran (not part of the hash: shards may run elsewhere). */
+  readonly modelPath?: string;
 }
 
 /** Bumped whenever a figure of the analytic models changes, so old chunks are not mixed with new. */
