@@ -851,7 +851,7 @@ describe("trilut command line", function () {
       const dev = ["--device", "kv260"];
       assertCompileFails(TQ2, [...dev, "--set", "G=7"], "/G");
       assertCompileFails(TQ2, [...dev, "--set", "encoding=half"], "/encoding", "mirrored");
-      assertCompileFails(TQ2, [...dev, "--set", "T=40"], "/T", "c = 2");
+      assertCompileFails(TQ2, [...dev, "--set", "T=40", "--set", "c=2"], "/T", "c = 2");
       assertCompileFails(TQ2, [...dev, "--set", "T=x"], "/T");
       assertCompileFails(TQ2, [...dev, "--set", "G"], "key=value");
       assertCompileFails(TQ2, [...dev, "--set", "Q=3"], "Q");
