@@ -51,6 +51,19 @@ if (packages.length > 0) {
   }
 }
 
+// 2b. a headless browser for the report test (optional: the test says it skips without one)
+if (!has("chromium", ["--version"]) && process.getuid?.() === 0 && has("apt-get", ["--version"]) && !process.env.TRILUT_NO_BROWSER) {
+  log("installing chromium from Debian's packages (for the HTML report test; TRILUT_NO_BROWSER=1 skips)");
+  try {
+    execFileSync("sh", ["-c", "apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium"], {
+      stdio: quiet ? "ignore" : "inherit",
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    });
+  } catch {
+    console.error("setup: chromium did not install; the report's browser test will be skipped");
+  }
+}
+
 // 3. Node's C headers for the simulator addon
 const nodeHeaders = ["/usr/include/node", join(dirname(process.execPath), "..", "include", "node")];
 if (!nodeHeaders.some((d) => existsSync(join(d, "node_api.h")))) {
