@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { engineGeometry, resolveEngine, type EngineGeometry } from "../src/engine/config.js";
-import { synthesize, type SynthCounts, type SynthResult } from "../src/estimate/synth.js";
+import { generateRtl } from "../src/codegen/rtl.js";
+import { synthesize, synthesizeSources, type SynthCounts, type SynthResult } from "../src/estimate/synth.js";
 import { cli } from "./helpers.js";
 
 const KEYS = ["lut", "ff", "lutram", "carry", "bram36", "uram", "dsp"] as const;
@@ -100,6 +101,29 @@ describe("yosys synthesis (--synth)", function () {
 
   it("stops yosys past its time limit with one line", async function () {
     const geo = geometry({ ...preload, T: 2 });
-    await assert.rejects(synthesize(geo, "7series", { timeoutSeconds: 0.5 }), /^UserError: yosys synthesis of trilut_engine stopped after 0.5 s$/);
+    const t0 = performance.now();
+    await assert.rejects(synthesize(geo, "7series", { timeoutSeconds: 0.5 }), /^UserError: yosys synthesis of trilut_engine stopped after 0\.5 s$/);
+    // stopped at the limit, not when yosys would have finished (seconds later)
+    assert.ok(performance.now() - t0 < 3000, `took ${performance.now() - t0} ms`);
+  });
+
+  it("reports a syntax error in one line naming the module and yosys's message", async function () {
+    const rtl = generateRtl(geometry({ ...preload, T: 2 })).map((f) =>
+      f.name === "trilut_adder_tree.v" ? { ...f, content: f.content.replace("genvar l, j;", "genvar l, j;\n  this is not verilog;") } : f,
+    );
+    await assert.rejects(synthesizeSources(rtl, "ultrascale+"), (err: Error) => {
+      assert.equal(err.name, "UserError");
+      assert.match(err.message, /^yosys synthesis of trilut_engine failed in module trilut_adder_tree: trilut_adder_tree\.v:\d+: ERROR: syntax error/);
+      assert.ok(!err.message.includes("\n"), "one line");
+      return true;
+    });
+  });
+
+  it("reports a missing submodule in one line naming it", async function () {
+    const rtl = generateRtl(geometry({ ...preload, T: 2 })).filter((f) => f.name !== "trilut_lutram.v");
+    await assert.rejects(
+      synthesizeSources(rtl, "ultrascale+"),
+      /^UserError: yosys synthesis of trilut_engine failed in module trilut_lutram: ERROR: Module `\\trilut_lutram' referenced in module .* is not part of the design\.$/,
+    );
   });
 });
