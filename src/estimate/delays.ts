@@ -88,10 +88,12 @@ export function delayModel(family: "ultrascale+" | "7series"): DelayModel {
 export type PathEnd = "ff" | "bram" | "uram" | "lutram" | "dsp" | "port";
 
 /**
- * One element of a path, in order: a LUT, a carry chain of `bits` bits (entered from the LUT
- * before it, in the same slice), an in-slice MUXF, a distributed-RAM read, a DSP.
+ * One element of a path, in order: a LUT; a carry chain of `carry` bits (entered from the LUT
+ * before it, in the same slice); a MUXF on its data inputs (in the slice's mux tree after a LUT or
+ * the previous MUXF) or entered on its select (routed); a distributed-RAM read; a DSP, or a DSP fed
+ * by its neighbour's cascade (no routing, only the post-adder).
  */
-export type PathStep = "lut" | { carry: number } | "muxf" | "lutram" | "dsp";
+export type PathStep = "lut" | { carry: number } | "muxf" | "muxf-select" | "lutram" | "dsp" | "dsp-cascade";
 
 /** The logic of one path, as counted by the analytic model and by the netlist walk alike. */
 export interface PathShape {
@@ -126,18 +128,25 @@ function setup(end: PathEnd, m: DelayModel): number {
 
 /**
  * The delay of a path shape: clock to out, then per step its cell delay plus one routed net before
- * every LUT, LUTRAM and DSP (a carry chain is fed by its LUT and a MUXF by its LUTs inside the
- * slice), one routed net into the endpoint, and its setup time.
+ * every LUT, LUTRAM and DSP (a carry chain after a LUT is fed inside the slice, and so is a MUXF
+ * after a LUT or after the slice's previous MUXF: F7 → F8, and → F9 on UltraScale+; a longer run
+ * of MUXFs leaves the slice), one routed net into the endpoint, and its setup time.
  */
 export function pathDelay(shape: PathShape, m: DelayModel): PathDelay {
   let ns = clockToOut(shape.start, m) + m.net + setup(shape.end, m);
   let levels = 0;
   let luts = 0;
   let carries = 0;
+  let muxfRun = 0; // MUXFs since the last LUT, in this slice's mux tree
+  const muxfPerSlice = m.family === "7series" ? 2 : 3;
+  let prev: PathStep | undefined;
   for (const s of shape.steps) {
+    const after = prev;
+    prev = s;
     if (typeof s === "object") {
       const cells = Math.max(1, Math.ceil(s.carry / m.carryBits));
-      ns += m.carryEntry + (cells - 1) * m.carryPropagate;
+      // fed by its slice's LUT, or routed from elsewhere (a MUXF, another chain, a register)
+      ns += (after === "lut" ? 0 : m.net) + m.carryEntry + (cells - 1) * m.carryPropagate;
       levels += cells;
       carries += cells;
       continue;
@@ -148,7 +157,15 @@ export function pathDelay(shape: PathShape, m: DelayModel): PathDelay {
       luts += 1;
     } else if (s === "lutram") ns += m.net + m.lutramRead;
     else if (s === "dsp") ns += m.net + m.dsp;
-    else ns += m.muxf;
+    else if (s === "dsp-cascade") ns += m.dspCascade;
+    else if (s === "muxf-select") ns += m.net + m.muxf;
+    else {
+      const inSlice = (after === "lut" || after === "muxf") && muxfRun < muxfPerSlice;
+      muxfRun = inSlice ? muxfRun + 1 : 1;
+      ns += m.muxf + (inSlice ? 0 : m.net);
+      continue;
+    }
+    muxfRun = s === "muxf-select" ? 1 : 0;
   }
   return { ns, levels, luts, carries };
 }

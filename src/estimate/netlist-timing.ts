@@ -218,13 +218,19 @@ export function netlistTiming(netlist: YosysNetlist, top: string, m: DelayModel)
     if (k === "dsp") return pRegistered(i) || dspRegistered(cells[i]!.cell, pin);
     return false;
   };
-  // no routing: the carry cascade, a LUT into its slice's carry or MUXF, MUXF into MUXF, DSP cascade
+  // no routing: the carry cascade, a LUT into its slice's carry or MUXF7, MUXF7 into MUXF8 and
+  // MUXF8 into MUXF9 (the slice's fixed mux tree), the DSP cascade. Anything else crosses the
+  // interconnect, a MUXF8 feeding another MUXF7 too (yosys's mux cover emits such chains).
+  const MUXF_FEED: Record<string, string> = { MUXF7: "lut", MUXF8: "MUXF7", MUXF9: "MUXF8" };
   const routed = (from: number | undefined, i: number, pin: string): boolean => {
     const k = kinds[i]!;
     const fk = from === undefined ? undefined : kinds[from];
     if (k === "carry" && pin === "CI") return false;
     if (k === "carry" && (pin === "S" || pin === "DI") && fk === "lut") return false;
-    if (k === "muxf" && (pin === "I0" || pin === "I1") && (fk === "lut" || fk === "muxf")) return false;
+    if (k === "muxf" && (pin === "I0" || pin === "I1") && from !== undefined) {
+      const feed = MUXF_FEED[cells[i]!.cell.type];
+      if (feed === (fk === "lut" ? "lut" : cells[from]!.cell.type)) return false;
+    }
     if (k === "dsp" && DSP_CASCADE.has(pin)) return false;
     return true;
   };
@@ -244,6 +250,7 @@ export function netlistTiming(netlist: YosysNetlist, top: string, m: DelayModel)
   // arrival at each cell's outputs, and the input net the latest arrival came through
   const arrival = new Float64Array(cells.length);
   const via: (number | undefined)[] = new Array(cells.length);
+  const viaPin: (string | undefined)[] = new Array(cells.length);
   const startArrival = (k: PathEnd): number =>
     k === "bram" ? m.bramClockToOut : k === "uram" ? m.uramClockToOut : m.ffClockToOut;
   // an undriven net is an input port, registered outside the engine
@@ -285,6 +292,7 @@ export function netlistTiming(netlist: YosysNetlist, top: string, m: DelayModel)
     // alone (inputs tied off across a module boundary) never switches: no arrival at all
     let best = kinds[i] === "lutram" ? m.ffClockToOut : -Infinity;
     let bestNet: number | undefined;
+    let bestPin: string | undefined;
     for (const [pin, bits] of inputs(i)) {
       if (!combInput(i, pin)) continue;
       for (const b of bits) {
@@ -293,11 +301,13 @@ export function netlistTiming(netlist: YosysNetlist, top: string, m: DelayModel)
         if (t > best) {
           best = t;
           bestNet = b;
+          bestPin = pin;
         }
       }
     }
     arrival[i] = best;
     via[i] = bestNet;
+    viaPin[i] = bestPin;
     for (const u of users[i]!) if (--pending[u] === 0) ready.push(u);
   }
   if (done < computed.length) {
@@ -325,7 +335,12 @@ export function netlistTiming(netlist: YosysNetlist, top: string, m: DelayModel)
         const bits = cells[d]!.cell.type === "CARRY4" ? 4 : 8;
         if (typeof last === "object") last.carry += bits;
         else steps.push({ carry: bits });
-      } else steps.push(k === "muxf" || k === "lutram" || k === "dsp" ? k : "lut");
+      } else {
+        const pin = viaPin[d];
+        if (k === "muxf") steps.push(pin === "S" ? "muxf-select" : "muxf");
+        else if (k === "dsp") steps.push(pin !== undefined && DSP_CASCADE.has(pin) ? "dsp-cascade" : "dsp");
+        else steps.push(k === "lutram" ? "lutram" : "lut");
+      }
       const next = via[d];
       if (next === undefined) {
         // nothing before it: a distributed RAM's clock to out, or logic of constants
