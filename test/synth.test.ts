@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { engineGeometry, resolveEngine, type EngineGeometry } from "../src/engine/config.js";
+import { presetBudget } from "../src/budget/budget.js";
 import { generateRtl } from "../src/codegen/rtl.js";
+import { estimateClock } from "../src/estimate/clock.js";
 import { synthesize, synthesizeSources, type SynthCounts, type SynthResult } from "../src/estimate/synth.js";
 import { cli } from "./helpers.js";
 
@@ -79,6 +81,22 @@ describe("yosys synthesis (--synth)", function () {
     assert.deepEqual(moduleSum(r), r.total);
   });
 
+  it("times the netlist's longest path, and the analytic estimate finds the same critical module", async function () {
+    const geo = geometry(axi);
+    const r = await synthesize(geo, "ultrascale+");
+    const c = r.timing.critical!;
+    assert.ok(c.levels > 0 && c.ns > 1 && c.ns < 10, JSON.stringify(c));
+    assert.deepEqual(r.timing.unknown, {}, "every primitive has a delay");
+    for (const m of ["trilut_compute", "trilut_adder_tree", "trilut_psum_mem", "trilut_uram72"]) assert.ok(r.timing.byModule[m], m);
+    const e = estimateClock(geo, presetBudget("kv260"), r.timing);
+    assert.equal(e.synth!.criticalModule, e.analytic.criticalModule);
+    assert.ok(Math.abs(e.analytic.periodNs - e.synth!.periodNs) / e.synth!.periodNs < 0.1, `${e.analytic.periodNs} vs ${e.synth!.periodNs} ns`);
+    // the figures come again from yosys's cached output when asked to (a new analysis or delay model)
+    const again = await synthesize(geo, "ultrascale+", { rederive: true });
+    assert.equal(again.cached, true);
+    assert.deepEqual(again.timing, r.timing);
+  });
+
   it("adds resources.synth, resources.analytic and resources.budget to estimate --json", function () {
     const set = Object.entries(axi).flatMap(([k, v]) => ["--set", `${k}=${v}`]);
     const run = cli(["estimate", "models/tiny-tq2_0.gguf", "--device", "kv260", ...set, "--synth", "--json"]);
@@ -91,12 +109,16 @@ describe("yosys synthesis (--synth)", function () {
       assert.equal(typeof out.resources.analytic.total[k], "number", k);
     }
     assert.equal(out.resources.synth.total.uram, 4);
+    const clock = (out as unknown as { clock: { targetMHz: number; synth: { fmaxMHz: number; levels: number; criticalModule: string } } }).clock;
+    assert.equal(clock.targetMHz, 250);
+    assert.ok(clock.synth.fmaxMHz > 0 && clock.synth.levels > 0, JSON.stringify(clock.synth));
     assert.ok(out.resources.synth.modules["trilut_adder_tree"]);
     assert.equal(out.resources.budget.lut, 117120);
     const text = cli(["estimate", "models/tiny-tq2_0.gguf", "--device", "kv260", ...set, "--synth"]);
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /trilut_adder_tree\s+2\s/);
     assert.match(text.stdout, /% of kv260/);
+    assert.match(text.stdout, /yosys netlist: \d+ MHz .* (meets|misses) 250 MHz/);
   });
 
   it("stops yosys past its time limit with one line", async function () {

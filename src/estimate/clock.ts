@@ -148,7 +148,8 @@ export function analyticPaths(geo: EngineGeometry, family: Budget["family"]): Cl
       w += L;
       l += L;
     }
-    path("trilut_adder_tree", `adder tree stage (${cfg.treeLevelsPerStage} levels)`, "ff", worst, "ff");
+    const L = cfg.treeLevelsPerStage;
+    path("trilut_adder_tree", `adder tree stage (${L} level${L === 1 ? "" : "s"})`, "ff", worst, "ff");
   }
 
   // accumulate: the partial sum out of block RAM, the forwarding select, the 32-bit add, back into
