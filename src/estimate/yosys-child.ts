@@ -43,6 +43,8 @@ async function run(job: Job): Promise<{ ok: true; files: Record<string, string> 
   }
 }
 
+// the parent went away (its own exit kills us; this covers a crash): stop as soon as yosys yields
+process.once("disconnect", () => process.exit(1));
 process.once("message", (job: Job) => {
   void run(job).then((result) => process.send!(result, undefined, {}, () => process.exit(0)));
 });

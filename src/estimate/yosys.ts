@@ -38,13 +38,19 @@ export function runYosys(
       serialization: "advanced",
       stdio: ["ignore", "ignore", "ignore", "ipc"],
     });
+    // a child left running when this process exits would finish its synthesis for nobody
+    const killChild = (): void => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    };
+    process.once("exit", killChild);
     let settled = false;
     const finish = (fn: () => void): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      process.removeListener("exit", killChild);
       fn();
-      if (child.exitCode === null) child.kill("SIGKILL");
+      killChild();
     };
     const timer = setTimeout(
       () => finish(() => reject(new UserError(`yosys synthesis of ${design} stopped after ${timeoutSeconds} s`))),
