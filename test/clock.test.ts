@@ -111,6 +111,7 @@ describe("clock estimate: the netlist's longest path", function () {
     assert.equal(c.toModule, "sub");
     assert.equal(c.fromModule, "trilut_engine");
     assert.equal(c.to, "u.rq");
+    assert.equal(c.from, "r0");
     assert.deepEqual(c.shape, { start: "ff", steps: ["lut", { carry: 8 }], end: "ff" });
     // the second CARRY4 rides the first's carry out: half a CARRY8's propagation, no routing
     close(c.ns, m.ffClockToOut + m.net + m.lut + m.carryEntry + m.carryPropagate / 2 + m.net + m.ffSetup, "ns");

@@ -37,7 +37,10 @@ export interface NetlistPath {
   luts: number;
   carries: number;
   shape: PathShape;
-  /** Start and end cells (instance paths, hierarchy joined by dots) and their modules. */
+  /**
+   * Start and end cells (instance paths, hierarchy joined by dots; a cell yosys named itself as
+   * `instance/TYPE`) and their modules.
+   */
   from: string;
   to: string;
   fromModule: string;
@@ -99,6 +102,8 @@ interface FlatCell {
   /** Instance path of the cell, and the hw/ module it belongs to. */
   name: string;
   module: string;
+  /** For reports: the cell's name, or its instance and type when yosys named it ($auto$…). */
+  label: string;
   connections: Record<string, (number | string)[]>;
 }
 
@@ -144,7 +149,10 @@ function flatten(netlist: YosysNetlist, top: string): { cells: FlatCell[]; outpu
           });
         }
         visit(c.type, inst, inner, depth + 1);
-      } else cells.push({ cell: c, name: inst, module: hdl, connections });
+      } else {
+        const label = name.startsWith("$") ? `${path || "(top)"}/${c.type}` : inst;
+        cells.push({ cell: c, name: inst, module: hdl, label, connections });
+      }
     }
   };
   const topMod = modules[top];
@@ -363,8 +371,8 @@ export function netlistTiming(netlist: YosysNetlist, top: string, m: DelayModel)
       luts: counted.luts,
       carries: counted.carries,
       shape,
-      from: startCell === undefined ? "(input port)" : cells[startCell]!.name,
-      to: endCell === undefined ? "(output port)" : cells[endCell]!.name,
+      from: startCell === undefined ? "(input port)" : cells[startCell]!.label,
+      to: endCell === undefined ? "(output port)" : cells[endCell]!.label,
       fromModule: startCell === undefined ? top : cells[startCell]!.module,
       toModule,
       module,

@@ -344,7 +344,7 @@ export async function synthesizeSources(
 }
 
 /** Bump when parseResults or the netlist walk change what they derive from the same yosys output. */
-const ANALYSIS_VERSION = "analysis-v3";
+const ANALYSIS_VERSION = "analysis-v4";
 
 /** A cache file's JSON, or undefined when absent or damaged (then it is made again). */
 function readJson<T>(path: string): T | undefined {
