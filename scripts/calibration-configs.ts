@@ -11,9 +11,14 @@ export interface CalibrationConfig {
   pair?: string;
   /** Added after the model's constants were fitted, to check it on engines it was not fitted to. */
   heldOut?: boolean;
+  /** The part family synthesized for (default UltraScale+). */
+  family?: "ultrascale+" | "7series";
 }
 
 const axi = { loader: "axi", maxRows: 512, bufferDepth: 4096 };
+/** 7-series parts have no UltraRAM: the weight buffer is block RAM. */
+const x7 = { family: "7series" as const, heldOut: true };
+const bram = { weightMemory: "bram", bufferDepth: 1024 };
 
 export const CALIBRATION_CONFIGS: CalibrationConfig[] = [
   { name: "t-g2f-t3p2-pre", engine: { G: 2, encoding: "full", T: 3, P: 2, c: 1, loader: "preload", bufferDepth: 4096, maxRows: 64 } },
@@ -51,4 +56,21 @@ export const CALIBRATION_CONFIGS: CalibrationConfig[] = [
   { name: "t-g3f-t16p8-c2-m512", engine: { G: 3, encoding: "full", T: 16, P: 8, c: 2, maxRows: 2048, memBits: 512 } },
   { name: "h-g3f-t16p8-c2", heldOut: true, engine: { G: 3, encoding: "full", T: 16, P: 8, c: 2, maxRows: 2048 } },
   { name: "h-g2-t16p8-b", heldOut: true, pair: "h-g2f-t16p8", engine: { kind: "baseline", G: 2, T: 16, P: 8, c: 1, maxRows: 2048 } },
+  // adder trees with 1, 3 and 4 levels between registers (the clock estimate's stages); held out
+  // at first, L3 and L4 came out -14% and -26% in LUTs (8- and 16-operand sums) and joined the fit
+  { name: "h-g3f-t16p2-c2-L1", heldOut: true, engine: { ...axi, G: 3, encoding: "full", T: 16, P: 2, c: 2, treeLevelsPerStage: 1 } },
+  { name: "t-g3f-t16p2-c2-L3", engine: { ...axi, G: 3, encoding: "full", T: 16, P: 2, c: 2, treeLevelsPerStage: 3 } },
+  { name: "t-g3f-t16p2-c2-L4", engine: { ...axi, G: 3, encoding: "full", T: 16, P: 2, c: 2, treeLevelsPerStage: 4 } },
+  { name: "h-g3f-t12p4-L3", heldOut: true, engine: { ...axi, G: 3, encoding: "full", T: 12, P: 4, c: 1, treeLevelsPerStage: 3 } },
+  // 7-series (yosys -family xc7: CARRY4, RAM32M/RAM64M, DSP48E1), weights in block RAM: held out
+  // for LUT, LUTRAM and FF (the CARRY4 factor of familyCarry was fitted on them); the dequant
+  // stage maps differently on 7-series and was fitted on its two engines
+  { name: "s-g3f-t8p4", ...x7, engine: { ...axi, ...bram, G: 3, encoding: "full", T: 8, P: 4, c: 1 } },
+  { name: "s-g2m-t4p4", ...x7, engine: { ...axi, ...bram, G: 2, encoding: "mirrored", T: 4, P: 4, c: 1 } },
+  { name: "s-g4f-t4p2", ...x7, engine: { ...axi, ...bram, G: 4, encoding: "full", T: 4, P: 2, c: 1 } },
+  { name: "s-g3f-t8p4-pre", ...x7, engine: { ...bram, G: 3, encoding: "full", T: 8, P: 4, c: 1, loader: "preload", maxRows: 512 } },
+  { name: "s-g3f-t8p4-dq", family: "7series", engine: { ...axi, ...bram, G: 3, encoding: "full", T: 8, P: 4, c: 1, dequant: true } },
+  { name: "s-g3f-t8p2-dq", family: "7series", engine: { ...axi, ...bram, G: 3, encoding: "full", T: 8, P: 2, c: 1, dequant: true } },
+  { name: "s-b-g3-t8p4", ...x7, pair: "s-g3f-t8p4", engine: { ...axi, ...bram, kind: "baseline", G: 3, T: 8, P: 4, c: 1 } },
+  { name: "s-g3f-t16p8-c2", ...x7, engine: { G: 3, encoding: "full", T: 16, P: 8, c: 2, maxRows: 2048, ...bram } },
 ];

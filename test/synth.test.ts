@@ -3,7 +3,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { engineGeometry, resolveEngine, type EngineGeometry } from "../src/engine/config.js";
-import { synthesize, type SynthCounts, type SynthResult } from "../src/estimate/synth.js";
+import { presetBudget } from "../src/budget/budget.js";
+import { generateRtl } from "../src/codegen/rtl.js";
+import { estimateClock } from "../src/estimate/clock.js";
+import { synthesize, synthesizeSources, type SynthCounts, type SynthResult } from "../src/estimate/synth.js";
 import { cli } from "./helpers.js";
 
 const KEYS = ["lut", "ff", "lutram", "carry", "bram36", "uram", "dsp"] as const;
@@ -78,6 +81,22 @@ describe("yosys synthesis (--synth)", function () {
     assert.deepEqual(moduleSum(r), r.total);
   });
 
+  it("times the netlist's longest path, and the analytic estimate finds the same critical module", async function () {
+    const geo = geometry(axi);
+    const r = await synthesize(geo, "ultrascale+");
+    const c = r.timing.critical!;
+    assert.ok(c.levels > 0 && c.ns > 1 && c.ns < 10, JSON.stringify(c));
+    assert.deepEqual(r.timing.unknown, {}, "every primitive has a delay");
+    for (const m of ["trilut_compute", "trilut_adder_tree", "trilut_psum_mem", "trilut_uram72"]) assert.ok(r.timing.byModule[m], m);
+    const e = estimateClock(geo, presetBudget("kv260"), r.timing);
+    assert.equal(e.synth!.criticalModule, e.analytic.criticalModule);
+    assert.ok(Math.abs(e.analytic.periodNs - e.synth!.periodNs) / e.synth!.periodNs < 0.1, `${e.analytic.periodNs} vs ${e.synth!.periodNs} ns`);
+    // the figures come again from yosys's cached output when asked to (a new analysis or delay model)
+    const again = await synthesize(geo, "ultrascale+", { rederive: true });
+    assert.equal(again.cached, true);
+    assert.deepEqual(again.timing, r.timing);
+  });
+
   it("adds resources.synth, resources.analytic and resources.budget to estimate --json", function () {
     const set = Object.entries(axi).flatMap(([k, v]) => ["--set", `${k}=${v}`]);
     const run = cli(["estimate", "models/tiny-tq2_0.gguf", "--device", "kv260", ...set, "--synth", "--json"]);
@@ -90,16 +109,43 @@ describe("yosys synthesis (--synth)", function () {
       assert.equal(typeof out.resources.analytic.total[k], "number", k);
     }
     assert.equal(out.resources.synth.total.uram, 4);
+    const clock = (out as unknown as { clock: { targetMHz: number; synth: { fmaxMHz: number; levels: number; criticalModule: string } } }).clock;
+    assert.equal(clock.targetMHz, 250);
+    assert.ok(clock.synth.fmaxMHz > 0 && clock.synth.levels > 0, JSON.stringify(clock.synth));
     assert.ok(out.resources.synth.modules["trilut_adder_tree"]);
     assert.equal(out.resources.budget.lut, 117120);
     const text = cli(["estimate", "models/tiny-tq2_0.gguf", "--device", "kv260", ...set, "--synth"]);
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /trilut_adder_tree\s+2\s/);
     assert.match(text.stdout, /% of kv260/);
+    assert.match(text.stdout, /yosys netlist: \d+ MHz .* (meets|misses) 250 MHz/);
   });
 
   it("stops yosys past its time limit with one line", async function () {
     const geo = geometry({ ...preload, T: 2 });
-    await assert.rejects(synthesize(geo, "7series", { timeoutSeconds: 0.5 }), /^UserError: yosys synthesis of trilut_engine stopped after 0.5 s$/);
+    const t0 = performance.now();
+    await assert.rejects(synthesize(geo, "7series", { timeoutSeconds: 0.5 }), /^UserError: yosys synthesis of trilut_engine stopped after 0\.5 s$/);
+    // stopped at the limit, not when yosys would have finished (seconds later)
+    assert.ok(performance.now() - t0 < 3000, `took ${performance.now() - t0} ms`);
+  });
+
+  it("reports a syntax error in one line naming the module and yosys's message", async function () {
+    const rtl = generateRtl(geometry({ ...preload, T: 2 })).map((f) =>
+      f.name === "trilut_adder_tree.v" ? { ...f, content: f.content.replace("genvar l, j;", "genvar l, j;\n  this is not verilog;") } : f,
+    );
+    await assert.rejects(synthesizeSources(rtl, "ultrascale+"), (err: Error) => {
+      assert.equal(err.name, "UserError");
+      assert.match(err.message, /^yosys synthesis of trilut_engine failed in module trilut_adder_tree: trilut_adder_tree\.v:\d+: ERROR: syntax error/);
+      assert.ok(!err.message.includes("\n"), "one line");
+      return true;
+    });
+  });
+
+  it("reports a missing submodule in one line naming it", async function () {
+    const rtl = generateRtl(geometry({ ...preload, T: 2 })).filter((f) => f.name !== "trilut_lutram.v");
+    await assert.rejects(
+      synthesizeSources(rtl, "ultrascale+"),
+      /^UserError: yosys synthesis of trilut_engine failed in module trilut_lutram: ERROR: Module `\\trilut_lutram' referenced in module .* is not part of the design\.$/,
+    );
   });
 });

@@ -5,6 +5,7 @@ import { estimateLatency } from "../estimate/latency.js";
 import { modelFamily } from "../estimate/resources.js";
 import { estimateModules, type ModuleEstimate } from "../estimate/modules.js";
 import { synthesize, type SynthCounts, type SynthResult } from "../estimate/synth.js";
+import { estimateClock, type ClockEstimate, type ClockSide } from "../estimate/clock.js";
 import { type Budget } from "../budget/budget.js";
 import { UserError } from "../util/errors.js";
 import { openOptions, plan, type EngineArgs, type ModelArgs } from "./common.js";
@@ -111,6 +112,7 @@ export async function estimateCommand(args: EstimateArgs): Promise<void> {
   });
   const synth = args.synth ? await synthesize(engine.geo, budget.family) : undefined;
   const analytic = estimateModules(engine.geo, modelFamily(budget.family));
+  const clock = estimateClock(engine.geo, budget, synth?.timing);
   if (args.json) {
     printJson({
       model: args.model,
@@ -119,6 +121,7 @@ export async function estimateCommand(args: EstimateArgs): Promise<void> {
       engine: engine.cfg,
       ...e,
       resources: resourcesJson(analytic, synth, budget),
+      clock,
     });
     return;
   }
@@ -156,4 +159,19 @@ export async function estimateCommand(args: EstimateArgs): Promise<void> {
   );
   console.log(resourceTable(analytic, synth, budget));
   if (synth) for (const n of synth.notes) console.log(`  - ${n}`);
+  console.log(clockText(clock));
+}
+
+/** The clock estimate: the analytic figure, the netlist's beside it, against the budget's clock. */
+function clockText(c: ClockEstimate): string {
+  const line = (label: string, s: ClockSide): string =>
+    `  ${label}: ${s.fmaxMHz.toFixed(0)} MHz (${s.periodNs.toFixed(2)} ns, ${s.levels} logic levels) in ${s.criticalModule}: ${s.path}; ` +
+    `${s.meetsTarget ? "meets" : "misses"} ${c.targetMHz} MHz`;
+  return [
+    `\nclock, an ESTIMATE from logic depth (docs/clock.md); target ${c.targetMHz} MHz, the budget's clock:`,
+    line("analytic", c.analytic),
+    ...(c.synth ? [line("yosys netlist", c.synth)] : []),
+    `  - ${c.model.source}`,
+    `  - ${c.note}`,
+  ].join("\n");
 }

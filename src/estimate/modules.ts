@@ -16,7 +16,9 @@ import { ceilLog2 } from "../engine/encoding.js";
  *   URAM288 (72 × 4096, FINN-R: ⌈width/72⌉·⌈depth/4096⌉), DSP48E2 (27 × 18 multiplier);
  * - fitted: constants fitted to yosys 0.55 `synth_xilinx -family xcup` on the calibration spread
  *   of scripts/calibration-configs.ts (docs/calibration.md), for logic whose LUT count depends on
- *   how yosys maps it (adder merging, multiplexers, control).
+ *   how yosys maps it (adder merging, multiplexers, control); where `-family xc7` maps the same
+ *   logic differently (CARRY4 counts, the dequant stage, the sequencer) a 7-series variant is
+ *   fitted on the 7-series engines of the spread.
  * Memory primitives (BRAM, URAM, LUTRAM) and DSPs are structural throughout.
  */
 export interface ModuleResources {
@@ -66,6 +68,15 @@ function addInto(a: ModuleResources, b: ModuleResources, times: number): void {
 /** Carry primitives of one adder chain of `bits` bits: CARRY8 (UltraScale+) or CARRY4 (7-series). */
 export function carryCells(bits: number, family: Family): number {
   return Math.ceil(bits / (family === "7series" ? 4 : 8));
+}
+
+/**
+ * A fitted count of CARRY8 (UltraScale+) in the family's primitive: on 7-series yosys's CARRY4
+ * chains come to 1.5 times the CARRY8 of the same logic (fitted on the 7-series spread, within
+ * about 10% per module: chains of 9 to 16 bits take 3 or 4 CARRY4 where they take 2 CARRY8).
+ */
+export function familyCarry(carry8: number, family: Family): number {
+  return family === "7series" ? Math.round(1.5 * carry8) : carry8;
 }
 
 /**
@@ -150,7 +161,7 @@ export function streamBuffer(geo: EngineGeometry, family: Family): ModuleResourc
   const Q = geo.slotsPerBeat;
   const PC = geo.columns;
   const carry8 = Math.max(0, 3 * PC - 2);
-  return res({ lut: Math.round(PC * 72 * slotSelectLutsPerBit(Q, PC)), carry: family === "7series" ? 2 * carry8 : carry8 });
+  return res({ lut: Math.round(PC * 72 * slotSelectLutsPerBit(Q, PC)), carry: familyCarry(carry8, family) });
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -167,7 +178,7 @@ export function axiLoader(geo: EngineGeometry, family: Family): ModuleResources 
   return res({
     ff: 72 * geo.slotsPerBeat + 105 + 5 * (AW - 12),
     lut: Math.round(146 + 6.5 * (AW - 12) + ((geo.slotsPerBeat & (geo.slotsPerBeat - 1)) !== 0 ? Math.min(35, 5 * geo.slotsPerBeat) : 0)),
-    carry: family === "7series" ? 30 : 15,
+    carry: familyCarry(15, family),
   });
 }
 
@@ -187,14 +198,14 @@ export function fifo(width: number, family: Family): ModuleResources {
   return res({ lutram: lutramLuts(width, 2, family), lut: 8, ff: 5 });
 }
 
-/** trilut_stream_core: the pass sequencer (half flags, token counter). Fitted constants. */
+/** trilut_stream_core: the pass sequencer (half flags, token counter). Fitted constants per family. */
 export function streamCore(family: Family): ModuleResources {
-  return res({ lut: 38, ff: 20, carry: family === "7series" ? 4 : 2 });
+  return res({ lut: family === "7series" ? 21 : 38, ff: 20, carry: familyCarry(2, family) });
 }
 
 /** trilut_engine_core (preload engines): the fill counter and handshakes. Fitted constants. */
 export function engineCore(family: Family): ModuleResources {
-  return res({ lut: 15, ff: 27, carry: family === "7series" ? 4 : 2 });
+  return res({ lut: 15, ff: 27, carry: familyCarry(2, family) });
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -220,7 +231,7 @@ export function precompute(geo: EngineGeometry, family: Family): ModuleResources
   return res({
     lut: Math.round(T * (PRECOMPUTE_PER_TABLE[G] ?? 42 * G - 42) + 6),
     ff: T * G * 8 + geo.entryAddressBits + 2,
-    carry: family === "7series" ? 2 * carry8 : carry8,
+    carry: familyCarry(carry8, family),
   });
 }
 
@@ -249,14 +260,22 @@ export function table(): ModuleResources {
 /**
  * LUTs yosys spends on a k-operand sum of w-bit operands, merged into one $macc between pipeline
  * registers (fitted): 2 operands w (one LUT per bit of a carry-chain adder), 3 operands 2w (a
- * ternary adder), 4 operands 4.5w + 1 (a compressor and an adder), beyond 1.5w per operand.
+ * ternary adder), 4 operands 4.5w + 1 (a compressor and an adder), 8 operands 22.1w and 16
+ * operands 69.7w (yosys compresses wide sums in LUTs: fitted at w = 10 on trees of 3 and 4 levels
+ * per stage); between those linear in k, beyond 16 extrapolated at 5.95w per operand.
  */
-function maccLuts(k: number, w: number): number {
+export function maccLuts(k: number, w: number): number {
   if (k <= 1) return 0;
   if (k === 2) return w;
   if (k === 3) return 2 * w;
-  if (k === 4) return 4.5 * w + 1;
-  return 1.5 * (k - 1) * w;
+  const points: [number, number][] = [[4, 4.5], [8, 22.1], [16, 69.7]];
+  const extra = k === 4 ? 1 : 0;
+  for (let i = 1; i < points.length; i++) {
+    const [k0, a0] = points[i - 1]!;
+    const [k1, a1] = points[i]!;
+    if (k <= k1) return (a0 + ((a1 - a0) * (k - k0)) / (k1 - k0)) * w + extra;
+  }
+  return (69.7 + 5.95 * (k - 16)) * w;
 }
 
 /**
@@ -330,7 +349,7 @@ export function compute(geo: EngineGeometry, family: Family): ModuleResources {
     lut: Math.round(lut),
     ff,
     lutram: lutramCells,
-    carry: family === "7series" ? 2 * carry8 : carry8,
+    carry: familyCarry(carry8, family),
   });
   if (geo.cfg.dequant) addInto(base, dequantStage(geo, family), 1);
   return base;
@@ -344,15 +363,22 @@ export function compute(geo: EngineGeometry, family: Family): ModuleResources {
  * product y'·m' of an even lane is the odd lane's y·m, which yosys shares): 4 per lane. LUT,
  * LUTRAM, FF and carry fitted on P = 2 and 4 at T·G = 24: 1297 + 781.5·P LUTs (the 64-bit
  * adders, shifter and comparators per lane, partial products outside the DSPs, the Σx adder),
- * 59 + 32·P LUTRAM (the scale-word pipeline), 70 FF, 11 + 28·P carry.
+ * 59 + 32·P LUTRAM (the scale-word pipeline), 70 FF, 11 + 28·P carry. On 7-series (DSP48E1,
+ * 25 × 18: still two per product) fitted separately: 599 + 695.5·P LUTs, 59 LUTRAM, 67 + 31.5·P
+ * FF (the scale words in flip-flops), 22 + 39·P CARRY4.
  */
 export function dequantStage(geo: EngineGeometry, family: Family): ModuleResources {
   const { P } = geo.cfg;
+  if (family === "7series") {
+    // fitted on P = 2 and 4 with yosys -family xc7: fewer LUTs, and the scale-word pipeline in
+    // flip-flops rather than shift registers
+    return res({ lut: Math.round(599 + 695.5 * P), lutram: 59, ff: Math.round(67 + 31.5 * P), carry: 22 + 39 * P, dsp: 4 * P });
+  }
   return res({
     lut: Math.round(1297 + 781.5 * P),
     lutram: 59 + 32 * P,
     ff: 70,
-    carry: (family === "7series" ? 2 : 1) * (11 + 28 * P),
+    carry: 11 + 28 * P,
     dsp: 4 * P,
   });
 }

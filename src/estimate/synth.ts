@@ -1,14 +1,17 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Worker } from "node:worker_threads";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { version as yosysVersion } from "@yowasp/yosys";
 import { type Budget } from "../budget/budget.js";
-import { generateRtl, TOP_MODULE } from "../codegen/rtl.js";
+import { generateRtl, type SourceFile, TOP_MODULE } from "../codegen/rtl.js";
 import { type EngineGeometry } from "../engine/config.js";
 import { cacheRoot } from "../sim/build.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { UserError } from "../util/errors.js";
+import { delayModel } from "./delays.js";
+import { moduleBaseName, netlistTiming, type NetlistPath, type YosysNetlist } from "./netlist-timing.js";
+import { runYosys } from "./yosys.js";
 
 /**
  * Resources of synthesized logic, in the units of a part's datasheet.
@@ -54,10 +57,26 @@ export interface SynthResult {
   cells: Record<string, number>;
   /** Cell types that map to none of the resources (MUXF7, MUXF8, ...), for the curious. */
   uncounted: Record<string, number>;
-  /** Synthesis wall time of the run that produced the figures (not of a cache hit). */
+  /** The longest paths of the mapped netlist under a rough delay model (docs/clock.md). */
+  timing: SynthTiming;
+  /** Wall time of the yosys run that produced the figures (not of a cache hit). */
   seconds: number;
+  /** Yosys did not run: the figures (or yosys's output they come from) were in the cache. */
   cached: boolean;
   notes: string[];
+}
+
+/**
+ * Logic depth of the synthesized engine: the longest register-to-register path of yosys's mapped
+ * netlist, and the longest ending in each module, timed with the delay model of the family
+ * (src/estimate/delays.ts). An estimate: yosys does not place or route.
+ */
+export interface SynthTiming {
+  model: "ultrascale+" | "7series";
+  critical: NetlistPath | undefined;
+  byModule: Record<string, NetlistPath>;
+  /** Primitive types the walk did not know (timed as one LUT each). */
+  unknown: Record<string, number>;
 }
 
 export interface SynthOptions {
@@ -69,6 +88,8 @@ export interface SynthOptions {
    * boundaries and report fewer LUTs (about 16% fewer on the small preload engine of the tests).
    */
   flatten?: boolean;
+  /** Derive the figures again from yosys's cached output even when they are cached (benchmarks). */
+  rederive?: boolean;
 }
 
 const ZERO: SynthCounts = { lut: 0, ff: 0, lutram: 0, carry: 0, bram36: 0, uram: 0, dsp: 0 };
@@ -143,7 +164,7 @@ function carryChains(cells: Record<string, YosysNetlistCell>): number[] {
   return chains;
 }
 
-function yosysFamilyOf(family: Budget["family"]): "xcup" | "xc7" {
+export function yosysFamilyOf(family: Budget["family"]): "xcup" | "xc7" {
   switch (family) {
     case "ultrascale+":
     case "versal":
@@ -165,44 +186,13 @@ function synthScript(files: readonly string[], yosysFamily: string, flatten: boo
     `synth_xilinx -family ${yosysFamily} -top ${TOP_MODULE} -noiopad -noclkbuf`,
     ...(flatten ? ["flatten"] : []),
     "tee -q -o stat.json stat -json",
-    "select t:CARRY4",
-    "write_json -selected carry.json",
+    // the mapped netlist, hierarchical (each module once): cells and port wires only, no source
+    // locations, to keep yosys's slow JSON writer short; carry chains and logic depth come from it
+    "setattr -unset src",
+    "select t:* x:*",
+    "write_json -selected netlist.json",
     "",
   ].join("\n");
-}
-
-/** Runs yosys in a worker thread, stopping it after `timeoutSeconds`. */
-function runYosysWorker(
-  script: string,
-  files: Record<string, string>,
-  timeoutSeconds: number,
-): Promise<Record<string, string>> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL("./synth-worker.js", import.meta.url), {
-      workerData: { args: ["-q", "-s", "synth.ys"], files: { ...files, "synth.ys": script }, want: ["stat.json", "carry.json"] },
-    });
-    let settled = false;
-    const finish = (fn: () => void): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      fn();
-      void worker.terminate();
-    };
-    const timer = setTimeout(
-      () => finish(() => reject(new UserError(`yosys synthesis of ${TOP_MODULE} stopped after ${timeoutSeconds} s`))),
-      timeoutSeconds * 1000,
-    );
-    worker.on("message", (m: { ok: true; files: Record<string, string> } | { ok: false; error: string }) =>
-      finish(() =>
-        m.ok ? resolve(m.files) : reject(new UserError(`yosys synthesis of ${TOP_MODULE} failed: ${m.error}`)),
-      ),
-    );
-    worker.on("error", (err) => finish(() => reject(new UserError(`yosys synthesis of ${TOP_MODULE} failed: ${err.message}`))));
-    worker.on("exit", (code) =>
-      finish(() => reject(new UserError(`yosys synthesis of ${TOP_MODULE} failed: worker exited with code ${code}`))),
-    );
-  });
 }
 
 interface StatModule {
@@ -213,15 +203,9 @@ interface StatJson {
   design?: StatModule;
 }
 
-/** `$paramod$<hash>\trilut_table` or `\trilut_engine` → trilut_table, trilut_engine. */
-function baseName(raw: string): string {
-  const s = raw.replace(/^\$paramod\$[0-9a-f]+\\/, "").replace(/^\$paramod\\/, "");
-  return (s.startsWith("\\") ? s.slice(1) : s).replace(/\\.*$/, "");
-}
-
 function parseResults(
   stat: StatJson,
-  netlist: { modules?: Record<string, { cells?: Record<string, YosysNetlistCell> }> },
+  netlist: YosysNetlist,
   yosysFamily: "xcup" | "xc7",
 ): Pick<SynthResult, "total" | "modules" | "instances" | "cells" | "uncounted"> {
   const rawNames = Object.keys(stat.modules).sort();
@@ -229,12 +213,12 @@ function parseResults(
   const names = new Map<string, string>();
   const seen = new Map<string, number>();
   for (const raw of rawNames) {
-    const base = baseName(raw);
+    const base = moduleBaseName(raw);
     const k = (seen.get(base) ?? 0) + 1;
     seen.set(base, k);
     names.set(raw, k === 1 ? base : `${base}#${k}`);
   }
-  const topRaw = rawNames.find((r) => baseName(r) === TOP_MODULE && !r.startsWith("$paramod"));
+  const topRaw = rawNames.find((r) => moduleBaseName(r) === TOP_MODULE && !r.startsWith("$paramod"));
   if (!topRaw) throw new Error(`yosys stat has no module ${TOP_MODULE}`);
 
   // a cell's type names a submodule as `$paramod$<hash>\\name` or `name` (module key `\\name`)
@@ -268,7 +252,7 @@ function parseResults(
       if (type === "CARRY8") carry8 += n;
       if (!addCell(own, type, n)) uncounted[type] = (uncounted[type] ?? 0) + n * times;
     }
-    own.carry = carryCount(carryChains(netlist.modules?.[raw]?.cells ?? {}), carry8, yosysFamily);
+    own.carry = carryCount(carryChains((netlist.modules?.[raw]?.cells ?? {}) as Record<string, YosysNetlistCell>), carry8, yosysFamily);
     const name = names.get(raw)!;
     modules[name] = own;
     instanceCounts[name] = times;
@@ -288,8 +272,9 @@ function cacheKey(parts: readonly string[]): string {
 
 /**
  * Synthesizes the engine's RTL with yosys `synth_xilinx` for the budget's family, keeping the
- * hierarchy, and counts each module's resources. Results are cached under
- * cacheRoot()/synth/<hash of RTL, yosys version, family and script>.json.
+ * hierarchy, counts each module's resources and times the netlist's longest paths (./netlist-timing.ts).
+ * Cached under cacheRoot()/synth/: yosys's output by a hash of the RTL, yosys version, family and
+ * script; the figures by that hash, the analysis version and the delay model.
  *
  * Versal: yosys has no Versal target; UltraScale+ (`xcup`: LUT6, CARRY8, RAMB36E2, URAM288,
  * DSP48E2) is the closest, and the result says so in `notes`.
@@ -299,47 +284,89 @@ export async function synthesize(
   family: Budget["family"],
   opts: SynthOptions = {},
 ): Promise<SynthResult> {
-  const started = performance.now();
+  return synthesizeSources(generateRtl(geo), family, opts);
+}
+
+/**
+ * {@link synthesize} for given Verilog sources whose top is trilut_engine: the engine's generated
+ * RTL, or (in tests) a deliberately broken copy of it.
+ */
+export async function synthesizeSources(
+  rtl: readonly SourceFile[],
+  family: Budget["family"],
+  opts: SynthOptions = {},
+): Promise<SynthResult> {
   const yosysFamily = yosysFamilyOf(family);
-  const timeoutSeconds = opts.timeoutSeconds ?? 600;
-  const rtl = generateRtl(geo);
+  const model = delayModel(yosysFamily === "xc7" ? "7series" : "ultrascale+");
   const script = synthScript(rtl.map((f) => f.name), yosysFamily, opts.flatten === true);
-  const key = cacheKey([...rtl.flatMap((f) => [f.name, f.content]), yosysVersion, family, script, "parse-v1"]);
-  const path = join(cacheRoot(), "synth", `${key}.json`);
-  if (existsSync(path)) {
-    try {
-      const hit = JSON.parse(readFileSync(path, "utf8")) as SynthResult;
-      return { ...hit, cached: true };
-    } catch {
-      // a damaged cache entry: synthesize again and overwrite it
+  // Two cache levels. What yosys wrote (its statistics and the gzipped netlist, about 1 MB for the
+  // default engine) is keyed by what yosys read; the figures derived from it also by the analysis
+  // and the delay model, so a change to those re-reads the netlist instead of re-synthesizing.
+  const rawKey = cacheKey([...rtl.flatMap((f) => [f.name, f.content]), yosysVersion, family, script]);
+  const key = cacheKey([rawKey, ANALYSIS_VERSION, JSON.stringify(model)]);
+  const dir = join(cacheRoot(), "synth");
+  const path = join(dir, `${key}.json`);
+  const rawPath = join(dir, `${rawKey}.yosys.json.gz`);
+  const hit = opts.rederive ? undefined : readJson<SynthResult>(path);
+  if (hit) return { ...hit, cached: true };
+
+  let raw = readRaw(rawPath);
+  const cached = raw !== undefined;
+  if (!raw) {
+    const started = performance.now();
+    const files = Object.fromEntries(rtl.map((f) => [f.name, f.content]));
+    const out = await runYosys(TOP_MODULE, script, files, ["stat.json", "netlist.json"], opts.timeoutSeconds ?? 600);
+    const stat = out["stat.json"];
+    const netlist = out["netlist.json"];
+    if (stat === undefined || netlist === undefined) {
+      throw new UserError(`yosys synthesis of ${TOP_MODULE} failed: no ${stat === undefined ? "stat.json" : "netlist.json"} written`);
     }
+    const seconds = (performance.now() - started) / 1000;
+    // spliced as text: re-serializing a 30 MB netlist would cost seconds
+    writeFileAtomic(rawPath, gzipSync(`{"seconds":${seconds},"stat":${stat},"netlist":${netlist}}`));
+    raw = { seconds, stat: JSON.parse(stat) as StatJson, netlist: JSON.parse(netlist) as YosysNetlist };
   }
-  const files = Object.fromEntries(rtl.map((f) => [f.name, f.content]));
-  const out = await runYosysWorker(script, files, timeoutSeconds);
-  if (out["stat.json"] === undefined) throw new UserError(`yosys synthesis of ${TOP_MODULE} failed: no stat.json written`);
-  const parsed = parseResults(
-    JSON.parse(out["stat.json"]) as StatJson,
-    out["carry.json"] ? JSON.parse(out["carry.json"]) : {},
-    yosysFamily,
-  );
+  const parsed = parseResults(raw.stat, raw.netlist, yosysFamily);
+  const t = netlistTiming(raw.netlist, TOP_MODULE, model);
+  const timing: SynthTiming = { model: model.family, critical: t.critical, byModule: t.byModule, unknown: t.unknown };
   const notes = [
     `yosys ${yosysVersion} synth_xilinx -family ${yosysFamily}, hierarchy kept, out of context (no I/O pads, no clock buffers)`,
     yosysFamily === "xcup"
       ? "carry: each yosys CARRY4 chain of n cells counted as ceil(n/2) CARRY8"
       : "carry: CARRY4 as mapped",
     "lut: LUTs as logic; lutram: LUTs as memory (distributed RAM, SRL); a part's LUT count covers both",
-    "logic depth: not reported (yosys ltp does not see through Xilinx primitives)",
+    "logic depth: the longest register-to-register path of the mapped netlist under a rough delay model (docs/clock.md); no placement or routing",
   ];
   if (family === "versal") notes.unshift("versal: yosys has no Versal target; synthesized for UltraScale+ (xcup), the closest");
-  const result: SynthResult = {
-    family,
-    yosysFamily,
-    yosysVersion,
-    ...parsed,
-    seconds: (performance.now() - started) / 1000,
-    cached: false,
-    notes,
-  };
+  const result: SynthResult = { family, yosysFamily, yosysVersion, ...parsed, timing, seconds: raw.seconds, cached, notes };
   writeFileAtomic(path, JSON.stringify(result, null, 2));
   return result;
+}
+
+/** Bump when parseResults or the netlist walk change what they derive from the same yosys output. */
+const ANALYSIS_VERSION = "analysis-v4";
+
+/** A cache file's JSON, or undefined when absent or damaged (then it is made again). */
+function readJson<T>(path: string): T | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+interface RawSynth {
+  seconds: number;
+  stat: StatJson;
+  netlist: YosysNetlist;
+}
+
+function readRaw(path: string): RawSynth | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(gunzipSync(readFileSync(path)).toString("utf8")) as RawSynth;
+  } catch {
+    return undefined;
+  }
 }
