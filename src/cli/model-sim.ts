@@ -118,7 +118,7 @@ export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
         `(${(r.memBusyFraction * 100).toFixed(1)}% of ${budget.memoryGBps}); lookup slots ${(r.computeUtilization * 100).toFixed(1)}% used`,
     );
     console.log(
-      `  inputs: the host model's activations for a seeded ${args.mode === "decode" ? `token after a ${context}-token prompt` : `${tokens}-token prompt`}` +
+      `  inputs: the host model's activations for a seeded ${args.mode === "decode" ? `token after a ${args.context ?? 8}-token prompt` : `${tokens}-token prompt`}` +
         `; outputs ${engine.cfg.dequant ? "dequantized by the engine" : "as integers (the host applies the scales)"}`,
     );
   }
