@@ -20,6 +20,7 @@ import { UserError } from "../util/errors.js";
 import { readInt8Matrix, writeInt32Matrix } from "../util/rawio.js";
 import { printJson, table } from "./output.js";
 import { PACKAGE_ROOT } from "../codegen/templates.js";
+import { drawWave, waveFlags, writeWave, type WaveArgs } from "./wave.js";
 
 export function makeModelCommand(args: {
   out: string;
@@ -126,7 +127,7 @@ export async function compileCommand(args: CompileArgs): Promise<void> {
   if (result.hlsFiles.length > 0) console.log(`  and hls/: the engine as Vitis HLS C++ (${result.hlsFiles.length} files; vitis_hls -f ${result.dir}/hls/run_hls.tcl)`);
 }
 
-export interface SimArgs extends EngineArgs, ModelArgs {
+export interface SimArgs extends EngineArgs, ModelArgs, WaveArgs {
   model: string;
   tensor: string;
   input?: string | undefined;
@@ -169,17 +170,14 @@ export async function simCommand(args: SimArgs): Promise<number> {
   const { x, tokens } = activations(tensor, args.input, args.tokens, args.seed);
   const bp = args.backpressure;
   if (!(bp >= 0 && bp < 1)) throw new UserError(`--backpressure ${bp}: expected a probability in [0, 1)`);
-  const r = await simulateMatmul(engine.geo, tensor, x, {
-    tokens,
-    memory: memoryTiming(budget),
-    validProb: 1 - bp,
-    readyProb: 1 - bp,
-    seed: args.seed,
-    ...(args.trace ? { trace: args.trace } : {}),
-  });
+  const waves = waveFlags(args);
+  const options = { tokens, memory: memoryTiming(budget), validProb: 1 - bp, readyProb: 1 - bp, seed: args.seed };
+  const wave = await drawWave(args, waves, engine.geo, [tensor], [x], options, `${tensor.name} on ${budget.device}`);
+  const r = await simulateMatmul(engine.geo, tensor, x, { ...options, ...waves.trace });
   if (args.out) writeInt32Matrix(args.out, r.y);
+  const drawn = writeWave(args, wave);
   if (args.json) {
-    printJson(simJson(r, tensor, budget));
+    printJson({ ...simJson(r, tensor, budget), ...drawn.json });
   } else {
     const verdict = r.match ? "match" : `MISMATCH in ${r.mismatches} of ${r.expected.length} outputs`;
     console.log(`${tensor.name} (${tensor.n}×${tensor.k}, ${tokens} token${tokens > 1 ? "s" : ""}) on ${budget.device}: ${verdict}`);
@@ -198,6 +196,7 @@ export async function simCommand(args: SimArgs): Promise<number> {
         `(${Math.round(r.cyclesPerSecond).toLocaleString("en-US")} cycles/s)`,
     );
     for (const m of r.firstMismatches) console.log(`  token ${m.token} row ${m.row}: expected ${m.expected}, got ${m.actual}`);
+    for (const line of drawn.lines) console.log(line);
   }
   return r.match ? 0 : 1;
 }

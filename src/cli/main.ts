@@ -117,7 +117,10 @@ await yargs(hideBin(process.argv))
         .option("input", { type: "string", describe: "M×k int8 activations (default: seeded random)" })
         .option("out", { type: "string", describe: "write the simulated M×n int32 results" })
         .option("tokens", { type: "number" })
-        .option("trace", { type: "string", describe: "waveform file (.vcd or .fst)" })
+        .option("trace", { type: "string", describe: "waveform file for GTKWave (.vcd or .fst)" })
+        .option("trace-window", { type: "string", describe: "cycles START:END that --trace records and --wave draws (START inclusive, END exclusive; START: to the run's end)" })
+        .option("wave", { type: "string", describe: "draw a window of the run as a wavedrom SVG (default window: the engine's first work, 60..400 cycles)" })
+        .option("signals", { type: "string", describe: "--wave: comma-separated signals, e.g. clk,x_valid,core.compute.issue,y_data[31:0] (default: handshakes, table build, lookups, results)" })
         .option("backpressure", { type: "number", default: 0, describe: "probability a stream stalls in a cycle" })
         .option("seed", { type: "number", default: 1 })
         .option("json", { type: "boolean", default: false })
@@ -126,6 +129,7 @@ await yargs(hideBin(process.argv))
       guarded(() => {
         const scopes = [a.tensor !== undefined, a.block !== undefined, a.all === true].filter(Boolean).length;
         if (scopes !== 1) throw new UserError("name what to simulate: one of --tensor NAME, --block B or --all");
+        if (a.backend === "hls" && (a.wave ?? a.traceWindow) !== undefined) throw new UserError("--wave and --trace-window: the HLS backend is a C simulation and has no waveforms; use --backend rtl");
         if (a.backend === "hls") return hlsSimCommand(a);
         if (a.tensor === undefined) return modelSimCommand(a);
         return simCommand({ ...a, tensor: a.tensor, tokens: a.mode === "decode" ? a.tokens : modeTokens(a.mode, a.tokens) });

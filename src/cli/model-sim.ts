@@ -7,8 +7,9 @@ import { simulateMatmuls } from "../sim/simulate.js";
 import { UserError } from "../util/errors.js";
 import { openOptions, plan, round, type EngineArgs, type ModelArgs } from "./common.js";
 import { printJson, table } from "./output.js";
+import { drawWave, waveFlags, writeWave, type WaveArgs } from "./wave.js";
 
-export interface ModelSimArgs extends EngineArgs, ModelArgs {
+export interface ModelSimArgs extends EngineArgs, ModelArgs, WaveArgs {
   model: string;
   block?: number | undefined;
   all?: boolean | undefined;
@@ -70,14 +71,16 @@ export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
   const calls = modelCalls(args, tokens);
   const bp = args.backpressure;
   if (!(bp >= 0 && bp < 1)) throw new UserError(`--backpressure ${bp}: expected a probability in [0, 1)`);
-  const r = await simulateMatmuls(
-    engine.geo,
-    calls.map((c) => (engine.cfg.dequant ? c.matmul : c.matmul.planes[0]!)),
-    calls.map((c) => c.x),
-    { tokens, memory: memoryTiming(budget), validProb: 1 - bp, readyProb: 1 - bp, seed: args.seed },
-  );
+  const waves = waveFlags(args);
+  const matmuls = calls.map((c) => (engine.cfg.dequant ? c.matmul : c.matmul.planes[0]!));
+  const xs = calls.map((c) => c.x);
+  const options = { tokens, memory: memoryTiming(budget), validProb: 1 - bp, readyProb: 1 - bp, seed: args.seed };
+  const scope = args.all ? "every matmul" : `block ${args.block}`;
+  const wave = await drawWave(args, waves, engine.geo, matmuls, xs, options, `${scope}, ${args.mode}, on ${budget.device}`);
+  const r = await simulateMatmuls(engine.geo, matmuls, xs, { ...options, ...waves.trace });
   const tensors = calls.map((c) => ({ name: c.name, n: c.matmul.planes[0]!.n, k: c.matmul.planes[0]!.k }));
   const achievedGBps = (r.bytesRead / r.cycles) * budget.clockMHz * 1e-3;
+  const drawn = writeWave(args, wave);
   if (args.json) {
     printJson({
       scope: args.all ? "all" : `block ${args.block}`,
@@ -97,6 +100,7 @@ export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
       simSeconds: round(r.simSeconds),
       cached: r.cached,
       matmuls: tensors.map((t, i) => ({ tensor: t.name, n: t.n, k: t.k, match: r.matmuls[i]!.match, mismatches: r.matmuls[i]!.mismatches })),
+      ...drawn.json,
     });
   } else {
     console.log(
@@ -118,9 +122,10 @@ export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
         `(${(r.memBusyFraction * 100).toFixed(1)}% of ${budget.memoryGBps}); lookup slots ${(r.computeUtilization * 100).toFixed(1)}% used`,
     );
     console.log(
-      `  inputs: the host model's activations for a seeded ${args.mode === "decode" ? `token after a ${context}-token prompt` : `${tokens}-token prompt`}` +
+      `  inputs: the host model's activations for a seeded ${args.mode === "decode" ? `token after a ${args.context ?? 8}-token prompt` : `${tokens}-token prompt`}` +
         `; outputs ${engine.cfg.dequant ? "dequantized by the engine" : "as integers (the host applies the scales)"}`,
     );
+    for (const line of drawn.lines) console.log(line);
   }
   return r.match ? 0 : 1;
 }

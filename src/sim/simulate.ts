@@ -2,7 +2,7 @@ import { type TritMatrix } from "../model/types.js";
 import { type EngineGeometry } from "../engine/config.js";
 import { scheduleMatmul, type Schedule } from "../engine/schedule.js";
 import { planMatmuls, type TilePlan } from "../engine/tiles.js";
-import { scheduleCycles } from "../estimate/cycles.js";
+import { commandCycles, scheduleCycles } from "../estimate/cycles.js";
 import { streamCycles } from "../estimate/stream-cycles.js";
 import { ternaryMatmul } from "../ref/kernel.js";
 import { coreMatrix, fixScales, scaledMatmul, type FixedScales, type ScaledMatmul } from "../engine/scales.js";
@@ -11,6 +11,10 @@ import { loadAddon } from "./binding.js";
 import { buildSimulator, type TraceFormat } from "./build.js";
 import { bytesPerCycle, type MemoryTiming } from "../budget/memory.js";
 import { axiStreams, hostStreams, unpackResults, unpackTileResults } from "./streams.js";
+import { type AxiRunRequest, type HostOptions, type RunReply, type RunRequest, type SimulatorAddon } from "./binding.js";
+import { checkWindowShape, windowInRun, type CycleWindow } from "./window.js";
+import { renameSync, rmSync } from "node:fs";
+import { basename, dirname, extname, join } from "node:path";
 
 export interface SimulateOptions {
   /** Tokens (rows of x). */
@@ -21,11 +25,18 @@ export interface SimulateOptions {
   validProb?: number;
   readyProb?: number;
   seed?: number;
-  /** Waveform file (.vcd or .fst) and cycle window. */
+  /** Waveform file (.vcd or .fst), written when the run ends (a hung run's too). */
   trace?: string;
-  traceWindow?: [number, number];
+  /**
+   * Cycles of the run the waveform records: [start, end), start inclusive, end exclusive, cycle 0
+   * the first after reset; end Infinity for the rest of the run (default: the whole run). A window
+   * outside the run is a UserError naming the run's cycle count, and no file is written.
+   */
+  traceWindow?: CycleWindow;
   /** Cycles without a handshake before the watchdog ends the run. */
   stallLimit?: number;
+  /** End the run after this many cycles (traceMatmuls: a waveform of the first cycles only). */
+  maxCycles?: number;
 }
 
 export interface Mismatch {
@@ -80,10 +91,46 @@ function traceFormat(path: string | undefined): TraceFormat | undefined {
   return path.endsWith(".fst") ? "fst" : "vcd";
 }
 
-function traceOptions(options: SimulateOptions): { tracePath?: string; traceStart?: number; traceEnd?: number } {
-  return options.trace
-    ? { tracePath: options.trace, traceStart: options.traceWindow?.[0] ?? 0, traceEnd: options.traceWindow?.[1] ?? 1e15 }
-    : {};
+function traceOptions(options: SimulateOptions, path: string | undefined): Pick<HostOptions, "tracePath" | "traceStart" | "traceEnd"> {
+  if (!path) return {};
+  const [start, end] = options.traceWindow ?? [0, Infinity];
+  // the addon takes a finite end; 1e15 cycles is beyond any run
+  return { tracePath: path, traceStart: start, traceEnd: Math.min(end, 1e15) };
+}
+
+/**
+ * A trace window's shape, and with no backpressure its place in the run: the cycle model is then
+ * exact, so a window beyond the predicted run fails before anything is built or simulated.
+ */
+function checkTraceWindow(options: SimulateOptions, predictedCycles: number): void {
+  const window = options.traceWindow;
+  if (!window) return;
+  if (!options.trace) throw new UserError("a trace window needs a trace file");
+  checkWindowShape(window);
+  if ((options.validProb ?? 1) >= 1 && (options.readyProb ?? 1) >= 1) windowInRun(window, predictedCycles);
+}
+
+/**
+ * Runs the simulator, writing the waveform (if any) to a temporary sibling that becomes the trace
+ * file when the run is over and its window lies within the run (a hung run's waveform is kept:
+ * it is what one debugs the hang with). `checkInRun` false leaves the window's place in the run
+ * to the caller (a run stopped at the window's end).
+ */
+function runTraced<R extends RunReply>(options: SimulateOptions, run: (host: HostOptions) => R, checkInRun = true): R {
+  const host = handshakes(options);
+  const trace = options.trace;
+  if (!trace) return run(host);
+  const tmp = join(dirname(trace), `.${basename(trace, extname(trace))}.${process.pid}.partial${extname(trace)}`);
+  let reply: R;
+  try {
+    reply = run({ ...host, ...traceOptions(options, tmp) });
+    if (options.traceWindow && checkInRun && !reply.error) windowInRun(options.traceWindow, reply.cycles);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  renameSync(tmp, trace);
+  return reply;
 }
 
 /** Every output against the reference kernel. */
@@ -129,13 +176,13 @@ function runFigures(
   };
 }
 
-function handshakes(options: SimulateOptions): { validProb: number; readyProb: number; seed: number; stallLimit: number } {
+function handshakes(options: SimulateOptions): HostOptions {
   return {
     validProb: options.validProb ?? 1,
     readyProb: options.readyProb ?? 1,
     seed: options.seed ?? 1,
     stallLimit: options.stallLimit ?? 100_000,
-    ...traceOptions(options),
+    ...(options.maxCycles !== undefined ? { maxCycles: options.maxCycles } : {}),
   };
 }
 
@@ -153,6 +200,58 @@ export function prepare(m: EngineMatmul, x: Int8Array, tokens: number): { core: 
   return { core: coreMatrix(m), scales, expected: scaledMatmul(m, scales, x, tokens), n: m.planes[0]!.n };
 }
 
+/** A streaming engine's run of matmuls as one descriptor stream: its request and what checking needs. */
+interface AxiStimulus {
+  readonly prepared: ReturnType<typeof prepare>[];
+  readonly tiles: TilePlan;
+  readonly memory: MemoryTiming;
+  readonly request: Omit<AxiRunRequest, keyof HostOptions>;
+  readonly predicted: PredictedRun;
+}
+
+/** What the cycle model says of a run (exact when no stream stalls). */
+export interface PredictedRun {
+  readonly cycles: number;
+  /** The cycle the first pass can start: its weights are in the buffer (the first lookups follow). */
+  readonly firstPass: number;
+}
+
+function axiStimulus(geo: EngineGeometry, ws: readonly EngineMatmul[], xs: readonly Int8Array[], options: Pick<SimulateOptions, "memory" | "tokens">): AxiStimulus {
+  if (geo.cfg.loader !== "axi") throw new UserError("running several matmuls in one stream needs the streaming engine (loader axi)");
+  const memory = options.memory;
+  if (!memory) throw new UserError("an engine that streams weights needs a memory timing (a budget)");
+  const tokens = options.tokens ?? 1;
+  const prepared = ws.map((w, i) => prepare(w, xs[i]!, tokens));
+  const tiles = planMatmuls(
+    geo,
+    prepared.map((p) => ({ n: p.core.n, k: p.core.k, scales: p.scales })),
+    tokens,
+  );
+  const streams = axiStreams(geo, tiles, prepared.map((p) => p.core), xs);
+  const model = streamCycles(geo, tiles, memory);
+  return {
+    prepared,
+    tiles,
+    memory,
+    request: { ...streams, beatBytes: geo.beatBytes, ...memory },
+    predicted: { cycles: model.total, firstPass: model.tileLoaded[0] ?? 0 },
+  };
+}
+
+/** A preloaded engine's run of one matmul: its LOAD/RUN schedule and request. */
+function preloadStimulus(geo: EngineGeometry, w: TritMatrix, x: Int8Array, tokens: number): { schedule: Schedule; request: Omit<RunRequest, keyof HostOptions>; predicted: PredictedRun } {
+  const schedule = scheduleMatmul(geo, w.n, w.k, tokens);
+  const firstRun = schedule.commands.findIndex((c) => c.op === "run");
+  const firstPass = schedule.commands.slice(0, Math.max(firstRun, 0)).reduce((t, c) => t + commandCycles(geo, c), 0);
+  return { schedule, request: hostStreams(geo, schedule, w, x), predicted: { cycles: scheduleCycles(geo, schedule).total, firstPass } };
+}
+
+function timed<R>(run: () => R): { reply: R; simSeconds: number } {
+  const started = performance.now();
+  const reply = run();
+  return { reply, simSeconds: (performance.now() - started) / 1000 };
+}
+
 /**
  * Runs matmuls back to back through a streaming engine as one descriptor stream and checks every
  * output against the reference (the kernel, then the dequantization for scaled matmuls). ws[i]
@@ -165,22 +264,11 @@ export async function simulateMatmuls(
   xs: readonly Int8Array[],
   options: SimulateOptions = {},
 ): Promise<MatmulsResult> {
-  if (geo.cfg.loader !== "axi") throw new UserError("running several matmuls in one stream needs the streaming engine (loader axi)");
-  const memory = options.memory;
-  if (!memory) throw new UserError("an engine that streams weights needs a memory timing (a budget)");
-  const tokens = options.tokens ?? 1;
-  const prepared = ws.map((w, i) => prepare(w, xs[i]!, tokens));
-  const tiles = planMatmuls(
-    geo,
-    prepared.map((p) => ({ n: p.core.n, k: p.core.k, scales: p.scales })),
-    tokens,
-  );
+  const { prepared, tiles, memory, request, predicted } = axiStimulus(geo, ws, xs, options);
+  checkTraceWindow(options, predicted.cycles);
   const built = await buildSimulator(geo, traceFormat(options.trace));
   const addon = loadAddon(built.addonPath);
-  const streams = axiStreams(geo, tiles, prepared.map((p) => p.core), xs);
-  const started = performance.now();
-  const reply = addon.run({ ...streams, beatBytes: geo.beatBytes, ...memory, ...handshakes(options) });
-  const simSeconds = (performance.now() - started) / 1000;
+  const { reply, simSeconds } = timed(() => runTraced(options, (host) => addon.run({ ...request, ...host })));
   if (reply.error) throw new SimulationError(reply.error);
   const matmuls = unpackTileResults(geo, tiles, reply.results).map((y, i) => compare(prepared[i]!.expected, prepared[i]!.n, y));
   return {
@@ -191,8 +279,8 @@ export async function simulateMatmuls(
     ...runFigures(geo, built, {
       cycles: reply.cycles,
       simSeconds,
-      predictedCycles: streamCycles(geo, tiles, memory).total,
-      tokens,
+      predictedCycles: predicted.cycles,
+      tokens: options.tokens ?? 1,
       cores: prepared.map((p) => p.core),
     }),
     bytesRead: reply.bytesRead,
@@ -215,20 +303,68 @@ export async function simulateMatmul(
     return { ...matmuls[0]!, ...figures };
   }
   const tokens = options.tokens ?? 1;
+  const { schedule, request, predicted } = preloadStimulus(geo, w, x, tokens);
+  checkTraceWindow(options, predicted.cycles);
   const built = await buildSimulator(geo, traceFormat(options.trace));
   const addon = loadAddon(built.addonPath);
-  const schedule = scheduleMatmul(geo, w.n, w.k, tokens);
-  const started = performance.now();
-  const reply = addon.run({ ...hostStreams(geo, schedule, w, x), ...handshakes(options) });
-  const simSeconds = (performance.now() - started) / 1000;
+  const { reply, simSeconds } = timed(() => runTraced(options, (host) => addon.run({ ...request, ...host })));
   if (reply.error) throw new SimulationError(reply.error);
   const y = unpackResults(geo, schedule, reply.results);
   return {
     ...check(w, x, tokens, y),
     schedule,
-    ...runFigures(geo, built, { cycles: reply.cycles, simSeconds, predictedCycles: scheduleCycles(geo, schedule).total, tokens, cores: [w] }),
+    ...runFigures(geo, built, { cycles: reply.cycles, simSeconds, predictedCycles: predicted.cycles, tokens, cores: [w] }),
     // the preloaded engine's weights come from the host, not a memory model
     bytesRead: 0,
     memBusyFraction: 0,
   };
+}
+
+/** What a traceMatmuls run did. */
+export interface TraceRun {
+  /** The window recorded, [start, end). */
+  readonly window: [number, number];
+  /** Cycles simulated: the window's end, or fewer when the whole run is shorter. */
+  readonly cycles: number;
+  /** True when the run ended by itself before the window's end. */
+  readonly finished: boolean;
+  readonly predicted: PredictedRun;
+  readonly buildSeconds: number;
+  readonly cached: boolean;
+}
+
+/**
+ * Records a waveform of a window of a run without checking its outputs: the same stimulus as
+ * simulateMatmuls (or simulateMatmul for one matmul on a preloaded engine) with the same options,
+ * stopped at the window's end. The window has a finite end; it may be chosen from the cycle
+ * model's prediction of the run. A run that ends before the window does is not an error here
+ * (`finished` says so), which lets a caller cut a default window at the run's end.
+ */
+export async function traceMatmuls(
+  geo: EngineGeometry,
+  ws: readonly EngineMatmul[],
+  xs: readonly Int8Array[],
+  options: Omit<SimulateOptions, "traceWindow"> & { trace: string; traceWindow: CycleWindow | ((predicted: PredictedRun) => CycleWindow) },
+): Promise<TraceRun> {
+  let run: (addon: SimulatorAddon, host: HostOptions) => RunReply;
+  let predicted: PredictedRun;
+  if (geo.cfg.loader === "axi") {
+    const stimulus = axiStimulus(geo, ws, xs, options);
+    predicted = stimulus.predicted;
+    run = (addon, host) => addon.run({ ...stimulus.request, ...host });
+  } else {
+    if (ws.length !== 1 || "planes" in ws[0]!) throw new UserError("a preloaded engine runs one integer matmul at a time");
+    const stimulus = preloadStimulus(geo, ws[0] as TritMatrix, xs[0]!, options.tokens ?? 1);
+    predicted = stimulus.predicted;
+    run = (addon, host) => addon.run({ ...stimulus.request, ...host });
+  }
+  const asked = options.traceWindow;
+  const [start, end] = checkWindowShape(typeof asked === "function" ? asked(predicted) : asked);
+  if (end === Infinity) throw new UserError("a waveform of part of a run needs a window with an end");
+  const built = await buildSimulator(geo, traceFormat(options.trace));
+  const addon = loadAddon(built.addonPath);
+  const reply = runTraced({ ...options, traceWindow: [start, end], maxCycles: end }, (host) => run(addon, host), false);
+  const stopped = reply.cycles >= end && reply.error !== undefined && /exceeded the limit/.test(reply.error);
+  if (reply.error && !stopped) throw new SimulationError(reply.error);
+  return { window: [start, end], cycles: reply.cycles, finished: !stopped, predicted, buildSeconds: built.buildSeconds, cached: built.cached };
 }
