@@ -639,7 +639,7 @@ describe("trilut command line", function () {
       }
       assert.equal(images.size, ternary.length, "two tensors share an image");
       assert.deepEqual(readdirSync(join(dirA, "mem")).map((f) => `mem/${f}`).sort(), [...images].sort());
-      assert.deepEqual(readdirSync(dirA).sort(), ["engine.json", "mem", "rtl", "schedule.json"]);
+      assert.deepEqual(readdirSync(dirA).sort(), ["engine.json", "mem", "report.html", "report.json", "report.md", "rtl", "schedule.json"]);
     });
 
     it("is deterministic: two runs write byte-identical directories", () => {

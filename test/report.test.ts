@@ -47,6 +47,11 @@ describe("trilut report", function () {
     assert.equal(data.simulation.length, 1);
     assert.equal(data.simulation[0]!.measuredCycles, data.simulation[0]!.predictedCycles);
     assert.ok(data.simulation[0]!.bitExact);
+    // the waveform of the first cycles, drawn by wavedrom from the simulation's VCD
+    const withSim = readFileSync(join(out, "report.html"), "utf8");
+    assertSelfContained(withSim);
+    assert.match(withSim, /<h3>The first cycles: blk\.0\.attn_q\.weight, one decode token, cycles \d+–\d+<\/h3><figure class="wave"><svg/);
+    for (const signal of ["desc_valid", "x_valid", "y_valid"]) assert.ok(withSim.includes(`>${signal}<`), signal);
     const md = readFileSync(join(out, "report.md"), "utf8");
     assert.match(md, /^### trilut: m\.gguf on kv260/);
     assert.match(md, /\| decode \| [\d.]+ tokens\/s/);
@@ -87,6 +92,7 @@ describe("trilut report", function () {
     // the DOM after load: the roofline's marks and the tables are there
     assert.match(dom.stdout, /<svg[^>]*class="marks"/);
     assert.match(dom.stdout, /<td>trilut_adder_tree<\/td>/);
+    assert.match(dom.stdout, /<figure class="wave"><svg/);
     const shot = join(out, "report.png");
     const s = spawnSync(browser!, [...flags, `--screenshot=${shot}`, "--window-size=1200,3000", page], { encoding: "utf8", timeout: 120_000 });
     assert.equal(s.status, 0, s.stderr);

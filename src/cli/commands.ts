@@ -1,17 +1,18 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Budget } from "../budget/budget.js";
-import { openOptions, plan, round, seededActivations, type EngineArgs, type ModelArgs } from "./common.js";
+import { openOptions, plan, round, type EngineArgs, type ModelArgs } from "./common.js";
+import { activations, readTensor } from "../sim/inputs.js";
 import { compileModel } from "../codegen/compile.js";
 import { parseEngineOverrides } from "../engine/config.js";
 import { readEngineFile } from "../engine/plan.js";
 import { autoEngine, describeChoice } from "../sweep/auto.js";
 import { writeReport } from "../report/write.js";
+import { firstCycles } from "../report/waveform.js";
 import { type SimulationRow } from "../report/collect.js";
 import { makeLlamaModel, type SyntheticArchitecture, type SyntheticFormat } from "../model/make-model.js";
 import { formatInspect, inspectModel } from "../model/inspect.js";
-import { withModel, type OpenOptions } from "../model/open.js";
-import { requireTernary } from "../model/reader.js";
+import { withModel } from "../model/open.js";
 import { type TernaryTensor } from "../model/types.js";
 import { ternaryMatmul } from "../ref/kernel.js";
 import { memoryTiming } from "../budget/memory.js";
@@ -60,19 +61,7 @@ export function inspectCommand(args: ModelArgs & { model: string; json: boolean;
   else console.log(formatInspect(report));
 }
 
-export function readTensor(modelPath: string, name: string, opts: OpenOptions = {}): TernaryTensor {
-  return withModel(modelPath, (m) => m.readTernary(requireTernary(m, name).name), opts);
-}
 
-/** Activations from --input, or seeded random int8 values. */
-export function activations(tensor: TernaryTensor, input: string | undefined, tokens: number | undefined, seed: number): { x: Int8Array; tokens: number } {
-  if (input) {
-    const { data, rows } = readInt8Matrix(input, tensor.k, tokens);
-    return { x: data, tokens: rows };
-  }
-  const m = tokens ?? 1;
-  return { x: seededActivations(seed, m * tensor.k), tokens: m };
-}
 
 export function refCommand(args: ModelArgs & { model: string; tensor: string; input: string; tokens?: number | undefined; out: string }): void {
   const tensor = readTensor(args.model, args.tensor, openOptions(args));
@@ -234,7 +223,9 @@ export async function demoCommand(args: { out: string }): Promise<number> {
     `\nengine: G=${cfg.G} ${cfg.encoding} tables, T=${cfg.T}, P=${cfg.P}, c=${cfg.c}: ${engine.geo.weightsPerCycle} weights/cycle at ${budget.clockMHz} MHz`,
   );
   console.log(`RTL, schedule and weight images: ${args.out}`);
-  await writeReport(args.out, async (d) => ({ ...d, simulation: demoRuns }));
+  const tensor = readTensor(model, names[0]!);
+  const waveform = await firstCycles(engine.geo, tensor, activations(tensor, undefined, 1, 1).x, budget);
+  await writeReport(args.out, async (d) => ({ ...d, simulation: demoRuns, waveform }));
   console.log(`report: ${join(args.out, "report.html")}`);
   return failed ? 1 : 0;
 }

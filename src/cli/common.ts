@@ -2,7 +2,6 @@ import { resolveBudget, type Budget } from "../budget/budget.js";
 import { planEngine, type PlannedEngine } from "../engine/plan.js";
 import { type OpenOptions } from "../model/open.js";
 import { UserError } from "../util/errors.js";
-import { Rng } from "../util/random.js";
 
 export interface EngineArgs {
   device?: string | undefined;
@@ -32,13 +31,6 @@ export function openOptions(args: ModelArgs): OpenOptions {
   return { scaleDirection: d };
 }
 
-/** Seeded random int8 activations: what a command simulates when no input file is given. */
-export function seededActivations(seed: number, count: number): Int8Array {
-  const rng = new Rng(seed);
-  const x = new Int8Array(count);
-  for (let i = 0; i < count; i++) x[i] = rng.int(-128, 127);
-  return x;
-}
 
 export function round(v: number): number {
   return Math.round(v * 1000) / 1000;

@@ -2,9 +2,8 @@ import { checkHlsSupport } from "../hls/generate.js";
 import { simulateMatmulsHls, type HlsResult } from "../hls/simulate.js";
 import { UserError } from "../util/errors.js";
 import { writeInt32Matrix } from "../util/rawio.js";
-import { activations, readTensor } from "./commands.js";
+import { activations, modelCalls, modeTokens, readTensor } from "../sim/inputs.js";
 import { openOptions, plan, round, type EngineArgs, type ModelArgs } from "./common.js";
-import { modelCalls, modeTokens } from "./model-sim.js";
 import { printJson, table } from "./output.js";
 
 export interface HlsSimArgs extends EngineArgs, ModelArgs {
@@ -70,7 +69,7 @@ export async function hlsSimCommand(args: HlsSimArgs): Promise<number> {
   }
 
   const tokens = modeTokens(args.mode, args.tokens);
-  const calls = modelCalls(args, tokens);
+  const calls = modelCalls(args, tokens, openOptions(args));
   const r = await simulateMatmulsHls(
     engine.geo,
     calls.map((c) => (engine.cfg.dequant ? c.matmul : c.matmul.planes[0]!)),

@@ -1,8 +1,5 @@
 import { memoryTiming } from "../budget/memory.js";
-import { describeArchitecture } from "../model/architecture.js";
-import { withModel } from "../model/open.js";
-import { runHostModel, type MatmulCall } from "../ref/host.js";
-import { Rng } from "../util/random.js";
+import { modelCalls, modeTokens } from "../sim/inputs.js";
 import { simulateMatmuls } from "../sim/simulate.js";
 import { UserError } from "../util/errors.js";
 import { openOptions, plan, round, type EngineArgs, type ModelArgs } from "./common.js";
@@ -22,39 +19,7 @@ export interface ModelSimArgs extends EngineArgs, ModelArgs, WaveArgs {
   json: boolean;
 }
 
-/** Tokens of a run: decode is one token; prefill takes --tokens (default 16). */
-export function modeTokens(mode: string, tokens: number | undefined): number {
-  if (mode === "decode") {
-    if (tokens !== undefined && tokens !== 1) throw new UserError(`--mode decode runs one token; --tokens ${tokens} needs --mode prefill`);
-    return 1;
-  }
-  if (mode === "prefill") return tokens ?? 16;
-  throw new UserError(`--mode ${mode}: expected decode or prefill`);
-}
 
-/**
- * The matmul calls of a --block/--all run: a seeded prompt through the host model, recording each
- * matmul's int8 input (decode: one token after a --context-token prompt in the KV cache).
- */
-export function modelCalls(
-  args: Pick<ModelSimArgs, "model" | "block" | "all" | "mode" | "context" | "seed" | "scaleDirection">,
-  tokens: number,
-): MatmulCall[] {
-  const context = args.context ?? 8;
-  if (args.mode === "decode" && !(Number.isInteger(context) && context >= 0)) throw new UserError(`--context ${context}: expected a token count`);
-  return withModel(args.model, (m) => {
-    const arch = describeArchitecture(m);
-    const layers = arch.dimensions.layers;
-    if (args.block !== undefined && !(Number.isInteger(args.block) && args.block >= 0 && args.block < layers)) {
-      throw new UserError(`--block ${args.block}: the model has blocks 0..${layers - 1}`);
-    }
-    const rng = new Rng(args.seed);
-    const ids = (count: number): number[] => Array.from({ length: count }, () => rng.int(0, arch.dimensions.vocab - 1));
-    const prefix = args.mode === "decode" ? ids(context) : [];
-    const record = args.all ? Array.from({ length: layers }, (_, l) => l) : [args.block!];
-    return runHostModel(m, arch, { tokens: ids(tokens), prefix, record, lmHead: args.all === true }).calls;
-  }, openOptions(args));
-}
 
 /**
  * Simulates one decoder block (--block B) or every ternary matmul of the model (--all) as one
@@ -68,7 +33,7 @@ export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
   const { budget, engine } = plan(args);
   if (engine.cfg.loader !== "axi") throw new UserError("--block and --all run on the streaming engine; drop --preload / loader=preload");
   const tokens = modeTokens(args.mode, args.tokens);
-  const calls = modelCalls(args, tokens);
+  const calls = modelCalls(args, tokens, openOptions(args));
   const bp = args.backpressure;
   if (!(bp >= 0 && bp < 1)) throw new UserError(`--backpressure ${bp}: expected a probability in [0, 1)`);
   const waves = waveFlags(args);

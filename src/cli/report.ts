@@ -6,7 +6,8 @@ import { engineGeometry, type EngineConfig } from "../engine/config.js";
 import { simulateMatmul } from "../sim/simulate.js";
 import { type ReportData } from "../report/collect.js";
 import { writeReport } from "../report/write.js";
-import { activations, readTensor } from "./commands.js";
+import { activations, readTensor } from "../sim/inputs.js";
+import { firstCycles } from "../report/waveform.js";
 
 /**
  * `trilut report DIR`, and the report `compile` writes: for a compile directory, the first compiled
@@ -32,5 +33,6 @@ export async function withSimulation(dir: string, d: ReportData): Promise<Report
   return {
     ...d,
     simulation: [...d.simulation, { what: first, mode: "decode", tokens: 1, predictedCycles: r.predictedCycles, measuredCycles: r.cycles, bitExact: r.match }],
+    waveform: await firstCycles(geo, tensor, x, engine.budget),
   };
 }

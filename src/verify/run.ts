@@ -7,8 +7,7 @@ import { synthesize } from "../estimate/synth.js";
 import { simulateMatmulsHls } from "../hls/simulate.js";
 import { simulateMatmul, simulateMatmuls, type EngineMatmul } from "../sim/simulate.js";
 import { SimulationError, UserError } from "../util/errors.js";
-import { activations, readTensor } from "../cli/commands.js";
-import { modelCalls, modeTokens } from "../cli/model-sim.js";
+import { activations, modelCalls, modeTokens, readTensor } from "../sim/inputs.js";
 import { type Check } from "./spec.js";
 
 /**
@@ -88,7 +87,7 @@ export async function runCheck(p: Planned): Promise<CheckResult> {
       ws = [tensor];
       xs = [a.x];
     } else {
-      const calls = modelCalls({ model: check.model, block: check.block, all: check.all, mode: check.mode, context: check.context, seed: check.seed, scaleDirection: undefined }, tokens);
+      const calls = modelCalls({ model: check.model, block: check.block, all: check.all, mode: check.mode, context: check.context, seed: check.seed }, tokens);
       ws = calls.map((c) => (geo.cfg.dequant ? c.matmul : c.matmul.planes[0]!));
       xs = calls.map((c) => c.x);
     }
