@@ -112,30 +112,37 @@ export function widthFor(cfg: EngineConfig): number {
 /**
  * The checks a schema cannot express, on a config whose fields are already in range: what
  * resolveEngine adds to the schema, and all a sweep that builds configs from typed values needs.
+ * Returns the first problem as "/field: why", or undefined; no exception, so a sweep that meets
+ * thousands of unbuildable engines a second does not pay for stack traces.
  */
-export function checkEngine(cfg: EngineConfig, where: string): void {
+export function engineProblem(cfg: EngineConfig): string | undefined {
   const ib = groupIndexBits(cfg);
   if (cfg.T * ib > 72 * cfg.c) {
-    throw new UserError(
-      `${where}: /T: ${cfg.T} groups × ${ib}-bit ${cfg.kind === "baseline" ? "trit codes" : "indices"} = ${cfg.T * ib} bits do not fit c = ${cfg.c} URAM words ` +
-        `(${72 * cfg.c} bits); raise c to ${Math.ceil((cfg.T * ib) / 72)} or lower T to ${Math.floor((72 * cfg.c) / ib)}`,
+    return (
+      `/T: ${cfg.T} groups × ${ib}-bit ${cfg.kind === "baseline" ? "trit codes" : "indices"} = ${cfg.T * ib} bits do not fit c = ${cfg.c} URAM words ` +
+      `(${72 * cfg.c} bits); raise c to ${Math.ceil((cfg.T * ib) / 72)} or lower T to ${Math.floor((72 * cfg.c) / ib)}`
     );
   }
   if (cfg.loader === "axi" && cfg.maxBurst * (cfg.memBits / 8) > 4096) {
-    throw new UserError(
-      `${where}: /maxBurst: ${cfg.maxBurst} beats of ${cfg.memBits / 8} bytes cross AXI's 4 KB boundary; at most ${4096 / (cfg.memBits / 8)}`,
-    );
+    return `/maxBurst: ${cfg.maxBurst} beats of ${cfg.memBits / 8} bytes cross AXI's 4 KB boundary; at most ${4096 / (cfg.memBits / 8)}`;
   }
-  if (cfg.dequant && cfg.loader !== "axi") throw new UserError(`${where}: /dequant: the dequantization stage needs loader axi`);
+  if (cfg.dequant && cfg.loader !== "axi") return `/dequant: the dequantization stage needs loader axi`;
   if (cfg.dequant && cfg.T * ib < 32) {
-    throw new UserError(`${where}: /dequant: scale words need 32 bits of a bank word, which has T·indexBits = ${cfg.T * ib}`);
+    return `/dequant: scale words need 32 bits of a bank word, which has T·indexBits = ${cfg.T * ib}`;
   }
   if (cfg.loader === "axi" && cfg.bufferDepth % 2 !== 0) {
-    throw new UserError(`${where}: /bufferDepth: ${cfg.bufferDepth} cannot be split into two equal halves`);
+    return `/bufferDepth: ${cfg.bufferDepth} cannot be split into two equal halves`;
   }
   if (cfg.weightMemory === "uram" && cfg.bufferDepth % 4096 !== 0) {
-    throw new UserError(`${where}: /bufferDepth: ${cfg.bufferDepth} is not a whole number of URAM288 depths (4096)`);
+    return `/bufferDepth: ${cfg.bufferDepth} is not a whole number of URAM288 depths (4096)`;
   }
+  return undefined;
+}
+
+/** engineProblem as a UserError at `where`. */
+export function checkEngine(cfg: EngineConfig, where: string): void {
+  const problem = engineProblem(cfg);
+  if (problem !== undefined) throw new UserError(`${where}: ${problem}`);
 }
 
 /** Parses `key=value` overrides from the command line into a partial engine object. */

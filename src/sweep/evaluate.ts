@@ -1,9 +1,8 @@
 import { type Budget } from "../budget/budget.js";
-import { checkEngine, DEFAULT_ENGINE, engineGeometry, widthFor, type EngineConfig, type EngineGeometry } from "../engine/config.js";
+import { DEFAULT_ENGINE, engineProblem, engineGeometry, widthFor, type EngineConfig, type EngineGeometry } from "../engine/config.js";
 import { latencyFigures, prepareWorkload, type PreparedWorkload } from "../estimate/latency.js";
 import { estimateResources, overrun, type ResourceEstimate } from "../estimate/resources.js";
 import { type Workload } from "../model/workload.js";
-import { UserError } from "../util/errors.js";
 import { FIGURE_NAMES, type Figures } from "./figures.js";
 import { chunkRange, pointAt, pointParams, type Space } from "./space.js";
 import { RUN_AXES, RUN_AXIS_DEFAULTS, type AxisValue, type SweepSpec } from "./spec.js";
@@ -47,11 +46,11 @@ export interface PointSetup {
 }
 
 /**
- * The engine and run a point describes; throws a UserError for an engine that cannot be built. The
+ * The engine and run a point describes, or why no engine can be built from it ("/field: why"). The
  * spec's schema has already checked every axis value and engine field, so only the checks between
- * fields remain (checkEngine).
+ * fields remain (engineProblem), and they are answered without exceptions: a sweep meets many.
  */
-export function pointSetup(inputs: SweepInputs, params: Readonly<Record<string, AxisValue>>): PointSetup {
+export function pointSetup(inputs: SweepInputs, params: Readonly<Record<string, AxisValue>>): PointSetup | string {
   const base = inputs.budgets[params["budget"] as string]!;
   const budget = params["clock"] === undefined ? base : { ...base, clockMHz: params["clock"] as number };
   const cfg: Record<string, unknown> = { ...DEFAULT_ENGINE };
@@ -63,8 +62,9 @@ export function pointSetup(inputs: SweepInputs, params: Readonly<Record<string, 
   const engine = cfg as unknown as EngineConfig;
   // like resolveEngine: c widens to hold T indices unless the spec gives it
   if (!("c" in params) && inputs.spec.engine.c === undefined) engine.c = widthFor(engine);
-  checkEngine(engine, "engine");
-  if (engine.loader !== "axi") throw new UserError("sweeps model the streaming engine (loader axi)");
+  const problem = engineProblem(engine);
+  if (problem !== undefined) return problem;
+  if (engine.loader !== "axi") return "/loader: sweeps model the streaming engine (loader axi)";
   const run: RunParams = {
     budget,
     mode: (params["mode"] as RunParams["mode"] | undefined) ?? RUN_AXIS_DEFAULTS.mode,
@@ -87,14 +87,8 @@ export class PointEvaluator {
   }
 
   evaluate(index: number): PointResult {
-    const params = pointParams(this.inputs.space, index);
-    let setup: PointSetup;
-    try {
-      setup = pointSetup(this.inputs, params);
-    } catch (err) {
-      if (!(err instanceof UserError)) throw err;
-      return { index, reason: `invalid:${err.message.replace(/^engine: /, "")}` };
-    }
+    const setup = pointSetup(this.inputs, pointParams(this.inputs.space, index));
+    if (typeof setup === "string") return { index, reason: `invalid:${setup}` };
     const geo = engineGeometry(setup.cfg);
     const { budget } = setup.run;
     const need = estimateResources(geo, budget.family);

@@ -76,7 +76,9 @@ export async function verifyPoints(
 ): Promise<VerifiedPoint[]> {
   const verified: VerifiedPoint[] = [];
   for (const [i, p] of points.entries()) {
-    const { cfg, run } = pointSetup(inputs, p.params);
+    const setup = pointSetup(inputs, p.params);
+    if (typeof setup === "string") throw new Error(`a kept point has no engine (${setup}): a bug`);
+    const { cfg, run } = setup;
     const geo = engineGeometry(cfg);
     const block = inputs.workloads.get(run.context)!.block.filter((m) => m.ternary);
     const tokens = run.mode === "decode" ? 1 : run.prompt;
