@@ -6,7 +6,7 @@
  */
 import { basename } from "node:path";
 import { UserError } from "../util/errors.js";
-import type { ModelReader, ModelTensorListing } from "./reader.js";
+import { GGUF_DIMENSION_KEYS, HF_CONFIG_KEYS, type ModelReader, type ModelTensorListing } from "./reader.js";
 
 /** "silu" (llama SwiGLU), "relu2" (BitNet b1.58 squared ReLU, gated), or a config's own name. */
 export type Activation = "silu" | "relu2" | "gelu" | (string & {});
@@ -36,27 +36,6 @@ export interface ModelArchitecture {
   readonly contextLength: number | undefined;
 }
 
-/** GGUF metadata key suffixes (after "<arch>.") for each dimension. */
-const GGUF_KEYS: Readonly<Record<keyof ArchitectureDimensions, string>> = {
-  hidden: "embedding_length",
-  ffn: "feed_forward_length",
-  layers: "block_count",
-  heads: "attention.head_count",
-  kvHeads: "attention.head_count_kv",
-  headDim: "attention.key_length",
-  vocab: "vocab_size",
-};
-
-/** Hugging Face config.json keys for each dimension. */
-const HF_KEYS: Readonly<Record<keyof ArchitectureDimensions, string>> = {
-  hidden: "hidden_size",
-  ffn: "intermediate_size",
-  layers: "num_hidden_layers",
-  heads: "num_attention_heads",
-  kvHeads: "num_key_value_heads",
-  headDim: "head_dim",
-  vocab: "vocab_size",
-};
 
 /** Key prefixes llama.cpp and bitnet.cpp use, tried after the file's own architecture. */
 const GGUF_PREFIXES = ["llama", "bitnet", "bitnet-b1.58", "bitnet-25"] as const;
@@ -86,13 +65,13 @@ function fromGguf(reader: ModelReader, md: ReadonlyMap<string, unknown>, tensors
   const prefixes = [name, ...GGUF_PREFIXES.filter((p) => p !== name)];
   const lookup = (field: keyof ArchitectureDimensions): number | undefined => {
     for (const p of prefixes) {
-      const v = asNumber(md.get(`${p}.${GGUF_KEYS[field]}`));
+      const v = asNumber(md.get(`${p}.${GGUF_DIMENSION_KEYS[field]}`));
       if (v !== undefined) return v;
     }
     return undefined;
   };
   const fallback = reader.dimensions();
-  const dims = completeDimensions(reader, (f) => lookup(f) ?? (f === "vocab" ? fallback.vocab : undefined), (f) => `"${name}.${GGUF_KEYS[f]}"`);
+  const dims = completeDimensions(reader, (f) => lookup(f) ?? (f === "vocab" ? fallback.vocab : undefined), (f) => `"${name}.${GGUF_DIMENSION_KEYS[f]}"`);
   const names = new Set(tensors.map((t) => t.name));
   const act = [name, ...GGUF_PREFIXES].map((p) => md.get(`${p}.hidden_act`)).find((v) => typeof v === "string");
   let contextLength: number | undefined;
@@ -116,8 +95,8 @@ function fromHf(reader: ModelReader, config: Readonly<Record<string, unknown>>, 
       : Array.isArray(archs) && typeof archs[0] === "string"
         ? archs[0]
         : reader.architecture ?? "unknown";
-  const lookup = (f: keyof ArchitectureDimensions): number | undefined => asNumber(config[HF_KEYS[f]]);
-  const dims = completeDimensions(reader, lookup, (f) => `config.json "${HF_KEYS[f]}"`);
+  const lookup = (f: keyof ArchitectureDimensions): number | undefined => asNumber(config[HF_CONFIG_KEYS[f]]);
+  const dims = completeDimensions(reader, lookup, (f) => `config.json "${HF_CONFIG_KEYS[f]}"`);
   const names = new Set(tensors.map((t) => t.name));
   const tie = config["tie_word_embeddings"];
   const act = config["hidden_act"];

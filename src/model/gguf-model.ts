@@ -1,19 +1,8 @@
 /** GGUF as a ModelReader: llama.cpp's per-architecture metadata keys mapped to model dimensions. */
 import { openGguf, type GgufFile } from "./gguf.js";
-import { dimensionsFrom, type DimensionField, type ModelDimensions, type ModelReader, type ModelTensorListing } from "./reader.js";
+import { dimensionsFrom, GGUF_DIMENSION_KEYS, type ModelDimensions, type ModelReader, type ModelTensorListing } from "./reader.js";
 import { isTernaryTypeName } from "./ggml-types.js";
 import type { TernaryCounts, TernaryTensor } from "./types.js";
-
-/** llama.cpp stores hyperparameters as "<architecture>.<suffix>". */
-const GGUF_DIMENSION_KEYS: Readonly<Record<DimensionField, string>> = {
-  hidden: "embedding_length",
-  ffn: "feed_forward_length",
-  layers: "block_count",
-  heads: "attention.head_count",
-  kvHeads: "attention.head_count_kv",
-  headDim: "attention.key_length",
-  vocab: "vocab_size",
-};
 
 export class GgufModelReader implements ModelReader {
   readonly file: GgufFile;

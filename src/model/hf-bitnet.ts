@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { UserError } from "../util/errors.js";
-import { dimensionsFrom, unknownTensorError, type DimensionField, type ModelDimensions, type ModelReader, type ModelTensorListing } from "./reader.js";
+import { dimensionsFrom, HF_CONFIG_KEYS, unknownTensorError, type ModelDimensions, type ModelReader, type ModelTensorListing } from "./reader.js";
 import { decodeFloats, openSafetensors, type SafetensorsFile, type SafetensorsTensor } from "./safetensors.js";
 import type { TernaryCounts, TernaryTensor } from "./types.js";
 import { alignedChunk, countCode2Bytes, type TritTally } from "./trit-count.js";
@@ -30,15 +30,6 @@ export const HF_INDEX_FILE = "model.safetensors.index.json";
 /** The listing type name of a packed ternary linear weight. */
 export const HF_PACKED_TYPE = "U8-packed";
 
-const CONFIG_KEYS: Readonly<Record<DimensionField, string>> = {
-  hidden: "hidden_size",
-  ffn: "intermediate_size",
-  layers: "num_hidden_layers",
-  heads: "num_attention_heads",
-  kvHeads: "num_key_value_heads",
-  headDim: "head_dim",
-  vocab: "vocab_size",
-};
 const REQUIRED_CONFIG_KEYS = ["hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "vocab_size"] as const;
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -165,7 +156,7 @@ export class HfBitnetReader implements ModelReader {
 
   dimensions(): ModelDimensions {
     return dimensionsFrom((field) => {
-      const v = this.config[CONFIG_KEYS[field]];
+      const v = this.config[HF_CONFIG_KEYS[field]];
       return typeof v === "number" && Number.isFinite(v) ? v : undefined;
     });
   }

@@ -19,6 +19,28 @@ export interface ModelDimensions {
 
 export type DimensionField = keyof ModelDimensions;
 
+/** Where each dimension is stored: llama.cpp's GGUF metadata, as "<architecture>.<suffix>". */
+export const GGUF_DIMENSION_KEYS: Readonly<Record<DimensionField, string>> = {
+  hidden: "embedding_length",
+  ffn: "feed_forward_length",
+  layers: "block_count",
+  heads: "attention.head_count",
+  kvHeads: "attention.head_count_kv",
+  headDim: "attention.key_length",
+  vocab: "vocab_size",
+};
+
+/** Where each dimension is stored in a Hugging Face checkpoint's config.json. */
+export const HF_CONFIG_KEYS: Readonly<Record<DimensionField, string>> = {
+  hidden: "hidden_size",
+  ffn: "intermediate_size",
+  layers: "num_hidden_layers",
+  heads: "num_attention_heads",
+  kvHeads: "num_key_value_heads",
+  headDim: "head_dim",
+  vocab: "vocab_size",
+};
+
 export interface ModelTensorListing {
   readonly name: string;
   /** The format's own type name, e.g. "TQ2_0", "F16", "U8-packed". */
