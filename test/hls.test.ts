@@ -5,13 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { engineGeometry, resolveEngine, type EngineConfig, type EngineGeometry } from "../src/engine/config.js";
 import { type ScaledMatmul } from "../src/engine/scales.js";
-import { planMatmuls } from "../src/engine/tiles.js";
 import { generateRtl } from "../src/codegen/rtl.js";
 import { checkHlsSupport, generateHls } from "../src/hls/generate.js";
 import { simulateMatmulsHls } from "../src/hls/simulate.js";
 import { type TritMatrix } from "../src/model/types.js";
-import { compare, prepare, simulateMatmuls, type EngineMatmul } from "../src/sim/simulate.js";
-import { axiStreams, unpackTileResults } from "../src/sim/streams.js";
+import { checkStream, descriptorStream, simulateMatmuls, type EngineMatmul } from "../src/sim/simulate.js";
 import { Rng } from "../src/util/random.js";
 import { cli, FIXTURES, loadManifest, randomActs, randomTrits, throwsUser, type CliRun } from "./helpers.js";
 
@@ -190,15 +188,14 @@ describe("HLS engine: generated code", () => {
       const tokens = 2;
       const cases = scaleSchemes(rng, 2 * geo.cfg.P + 3, geo.stepActivations * 4 + 5, 2 * geo.stepActivations).map(([, m]) => m);
       const xs = cases.map((m) => randomActs(rng, tokens * ("planes" in m ? m.planes[0]!.k : m.k)));
-      const prepared = cases.map((m, i) => prepare(m, xs[i]!, tokens));
-      const plan = planMatmuls(geo, prepared.map((p) => ({ n: p.core.n, k: p.core.k, scales: p.scales })), tokens);
-      const s = axiStreams(geo, plan, prepared.map((p) => p.core), xs);
+      const stream = descriptorStream(geo, cases, xs, tokens);
+      const s = stream.streams;
       const files = ["d.bin", "a.bin", "i.bin", "r.bin"].map((f) => join(dir, f));
       [s.descriptors, s.acts, s.image].forEach((w, i) => writeFileSync(files[i]!, new Uint8Array(w.buffer, w.byteOffset, w.byteLength)));
       execFileSync(join(dir, "tb"), files, { stdio: ["ignore", "pipe", "pipe"] });
       const raw = readFileSync(files[3]!);
-      const ys = unpackTileResults(geo, plan, new Uint32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)));
-      ys.forEach((y, i) => assert.equal(compare(prepared[i]!.expected, prepared[i]!.n, y).mismatches, 0));
+      const checks = checkStream(geo, stream, new Uint32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)));
+      checks.forEach((c) => assert.equal(c.mismatches, 0));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

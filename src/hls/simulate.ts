@@ -4,9 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type EngineGeometry } from "../engine/config.js";
-import { planMatmuls, type TilePlan } from "../engine/tiles.js";
-import { compare, prepare, type EngineMatmul, type MatmulCheck } from "../sim/simulate.js";
-import { axiStreams, unpackTileResults } from "../sim/streams.js";
+import { type TilePlan } from "../engine/tiles.js";
+import { checkStream, descriptorStream, type EngineMatmul, type MatmulCheck } from "../sim/simulate.js";
 import { SimulationError } from "../util/errors.js";
 import { buildHls } from "./build.js";
 
@@ -48,14 +47,9 @@ export async function simulateMatmulsHls(
   options: HlsSimulateOptions = {},
 ): Promise<HlsResult> {
   const tokens = options.tokens ?? 1;
-  const prepared = ws.map((w, i) => prepare(w, xs[i]!, tokens));
-  const tiles = planMatmuls(
-    geo,
-    prepared.map((p) => ({ n: p.core.n, k: p.core.k, scales: p.scales })),
-    tokens,
-  );
+  const stream = descriptorStream(geo, ws, xs, tokens);
+  const { tiles, streams } = stream;
   const built = await buildHls(geo);
-  const streams = axiStreams(geo, tiles, prepared.map((p) => p.core), xs);
   const dir = mkdtempSync(join(tmpdir(), "trilut-hls-"));
   let results: Uint32Array;
   let runSeconds: number;
@@ -80,7 +74,7 @@ export async function simulateMatmulsHls(
   if (results.length !== streams.resultBeats * streams.resultWords) {
     throw new SimulationError(`the HLS engine wrote ${results.length} result words, expected ${streams.resultBeats * streams.resultWords}`);
   }
-  const matmuls = unpackTileResults(geo, tiles, results).map((y, i) => compare(prepared[i]!.expected, prepared[i]!.n, y));
+  const matmuls = checkStream(geo, stream, results);
   return {
     match: matmuls.every((m) => m.match),
     mismatches: matmuls.reduce((sum, m) => sum + m.mismatches, 0),

@@ -138,7 +138,7 @@ function check(w: TritMatrix, x: Int8Array, tokens: number, y: Int32Array): Matm
   return compare(ternaryMatmul(w, x, tokens), w.n, y);
 }
 
-export function compare(expected: Int32Array, n: number, y: Int32Array): MatmulCheck {
+function compare(expected: Int32Array, n: number, y: Int32Array): MatmulCheck {
   const firstMismatches: Mismatch[] = [];
   let mismatches = 0;
   for (let i = 0; i < expected.length; i++) {
@@ -194,10 +194,30 @@ function isScaled(m: EngineMatmul): m is ScaledMatmul {
 }
 
 /** What the integer core computes for a matmul, its scales, and the reference's expected output. */
-export function prepare(m: EngineMatmul, x: Int8Array, tokens: number): { core: TritMatrix; scales?: FixedScales; expected: Int32Array; n: number } {
+function prepare(m: EngineMatmul, x: Int8Array, tokens: number): { core: TritMatrix; scales?: FixedScales; expected: Int32Array; n: number } {
   if (!isScaled(m)) return { core: m, expected: ternaryMatmul(m, x, tokens), n: m.n };
   const scales = fixScales(m);
   return { core: coreMatrix(m), scales, expected: scaledMatmul(m, scales, x, tokens), n: m.planes[0]!.n };
+}
+
+/**
+ * Matmuls as one descriptor stream of the streaming engine, for any backend that runs it (the
+ * verilated RTL, the HLS engine): each matmul prepared against the reference, the tile plan, and
+ * the descriptor, activation and memory-image streams.
+ */
+export function descriptorStream(geo: EngineGeometry, ws: readonly EngineMatmul[], xs: readonly Int8Array[], tokens: number) {
+  const prepared = ws.map((w, i) => prepare(w, xs[i]!, tokens));
+  const tiles = planMatmuls(
+    geo,
+    prepared.map((p) => ({ n: p.core.n, k: p.core.k, scales: p.scales })),
+    tokens,
+  );
+  return { prepared, tiles, streams: axiStreams(geo, tiles, prepared.map((p) => p.core), xs) };
+}
+
+/** A stream's results checked matmul by matmul against the reference. */
+export function checkStream(geo: EngineGeometry, s: Pick<ReturnType<typeof descriptorStream>, "prepared" | "tiles">, results: Uint32Array): MatmulCheck[] {
+  return unpackTileResults(geo, s.tiles, results).map((y, i) => compare(s.prepared[i]!.expected, s.prepared[i]!.n, y));
 }
 
 /** A streaming engine's run of matmuls as one descriptor stream: its request and what checking needs. */
@@ -220,14 +240,7 @@ function axiStimulus(geo: EngineGeometry, ws: readonly EngineMatmul[], xs: reado
   if (geo.cfg.loader !== "axi") throw new UserError("running several matmuls in one stream needs the streaming engine (loader axi)");
   const memory = options.memory;
   if (!memory) throw new UserError("an engine that streams weights needs a memory timing (a budget)");
-  const tokens = options.tokens ?? 1;
-  const prepared = ws.map((w, i) => prepare(w, xs[i]!, tokens));
-  const tiles = planMatmuls(
-    geo,
-    prepared.map((p) => ({ n: p.core.n, k: p.core.k, scales: p.scales })),
-    tokens,
-  );
-  const streams = axiStreams(geo, tiles, prepared.map((p) => p.core), xs);
+  const { prepared, tiles, streams } = descriptorStream(geo, ws, xs, options.tokens ?? 1);
   const model = streamCycles(geo, tiles, memory);
   return {
     prepared,
@@ -270,7 +283,7 @@ export async function simulateMatmuls(
   const addon = loadAddon(built.addonPath);
   const { reply, simSeconds } = timed(() => runTraced(options, (host) => addon.run({ ...request, ...host })));
   if (reply.error) throw new SimulationError(reply.error);
-  const matmuls = unpackTileResults(geo, tiles, reply.results).map((y, i) => compare(prepared[i]!.expected, prepared[i]!.n, y));
+  const matmuls = checkStream(geo, { prepared, tiles }, reply.results);
   return {
     match: matmuls.every((m) => m.match),
     mismatches: matmuls.reduce((sum, m) => sum + m.mismatches, 0),
