@@ -1,6 +1,6 @@
 import { describeArchitecture } from "../model/architecture.js";
 import { withModel } from "../model/open.js";
-import { modelWorkload } from "../model/workload.js";
+import { defaultContextLength, modelWorkload } from "../model/workload.js";
 import { estimateLatency } from "../estimate/latency.js";
 import { modelFamily } from "../estimate/resources.js";
 import { estimateModules, type ModuleEstimate } from "../estimate/modules.js";
@@ -102,7 +102,7 @@ export async function estimateCommand(args: EstimateArgs): Promise<void> {
   const prompts = args.prompt?.length ? args.prompt : [64, 128];
   const { workload, arch } = withModel(args.model, (m) => {
     const arch = describeArchitecture(m);
-    const contextLength = args.context ?? Math.min(arch.contextLength ?? 1024, 1024);
+    const contextLength = args.context ?? defaultContextLength(arch);
     return { arch, workload: modelWorkload(arch, m.listTensors(), { contextLength }) };
   }, openOptions(args));
   const e = estimateLatency(workload, engine.geo, budget, {

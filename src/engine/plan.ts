@@ -24,24 +24,30 @@ export function readEngineFile(path: string): Record<string, unknown> {
   }
 }
 
+/** What a part decides of an engine: where it has no UltraRAM, the weight buffer is block RAM. */
+export function partDefaults(budget: Budget): Partial<EngineConfig> {
+  return budget.uram === 0 ? { weightMemory: "bram" } : {};
+}
+
+/**
+ * An engine's config for a budget: the defaults, adapted to the part, then an engine file, then
+ * overrides; validated (errors at `where`), not yet held to the budget.
+ */
+export function configFor(
+  budget: Budget,
+  opts: { engineFile?: string | undefined; overrides: Readonly<Record<string, unknown>>; where: string },
+): EngineConfig {
+  return resolveEngine({ ...partDefaults(budget), ...(opts.engineFile ? readEngineFile(opts.engineFile) : {}), ...opts.overrides }, opts.where);
+}
+
 /**
  * The engine for a budget: the defaults, adapted to the part (block RAM for the weight buffer
  * where there is no URAM), then an engine file, then `--set` overrides; validated, and refused
  * when it does not fit the budget.
  */
 export function planEngine(budget: Budget, opts: { engineFile?: string | undefined; set?: readonly string[] | undefined }): PlannedEngine {
-  const partial: Record<string, unknown> = {};
-  if (budget.uram === 0) partial["weightMemory"] = "bram";
-  let where = "engine";
-  if (opts.engineFile) {
-    Object.assign(partial, readEngineFile(opts.engineFile));
-    where = opts.engineFile;
-  }
-  if (opts.set?.length) {
-    Object.assign(partial, parseEngineOverrides(opts.set));
-    where = opts.engineFile ? `${opts.engineFile} with --set` : "--set";
-  }
-  const cfg = resolveEngine(partial, where);
+  const where = opts.set?.length ? (opts.engineFile ? `${opts.engineFile} with --set` : "--set") : (opts.engineFile ?? "engine");
+  const cfg = configFor(budget, { engineFile: opts.engineFile, overrides: opts.set?.length ? parseEngineOverrides(opts.set) : {}, where });
   const geo = engineGeometry(cfg);
   const resources = checkFits(geo, budget);
   return { cfg, geo, resources };

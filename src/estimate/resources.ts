@@ -1,7 +1,7 @@
 import { type Budget } from "../budget/budget.js";
 import { engineGeometry, type EngineGeometry } from "../engine/config.js";
 import { UserError } from "../util/errors.js";
-import { estimateTotal, type Family } from "./modules.js";
+import { estimateTotal, type Family, type ModuleResources } from "./modules.js";
 
 /**
  * The resources of an engine: the sum of the per-module analytic model of ./modules.ts (one
@@ -10,15 +10,7 @@ import { estimateTotal, type Family } from "./modules.js";
  * covers both, so the budget check compares `lut + lutram` with it. `carry` is CARRY8 on
  * UltraScale+ and CARRY4 on 7-series (not budgeted).
  */
-export interface ResourceEstimate {
-  lut: number;
-  lutram: number;
-  ff: number;
-  carry: number;
-  bram36: number;
-  uram: number;
-  dsp: number;
-}
+export type ResourceEstimate = ModuleResources;
 
 /** The model's family for a budget family: Versal is modelled as UltraScale+ (like --synth). */
 export function modelFamily(family: Budget["family"] | undefined): Family {
@@ -38,6 +30,22 @@ export const RESOURCE_NAMES: Record<Budgeted, string> = {
   uram: "URAM",
   dsp: "DSP",
 };
+
+/**
+ * The share of the part each budgeted resource takes (of the part, not of the cap). LUTs as logic
+ * and as memory share the part's LUTs, as the budget check counts them; a resource the part lacks
+ * is an infinite share when used.
+ */
+export function budgetShares(need: ResourceEstimate, budget: Budget): Record<Budgeted, number> {
+  const share = (used: number, of: number): number => (of > 0 ? used / of : used > 0 ? Infinity : 0);
+  return {
+    lut: share(need.lut + need.lutram, budget.lut),
+    ff: share(need.ff, budget.ff),
+    bram36: share(need.bram36, budget.bram36),
+    uram: share(need.uram, budget.uram),
+    dsp: share(need.dsp, budget.dsp),
+  };
+}
 
 /**
  * The resource an engine most overruns (the largest need / limit) of those it takes more of than

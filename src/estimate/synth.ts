@@ -12,6 +12,7 @@ import { UserError } from "../util/errors.js";
 import { delayModel } from "./delays.js";
 import { moduleBaseName, netlistTiming, type NetlistPath, type YosysNetlist } from "./netlist-timing.js";
 import { runYosys } from "./yosys.js";
+import { type ModuleResources } from "./modules.js";
 
 /**
  * Resources of synthesized logic, in the units of a part's datasheet.
@@ -29,15 +30,7 @@ import { runYosys } from "./yosys.js";
  *
  * MUXF7/F8/F9 are in-slice multiplexers, not LUTs, and are not counted (Vivado lists them apart).
  */
-export interface SynthCounts {
-  lut: number;
-  ff: number;
-  lutram: number;
-  carry: number;
-  bram36: number;
-  uram: number;
-  dsp: number;
-}
+export type SynthCounts = ModuleResources;
 
 export interface SynthResult {
   /** The budget's family, and the yosys `synth_xilinx -family` it was synthesized for. */

@@ -144,6 +144,11 @@ function assumedBytes(type: string, weights: number): number {
   return (weights / t.blockSize) * t.blockBytes;
 }
 
+/** The KV-cache length a decode figure assumes when none is given: the model's, at most 1024. */
+export function defaultContextLength(arch: ModelArchitecture): number {
+  return Math.min(arch.contextLength ?? 1024, 1024);
+}
+
 export function modelWorkload(arch: ModelArchitecture, tensors: readonly ModelTensorListing[], opts: WorkloadOptions): Workload {
   const { hidden, ffn, layers, heads, kvHeads, headDim, vocab } = arch.dimensions;
   const ctx = opts.contextLength;

@@ -3,13 +3,14 @@ import { join } from "node:path";
 import { type Budget } from "../budget/budget.js";
 import { engineGeometry, resolveEngine, type EngineConfig, type EngineGeometry } from "../engine/config.js";
 import { estimateLatency, type LatencyEstimate } from "../estimate/latency.js";
-import { modelFamily } from "../estimate/resources.js";
+import { budgetShares, modelFamily } from "../estimate/resources.js";
 import { estimateModules } from "../estimate/modules.js";
 import { describeArchitecture } from "../model/architecture.js";
 import { withModel } from "../model/open.js";
-import { modelWorkload, type Workload } from "../model/workload.js";
+import { defaultContextLength, modelWorkload, type Workload } from "../model/workload.js";
 import { loadSweepModel } from "../sweep/model.js";
 import { type SweepSummary } from "../sweep/outputs.js";
+import { pointEngine } from "../sweep/evaluate.js";
 import { readManifest } from "../sweep/store.js";
 import { type ModelDimensions } from "../sweep/spec.js";
 import { type VerifiedPoint } from "../sweep/verify.js";
@@ -77,12 +78,10 @@ function resourceTable(geo: EngineGeometry, budget: Budget): ReportData["resourc
       return { module: name, instances: n, lut: m.lut * n, lutram: m.lutram * n, ff: m.ff * n, carry: m.carry * n, bram36: m.bram36 * n, uram: m.uram * n, dsp: m.dsp * n };
     });
   const t = est.total;
-  const share = (used: number, of: number): number => (of > 0 ? used / of : 0);
   return {
     modules,
     total: { module: "total", instances: 0, ...t },
-    // LUTs as logic and as memory share the part's LUTs, as the budget check counts them
-    percent: { lut: share(t.lut + t.lutram, budget.lut), ff: share(t.ff, budget.ff), bram36: share(t.bram36, budget.bram36), uram: share(t.uram, budget.uram), dsp: share(t.dsp, budget.dsp) },
+    percent: budgetShares(t, budget),
   };
 }
 
@@ -125,7 +124,7 @@ async function compileReport(dir: string): Promise<ReportData> {
       const d = arch.dimensions;
       model = { name: e.model, architecture: arch.name, layers: d.layers, hidden: d.hidden, ffn: d.ffn, vocab: d.vocab };
       maxContext = arch.contextLength;
-      workload = modelWorkload(arch, m.listTensors(), { contextLength: Math.min(arch.contextLength ?? 1024, 1024) });
+      workload = modelWorkload(arch, m.listTensors(), { contextLength: defaultContextLength(arch) });
     });
   } else {
     notes.push(`the model ${e.model} is not there any more: no latency figures`);
@@ -143,10 +142,9 @@ async function sweepReport(dir: string): Promise<ReportData> {
   if (!summary.best) throw new UserError(`${dir}: the sweep kept no point; nothing to report`);
   const spec = manifest.spec as { model: unknown; budgets: Budget[]; engine: Partial<EngineConfig> };
   const params = summary.best.params;
-  const base = spec.budgets.find((b) => b.device === params["budget"])!;
-  const budget = params["clock"] === undefined ? base : { ...base, clockMHz: params["clock"] as number };
-  const engineFields = Object.fromEntries(Object.entries(params).filter(([k]) => !["budget", "clock", "mode", "prompt", "context"].includes(k)));
-  const cfg = resolveEngine({ ...(budget.uram === 0 ? { weightMemory: "bram" } : {}), ...spec.engine, ...engineFields }, "the best point");
+  const engine = pointEngine(Object.fromEntries(spec.budgets.map((b) => [b.device, b])), spec.engine, params);
+  if (typeof engine === "string") throw new Error(`the sweep's best point has no engine (${engine}): a bug`);
+  const { cfg, budget } = engine;
   const notes: string[] = [];
   let workload: Workload | undefined;
   let model: ReportData["model"];

@@ -1,7 +1,8 @@
 import { type Budget } from "../budget/budget.js";
 import { DEFAULT_ENGINE, engineProblem, engineGeometry, widthFor, type EngineConfig, type EngineGeometry } from "../engine/config.js";
+import { partDefaults } from "../engine/plan.js";
 import { latencyFigures, prepareWorkload, type PreparedWorkload } from "../estimate/latency.js";
-import { estimateResources, overrun, type ResourceEstimate } from "../estimate/resources.js";
+import { budgetShares, estimateResources, overrun, type ResourceEstimate } from "../estimate/resources.js";
 import { type Workload } from "../model/workload.js";
 import { FIGURE_NAMES, type Figures } from "./figures.js";
 import { chunkRange, pointAt, pointParams, type Space } from "./space.js";
@@ -46,32 +47,45 @@ export interface PointSetup {
 }
 
 /**
- * The engine and run a point describes, or why no engine can be built from it ("/field: why"). The
- * spec's schema has already checked every axis value and engine field, so only the checks between
- * fields remain (engineProblem), and they are answered without exceptions: a sweep meets many.
+ * The engine and budget a point describes, or why no engine can be built from it ("/field: why"):
+ * the budget (its clock replaced by the point's), the engine defaults, the part's defaults, the
+ * spec's engine fields, then the point's engine axes. The spec's schema has already checked every
+ * value, so only the checks between fields remain (engineProblem), answered without exceptions:
+ * a sweep meets many. The sweep's report rebuilds its best engine with it too.
  */
-export function pointSetup(inputs: SweepInputs, params: Readonly<Record<string, AxisValue>>): PointSetup | string {
-  const base = inputs.budgets[params["budget"] as string]!;
+export function pointEngine(
+  budgets: Readonly<Record<string, Budget>>,
+  specEngine: Partial<EngineConfig>,
+  params: Readonly<Record<string, AxisValue>>,
+): { cfg: EngineConfig; budget: Budget } | string {
+  const base = budgets[params["budget"] as string]!;
   const budget = params["clock"] === undefined ? base : { ...base, clockMHz: params["clock"] as number };
   const cfg: Record<string, unknown> = { ...DEFAULT_ENGINE };
-  if (budget.uram === 0) cfg["weightMemory"] = "bram"; // as the planner does for parts without URAM
-  Object.assign(cfg, inputs.spec.engine);
+  Object.assign(cfg, partDefaults(budget), specEngine);
   for (const name in params) {
     if (name !== "budget" && !(name in RUN_AXES)) cfg[name] = params[name];
   }
   const engine = cfg as unknown as EngineConfig;
   // like resolveEngine: c widens to hold T indices unless the spec gives it
-  if (!("c" in params) && inputs.spec.engine.c === undefined) engine.c = widthFor(engine);
+  if (!("c" in params) && specEngine.c === undefined) engine.c = widthFor(engine);
   const problem = engineProblem(engine);
   if (problem !== undefined) return problem;
   if (engine.loader !== "axi") return "/loader: sweeps model the streaming engine (loader axi)";
+  return { cfg: engine, budget };
+}
+
+/** The engine and run a point describes, or why no engine can be built from it. */
+export function pointSetup(inputs: SweepInputs, params: Readonly<Record<string, AxisValue>>): PointSetup | string {
+  const engine = pointEngine(inputs.budgets, inputs.spec.engine, params);
+  if (typeof engine === "string") return engine;
+  const { cfg, budget } = engine;
   const run: RunParams = {
     budget,
     mode: (params["mode"] as RunParams["mode"] | undefined) ?? RUN_AXIS_DEFAULTS.mode,
     prompt: (params["prompt"] as number | undefined) ?? RUN_AXIS_DEFAULTS.prompt,
     context: (params["context"] as number | undefined) ?? inputs.defaultContext,
   };
-  return { cfg: engine, run };
+  return { cfg, run };
 }
 
 /**
@@ -105,8 +119,6 @@ export class PointEvaluator {
   private figures(geo: EngineGeometry, run: RunParams, need: ResourceEstimate): Figures {
     const e = latencyFigures(this.prepared.get(run.context)!, geo, run.budget, [run.prompt]);
     const prefill = e.prefill[0]!;
-    const b = run.budget;
-    const share = (used: number, of: number): number => (of > 0 ? used / of : used > 0 ? Infinity : 0);
     return {
       tokensPerSecond: run.mode === "decode" ? e.decodeTokensPerSecond : run.prompt / prefill.seconds,
       decodeTokensPerSecond: e.decodeTokensPerSecond,
@@ -124,7 +136,7 @@ export class PointEvaluator {
       bram36: need.bram36,
       uram: need.uram,
       dsp: need.dsp,
-      utilization: Math.max(share(need.lut + need.lutram, b.lut), share(need.ff, b.ff), share(need.bram36, b.bram36), share(need.uram, b.uram), share(need.dsp, b.dsp)),
+      utilization: Math.max(...Object.values(budgetShares(need, run.budget))),
     };
   }
 }

@@ -2,7 +2,7 @@ import { statSync, readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { describeArchitecture, type ModelArchitecture } from "../model/architecture.js";
 import { withModel } from "../model/open.js";
-import { modelWorkload, type Workload } from "../model/workload.js";
+import { defaultContextLength, modelWorkload, type Workload } from "../model/workload.js";
 import { UserError } from "../util/errors.js";
 import { type ModelDimensions } from "./spec.js";
 
@@ -54,7 +54,7 @@ function finish(
   contexts: readonly number[] | undefined,
   identity: unknown,
 ): SweepModel {
-  const defaultContext = Math.min(architecture.contextLength ?? 1024, 1024);
+  const defaultContext = defaultContextLength(architecture);
   const max = architecture.contextLength;
   const workloads = new Map<number, Workload>();
   for (const c of contexts ?? [defaultContext]) {

@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import { presetBudget, readBudgetFile, type Budget } from "../budget/budget.js";
 import { memoryTiming } from "../budget/memory.js";
-import { engineGeometry, resolveEngine, type EngineGeometry } from "../engine/config.js";
+import { engineGeometry, type EngineGeometry } from "../engine/config.js";
+import { configFor } from "../engine/plan.js";
 import { estimateResources, overrun, RESOURCE_NAMES, type ResourceEstimate } from "../estimate/resources.js";
 import { synthesize } from "../estimate/synth.js";
 import { simulateMatmulsHls } from "../hls/simulate.js";
@@ -41,16 +41,7 @@ export function planChecks(checks: readonly Check[], where: string): Planned[] {
   return checks.map((check, i) => {
     const at = `${where}: /checks/${i}`;
     const budget = check.device !== undefined ? presetBudget(check.device) : readBudgetFile(check.budget!);
-    const partial: Record<string, unknown> = budget.uram === 0 ? { weightMemory: "bram" } : {};
-    if (check.engine) {
-      try {
-        Object.assign(partial, JSON.parse(readFileSync(check.engine, "utf8")));
-      } catch (err) {
-        throw new UserError(`${at}/engine: ${check.engine}: not valid JSON (${(err as Error).message})`);
-      }
-    }
-    Object.assign(partial, check.set);
-    const cfg = resolveEngine(partial, `${at}/set`);
+    const cfg = configFor(budget, { engineFile: check.engine, overrides: check.set, where: `${at}/set` });
     if (check.backend === "hls" && cfg.loader !== "axi") throw new UserError(`${at}/backend: the HLS engine is the streaming engine; drop loader=preload`);
     if (check.tensor === undefined && cfg.loader !== "axi") throw new UserError(`${at}: block and all run on the streaming engine; drop loader=preload`);
     modeTokens(check.mode, check.tokens);
