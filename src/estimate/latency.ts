@@ -141,8 +141,8 @@ function checkPrompts(promptLengths: readonly number[], maxContext: number | und
   }
 }
 
-/** The engine cycles of matmuls run as one descriptor stream (a dequantizing engine sweeps scales). */
-function engineShapes(geo: EngineGeometry, ms: readonly { readonly n: number; readonly k: number }[]): MatmulShape[] {
+/** The shapes the latency model times: a dequantizing engine sweeps each row's scales (ROW_SCALES_FOR_TIMING). */
+export function engineShapes(geo: EngineGeometry, ms: readonly { readonly n: number; readonly k: number }[]): MatmulShape[] {
   const scales = geo.cfg.dequant ? ROW_SCALES_FOR_TIMING : undefined;
   return ms.map((m) => ({ n: m.n, k: m.k, scales }));
 }

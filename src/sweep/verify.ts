@@ -1,9 +1,9 @@
 import { join } from "node:path";
-import { memoryTiming } from "../budget/memory.js";
+import { memoryTiming, type MemoryTiming } from "../budget/memory.js";
 import { engineGeometry, type EngineGeometry } from "../engine/config.js";
-import { planMatmuls } from "../engine/tiles.js";
-import { ROW_SCALES_FOR_TIMING, type ScaledMatmul } from "../engine/scales.js";
-import { streamCycles } from "../estimate/stream-cycles.js";
+import { type ScaledMatmul } from "../engine/scales.js";
+import { matmulRuns, runsCycles } from "../estimate/fast-cycles.js";
+import { engineShapes } from "../estimate/latency.js";
 import { estimateResources, type ResourceEstimate } from "../estimate/resources.js";
 import { synthesize, type SynthCounts } from "../estimate/synth.js";
 import { withModel } from "../model/open.js";
@@ -63,10 +63,9 @@ function withRowScales(rng: Rng, w: TritMatrix): ScaledMatmul {
   return { planes: [w], alpha: [Float32Array.from({ length: w.n }, () => (1 + rng.int(0, 1023) / 1024) / 64)] };
 }
 
-/** The block cycles the sweep's latency model counts for this engine, budget and token count. */
-function predictedBlockCycles(geo: EngineGeometry, block: readonly MatmulWork[], tokens: number, memory: ReturnType<typeof memoryTiming>): number {
-  const scales = geo.cfg.dequant ? ROW_SCALES_FOR_TIMING : undefined;
-  return streamCycles(geo, planMatmuls(geo, block.map((m) => ({ n: m.n, k: m.k, scales })), tokens), memory).total;
+/** The block cycles the sweep's latency model counts (latencyFigures: the same shapes, the same fast model). */
+function predictedBlockCycles(geo: EngineGeometry, block: readonly MatmulWork[], tokens: number, memory: MemoryTiming): number {
+  return runsCycles(geo, matmulRuns(geo, engineShapes(geo, block)), tokens, memory).total;
 }
 
 export async function verifyPoints(
