@@ -7,6 +7,7 @@ import { synthesize } from "../estimate/synth.js";
 import { simulateMatmulsHls } from "../hls/simulate.js";
 import { simulateMatmul, simulateMatmuls, type EngineMatmul } from "../sim/simulate.js";
 import { SimulationError, UserError } from "../util/errors.js";
+import { type TernaryTensor } from "../model/types.js";
 import { activations, modelCalls, modeTokens, readTensor } from "../sim/inputs.js";
 import { type Check } from "./spec.js";
 
@@ -72,11 +73,11 @@ export async function runCheck(p: Planned): Promise<CheckResult> {
     const handshakes = { validProb: 1 - bp, readyProb: 1 - bp, seed: check.seed };
     let ws: EngineMatmul[];
     let xs: Int8Array[];
+    let tensor: TernaryTensor | undefined;
     if (check.tensor !== undefined) {
-      const tensor = readTensor(check.model, check.tensor);
-      const a = activations(tensor, undefined, tokens, check.seed);
+      tensor = readTensor(check.model, check.tensor);
       ws = [tensor];
-      xs = [a.x];
+      xs = [activations(tensor, undefined, tokens, check.seed).x];
     } else {
       const calls = modelCalls({ model: check.model, block: check.block, all: check.all, mode: check.mode, context: check.context, seed: check.seed }, tokens);
       ws = calls.map((c) => (geo.cfg.dequant ? c.matmul : c.matmul.planes[0]!));
@@ -89,10 +90,10 @@ export async function runCheck(p: Planned): Promise<CheckResult> {
       if (!r.match) failures.push({ type: "mismatch", message: `${r.mismatches} outputs differ from the reference (HLS C simulation)` });
     } else {
       const memory = memoryTiming(budget);
-      const r =
-        check.tensor !== undefined && geo.cfg.loader !== "axi"
-          ? await simulateMatmul(geo, ws[0] as never, xs[0]!, { tokens, ...handshakes })
-          : await simulateMatmuls(geo, ws, xs, { tokens, memory, ...handshakes });
+      // one tensor runs on either loader; blocks and whole models on the streaming one
+      const r = tensor
+        ? await simulateMatmul(geo, tensor, xs[0]!, { tokens, memory, ...handshakes })
+        : await simulateMatmuls(geo, ws, xs, { tokens, memory, ...handshakes });
       Object.assign(properties, { cycles: r.cycles, predictedCycles: r.predictedCycles, mismatches: r.mismatches, bytesRead: r.bytesRead });
       if (!r.match) failures.push({ type: "mismatch", message: `${r.mismatches} outputs differ from the reference` });
       // backpressure stalls the engine by chance: only a free-running run must meet the model
