@@ -7,7 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PACKAGE_ROOT } from "../src/codegen/templates.js";
+import { PACKAGE_ROOT } from "../src/util/templates.js";
 import { engineGeometry, resolveEngine, type EngineGeometry } from "../src/engine/config.js";
 import { presetBudget } from "../src/budget/budget.js";
 import { estimateClock, type ClockEstimate } from "../src/estimate/clock.js";

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type EngineGeometry } from "../engine/config.js";
 import { entryPattern } from "../engine/encoding.js";
-import { PACKAGE_ROOT, packageVersion, renderTemplate } from "./templates.js";
+import { PACKAGE_ROOT, packageVersion, renderTemplate } from "../util/templates.js";
 import { descriptorWidths, enginePorts } from "./ports.js";
 
 export interface SourceFile {

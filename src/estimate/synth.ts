@@ -6,7 +6,7 @@ import { version as yosysVersion } from "@yowasp/yosys";
 import { type Budget } from "../budget/budget.js";
 import { generateRtl, type SourceFile, TOP_MODULE } from "../codegen/rtl.js";
 import { type EngineGeometry } from "../engine/config.js";
-import { cacheRoot } from "../sim/build.js";
+import { cacheRoot } from "../util/cache.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { UserError } from "../util/errors.js";
 import { delayModel } from "./delays.js";

@@ -9,7 +9,7 @@ import { describeArchitecture } from "../model/architecture.js";
 import { withModel } from "../model/open.js";
 import { defaultContextLength, modelWorkload, type Workload } from "../model/workload.js";
 import { loadSweepModel } from "../sweep/model.js";
-import { type SweepSummary } from "../sweep/outputs.js";
+import { type SweepSummary } from "../sweep/results.js";
 import { pointEngine } from "../sweep/evaluate.js";
 import { readManifest } from "../sweep/store.js";
 import { type ModelDimensions } from "../sweep/spec.js";

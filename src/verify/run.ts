@@ -1,10 +1,10 @@
 import { presetBudget, readBudgetFile, type Budget } from "../budget/budget.js";
 import { memoryTiming } from "../budget/memory.js";
 import { engineGeometry, type EngineGeometry } from "../engine/config.js";
-import { configFor } from "../engine/plan.js";
+import { configFor } from "../plan/plan.js";
 import { estimateResources, overrun, RESOURCE_NAMES, type ResourceEstimate } from "../estimate/resources.js";
 import { synthesize } from "../estimate/synth.js";
-import { simulateMatmulsHls } from "../hls/simulate.js";
+import { simulateMatmulsHls } from "../sim/hls-simulate.js";
 import { simulateMatmul, simulateMatmuls, type EngineMatmul } from "../sim/simulate.js";
 import { SimulationError, UserError } from "../util/errors.js";
 import { type TernaryTensor } from "../model/types.js";
