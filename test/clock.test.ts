@@ -65,7 +65,10 @@ describe("clock estimate: analytic paths", function () {
     assert.deepEqual(treeStageSteps(3, 10), ["lut", { carry: 12 }], "a ternary adder");
     const x7 = estimateClock(geometry({ weightMemory: "bram", bufferDepth: 1024 }), { ...presetBudget("zcu102"), family: "7series" });
     assert.ok(x7.analytic.fmaxMHz < 200, String(x7.analytic.fmaxMHz));
-    assert.equal(analyticPaths(geometry({ loader: "preload" }), "ultrascale+").some((p) => p.module === "trilut_engine_core"), true);
+    // one engine: its paths name the streaming core's modules, none of the removed preloaded core
+    const modules = new Set(analyticPaths(geometry({}), "ultrascale+").map((p) => p.module));
+    for (const m of ["trilut_stream_core", "trilut_axi_loader", "trilut_fifo"]) assert.ok(modules.has(m), m);
+    assert.equal(modules.has("trilut_engine_core"), false);
   });
 });
 

@@ -4,10 +4,9 @@ import { memoryTiming, type MemoryTiming } from "../src/budget/memory.js";
 import { engineGeometry, resolveEngine, type EngineConfig, type EngineGeometry } from "../src/engine/config.js";
 import { ROW_SCALES_FOR_TIMING, type FixedScales } from "../src/engine/scales.js";
 import { planMatmuls, type MatmulShape } from "../src/engine/tiles.js";
-import { runCycles } from "../src/estimate/cycles.js";
 import { fastStreamCycles, matmulRuns, runsCycles, type FastCycleStats } from "../src/estimate/fast-cycles.js";
 import { estimateLatency, latencyFigures, prepareWorkload } from "../src/estimate/latency.js";
-import { passCycles } from "../src/estimate/pass-cycles.js";
+import { passCycles, runCycles } from "../src/estimate/pass-cycles.js";
 import { streamCycles } from "../src/estimate/stream-cycles.js";
 import { type ModelArchitecture } from "../src/model/architecture.js";
 import { modelWorkload } from "../src/model/workload.js";
@@ -33,7 +32,6 @@ function randomEngine(rng: Rng): EngineGeometry {
       weightMemory: "bram",
       bufferDepth: pick(rng, [32, 64, 128, 256, 512, 2048]),
       dequant: rng.int(0, 3) === 0,
-      loader: "axi",
     };
     try {
       return engineGeometry(resolveEngine(partial, "test"));
@@ -72,7 +70,7 @@ describe("fast stream cycles", () => {
       const groups = pick(rng, [1, 2, rng.int(1, 30), rng.int(1, 600)]);
       const sweep = pick(rng, [undefined, { gsteps: 0 }, { gsteps: rng.int(1, 12) }]);
       const label = `E=${geo.entries} steps=${steps} groups=${groups} sweep=${JSON.stringify(sweep)}`;
-      assert.equal(passCycles(geo, steps, groups, sweep), runCycles(geo, steps, groups, true, sweep), label);
+      assert.equal(passCycles(geo, steps, groups, sweep), runCycles(geo, steps, groups, sweep), label);
     }
   });
 

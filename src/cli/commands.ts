@@ -87,7 +87,6 @@ export interface CompileArgs extends EngineArgs, ModelArgs {
 export async function compileCommand(args: CompileArgs): Promise<void> {
   if (args.objective?.length && !args.auto) throw new UserError("--objective chooses the engine of --auto; add --auto");
   if (args.auto) {
-    if (args.preload) throw new UserError("--auto searches streaming engines; drop --preload");
     const fixed = { ...(args.engine ? readEngineFile(args.engine) : {}), ...parseEngineOverrides(args.set ?? []) };
     const budget = args.device ?? (args.budget ? resolve(args.budget) : undefined);
     if (budget === undefined) throw new UserError("--auto needs a budget: --device NAME or --budget FILE");
@@ -141,7 +140,6 @@ function simJson(r: SimulationResult, tensor: TernaryTensor, budget: Budget): ob
     predictedCycles: r.predictedCycles,
     weightsPerCycle: r.weightsPerCycle,
     microseconds: r.cycles / budget.clockMHz,
-    loader: r.tiles ? "axi" : "preload",
     bytesRead: r.bytesRead,
     memBusyFraction: round(r.memBusyFraction),
     computeUtilization: round(r.computeUtilization),

@@ -7,7 +7,6 @@ import { estimateModules, type ModuleEstimate } from "../estimate/modules.js";
 import { synthesize, type SynthCounts, type SynthResult } from "../estimate/synth.js";
 import { estimateClock, type ClockEstimate, type ClockSide } from "../estimate/clock.js";
 import { type Budget } from "../budget/budget.js";
-import { UserError } from "../util/errors.js";
 import { openOptions, plan, type EngineArgs, type ModelArgs } from "./common.js";
 import { printJson, table } from "./output.js";
 
@@ -98,7 +97,6 @@ function resourceTable(analytic: ModuleEstimate, synth: SynthResult | undefined,
 /** Decode tokens/s, TTFT per prompt length and the bandwidth roofline of a model on an engine. */
 export async function estimateCommand(args: EstimateArgs): Promise<void> {
   const { budget, engine } = plan(args);
-  if (engine.cfg.loader !== "axi") throw new UserError("estimate models the streaming engine; drop --preload / loader=preload");
   const prompts = args.prompt?.length ? args.prompt : [64, 128];
   const { workload, arch } = withModel(args.model, (m) => {
     const arch = describeArchitecture(m);

@@ -17,8 +17,7 @@ function engineOptions<T>(y: Argv<T>) {
     .option("device", { type: "string", describe: "budget preset: kv260, zcu104, zcu102, vck190, u55c, u280" })
     .option("budget", { type: "string", describe: "budget JSON file" })
     .option("engine", { type: "string", describe: "engine JSON file (fields of EngineConfig)" })
-    .option("set", { type: "string", array: true, describe: "engine override key=value (repeatable)" })
-    .option("preload", { type: "boolean", describe: "the preloaded engine: the host streams weights in before each pass" });
+    .option("set", { type: "string", array: true, describe: "engine override key=value (repeatable)" });
 }
 
 /** Runs a command body, turning known failures into one line and an exit code. */

@@ -31,7 +31,6 @@ export interface ModelSimArgs extends EngineArgs, ModelArgs, WaveArgs {
  */
 export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
   const { budget, engine } = plan(args);
-  if (engine.cfg.loader !== "axi") throw new UserError("--block and --all run on the streaming engine; drop --preload / loader=preload");
   const tokens = modeTokens(args.mode, args.tokens);
   const calls = modelCalls(args, tokens, openOptions(args));
   const bp = args.backpressure;

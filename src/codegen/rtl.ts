@@ -14,11 +14,8 @@ export interface SourceFile {
 const COMPUTE_MODULES = ["trilut_uram72.v", "trilut_adder_tree.v", "trilut_psum_mem.v", "trilut_compute.v"];
 /** The tables of a table-lookup engine (a baseline engine has none). */
 const TABLE_MODULES = ["trilut_lutram.v", "trilut_table.v", "trilut_precompute.v"];
-/** And those of each weight loader. */
-const LOADER_MODULES = {
-  preload: ["trilut_weight_bank.v", "trilut_engine_core.v"],
-  axi: ["trilut_fifo.v", "trilut_stream_buffer.v", "trilut_axi_loader.v", "trilut_stream_core.v"],
-} as const;
+/** The streaming core around them: descriptor queues, ping-pong weight buffer, AXI loader. */
+const STREAM_MODULES = ["trilut_fifo.v", "trilut_stream_buffer.v", "trilut_axi_loader.v", "trilut_stream_core.v"];
 
 export const TOP_MODULE = "trilut_engine";
 
@@ -35,8 +32,7 @@ export function generateRtl(geo: EngineGeometry): SourceFile[] {
       range: p.width > 1 ? `[${p.width - 1}:0] ` : "",
       sep: i + 1 < all.length ? "," : "",
     })),
-    axi: cfg.loader === "axi",
-    desc: cfg.loader === "axi" ? descriptorWidths(geo) : undefined,
+    desc: descriptorWidths(geo),
     mirrored: cfg.encoding === "mirrored" ? 1 : 0,
     dequant: cfg.dequant ? 1 : 0,
     baseline: cfg.kind === "baseline" ? 1 : 0,
@@ -63,6 +59,6 @@ export function generateRtl(geo: EngineGeometry): SourceFile[] {
   return [
     { name: `${TOP_MODULE}.v`, content: top },
     ...(cfg.kind === "tlmm" ? [{ name: "trilut_pattern_rom.v", content: rom }] : []),
-    ...[...(cfg.kind === "tlmm" ? TABLE_MODULES : []), ...COMPUTE_MODULES, ...LOADER_MODULES[cfg.loader]].map((name) => ({ name, content: readFileSync(join(PACKAGE_ROOT, "hw", name), "utf8") })),
+    ...[...(cfg.kind === "tlmm" ? TABLE_MODULES : []), ...COMPUTE_MODULES, ...STREAM_MODULES].map((name) => ({ name, content: readFileSync(join(PACKAGE_ROOT, "hw", name), "utf8") })),
   ];
 }

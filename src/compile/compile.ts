@@ -2,9 +2,7 @@ import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "nod
 import { join } from "node:path";
 import { type Budget } from "../budget/budget.js";
 import { type PlannedEngine } from "../plan/plan.js";
-import { encodeIndices, weightBeats } from "../engine/pack.js";
-import { scheduleMatmul, type Schedule } from "../engine/schedule.js";
-import { scheduleCycles } from "../estimate/cycles.js";
+import { encodeIndices } from "../engine/pack.js";
 import { streamCycles } from "../estimate/stream-cycles.js";
 import { planMatmuls, planImage, type TilePlan } from "../engine/tiles.js";
 import { fixScales, tensorScales } from "../engine/scales.js";
@@ -63,24 +61,12 @@ function tilePlanJson(plan: TilePlan): object {
   return { n: m.n, k: m.k, tokens: plan.tokens, steps: m.steps, groupsPerTile: m.groupsPerTile, descriptors: plan.tiles };
 }
 
-function scheduleJson(schedule: Schedule): object {
-  return {
-    n: schedule.n,
-    k: schedule.k,
-    tokens: schedule.tokens,
-    steps: schedule.steps,
-    rowsPerTile: schedule.rowsPerTile,
-    stepsPerChunk: schedule.stepsPerChunk,
-    commands: schedule.commands,
-  };
-}
-
 /**
  * Writes an engine for a model into `outDir`: rtl/*.v, engine.json (configuration, geometry,
- * ports, budget and resource estimate), schedule.json (the decode schedule of every ternary
- * tensor with its predicted cycles) and mem/<tensor>.bin, each tensor's weight beats in the order
- * its LOAD commands stream them (little-endian 32-bit words, ⌈beat bits / 32⌉ words per beat);
- * with `options.hls`, also hls/ (src/hls/project.ts).
+ * ports, budget and resource estimate), schedule.json (the decode descriptors of every ternary
+ * tensor with its predicted cycles) and mem/<tensor>.bin, each tensor's memory image as its
+ * descriptors address it (little-endian 32-bit words);
+ * with `options.hls`, also hls/ (src/codegen/hls-project.ts).
  * The directory appears only when everything is written.
  */
 export function compileModel(
@@ -114,26 +100,14 @@ export function compileModel(
       const packed = encodeIndices(geo, tensor);
       const image = `mem/${imageName(t.name)}`;
       const file = join(tmp, image);
-      let parts: Uint32Array[];
-      let predictedCycles: number;
-      if (geo.cfg.loader === "axi") {
-        // a dequantizing engine gets the tensor's scales after each column group's weights
-        const scales = geo.cfg.dequant ? fixScales(tensorScales(tensor)) : undefined;
-        const plan = planMatmuls(geo, [{ n: tensor.n, k: tensor.k, scales }], 1);
-        parts = [planImage(geo, [packed], plan)];
-        predictedCycles = streamCycles(geo, plan, memory).total;
-        schedules[t.name] = { ...tilePlanJson(plan), predictedCycles, image };
-      } else {
-        const schedule = scheduleMatmul(geo, tensor.n, tensor.k, 1);
-        parts = schedule.commands.flatMap((c) =>
-          c.op === "load" ? [weightBeats(geo, packed, c.firstRow, c.rows, c.firstStep, c.steps)] : [],
-        );
-        predictedCycles = scheduleCycles(geo, schedule).total;
-        schedules[t.name] = { ...scheduleJson(schedule), predictedCycles, image };
-      }
-      writeFileSync(file, new Uint8Array(0));
-      for (const p of parts) writeFileSync(file, new Uint8Array(p.buffer, p.byteOffset, p.byteLength), { flag: "a" });
-      const bytes = parts.reduce((n, p) => n + p.byteLength, 0);
+      // a dequantizing engine gets the tensor's scales after each column group's weights
+      const scales = geo.cfg.dequant ? fixScales(tensorScales(tensor)) : undefined;
+      const plan = planMatmuls(geo, [{ n: tensor.n, k: tensor.k, scales }], 1);
+      const words = planImage(geo, [packed], plan);
+      const predictedCycles = streamCycles(geo, plan, memory).total;
+      schedules[t.name] = { ...tilePlanJson(plan), predictedCycles, image };
+      writeFileSync(file, new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
+      const bytes = words.byteLength;
       tensors.push({ name: t.name, n: tensor.n, k: tensor.k, predictedCycles, image, imageBytes: bytes });
       if (options.hls) hlsTensor ??= { tensor, image };
     }
@@ -150,9 +124,7 @@ export function compileModel(
       budget,
       resources: engine.resources,
       weightImageLayout:
-        geo.cfg.loader === "axi"
-          ? "per tile (4 KB aligned, at its descriptor's addr): 72-bit column words in buffer order (address s*groups+g, bank p, column j = bits [72j, 72j+72) of the bank word; table t of a bank word at bits [t*IB, (t+1)*IB)), slotsPerBeat words to a memBits-bit beat, word i at bits [72i, 72i+72); 32-bit little-endian words"
-          : "beats in LOAD order; a beat is P bank words, bank p at bits [p*T*IB, (p+1)*T*IB); table t of a bank word at bits [t*IB, (t+1)*IB); 32-bit little-endian words",
+        "per tile (4 KB aligned, at its descriptor's addr): 72-bit column words in buffer order (address s*groups+g, bank p, column j = bits [72j, 72j+72) of the bank word; table t of a bank word at bits [t*IB, (t+1)*IB)), slotsPerBeat words to a memBits-bit beat, word i at bits [72i, 72i+72); 32-bit little-endian words",
       memory,
     };
     writeFileSync(join(tmp, "engine.json"), JSON.stringify(engineJson, null, 2) + "\n");

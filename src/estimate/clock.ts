@@ -172,24 +172,20 @@ export function analyticPaths(geo: EngineGeometry, family: Budget["family"]): Cl
     path("trilut_lutram", "table entry build", "ff", [...add(4), ...rom, { carry: EW }], "lutram");
   }
 
-  if (cfg.loader === "axi") {
-    const head = QUEUE_HEAD[fam];
-    const tail = QUEUE_TAIL[fam];
-    path("trilut_compute", "pass start from the descriptor queue", "ff", [...head, ...tail.compute], "ff");
-    path("trilut_fifo", "descriptor queue pointers", "ff", [...head, ...tail.fifo], "ff");
-    path("trilut_stream_core", "tile sequencing", "ff", [...head, ...tail.core], "ff");
-    path("trilut_uram72", `buffer write (${geo.slotsPerBeat} slots, ${geo.columns} columns)`, "ff", bufferWriteSteps(geo.slotsPerBeat, geo.columns), bufferMemory);
-    // the loader: its request handshake, and the next burst address (the burst length, a
-    // comparison of the beats left with maxBurst, added above the beat's byte offset); past
-    // 6 + 6 bits of beats yosys compares on a carry chain
-    const addrBits = MEM_ADDRESS_BITS - ceilLog2(geo.beatBytes);
-    const beatBits = descriptorWidths(geo).beatBits;
-    path("trilut_axi_loader", "request handshake", "ff", ["lut", "lut", "lut", "lut"], "ff");
-    const compare: PathStep[] = beatBits > 12 ? ["lut", "lut", { carry: 4 }, "lut"] : ["lut"];
-    path("trilut_axi_loader", "next burst address", "ff", [...compare, ...add(addrBits), "lut"], "ff");
-  } else {
-    path("trilut_engine_core", "fill counter", "ff", [...add(ceilLog2(cfg.bufferDepth)), "lut", "muxf", "muxf", "lut", "muxf"], "ff");
-  }
+  const head = QUEUE_HEAD[fam];
+  const tail = QUEUE_TAIL[fam];
+  path("trilut_compute", "pass start from the descriptor queue", "ff", [...head, ...tail.compute], "ff");
+  path("trilut_fifo", "descriptor queue pointers", "ff", [...head, ...tail.fifo], "ff");
+  path("trilut_stream_core", "tile sequencing", "ff", [...head, ...tail.core], "ff");
+  path("trilut_uram72", `buffer write (${geo.slotsPerBeat} slots, ${geo.columns} columns)`, "ff", bufferWriteSteps(geo.slotsPerBeat, geo.columns), bufferMemory);
+  // the loader: its request handshake, and the next burst address (the burst length, a
+  // comparison of the beats left with maxBurst, added above the beat's byte offset); past
+  // 6 + 6 bits of beats yosys compares on a carry chain
+  const addrBits = MEM_ADDRESS_BITS - ceilLog2(geo.beatBytes);
+  const beatBits = descriptorWidths(geo).beatBits;
+  path("trilut_axi_loader", "request handshake", "ff", ["lut", "lut", "lut", "lut"], "ff");
+  const compare: PathStep[] = beatBits > 12 ? ["lut", "lut", { carry: 4 }, "lut"] : ["lut"];
+  path("trilut_axi_loader", "next burst address", "ff", [...compare, ...add(addrBits), "lut"], "ff");
   return paths;
 }
 

@@ -114,7 +114,7 @@ export function uramBlocks(width: number, depth: number): number {
 }
 
 // ------------------------------------------------------------------------------------------------
-// trilut_uram72 / trilut_weight_bank / trilut_stream_buffer: the weight buffer
+// trilut_uram72 / trilut_stream_buffer: the weight buffer
 
 /**
  * trilut_uram72: one 72-bit column of the weight buffer. Memory: structural (URAM288 or RAMB36).
@@ -129,11 +129,6 @@ export function uram72(geo: EngineGeometry, family: Family): ModuleResources {
     return res({ uram: blocks, ff: 72 + (blocks - 1), lut: 74 * (blocks - 1) });
   }
   return res({ bram36: bramBlocks(72, bufferDepth), ff: 72 });
-}
-
-/** trilut_weight_bank (preload engines): wiring of C columns, no cells of its own. */
-export function weightBank(): ModuleResources {
-  return res({});
 }
 
 /**
@@ -153,7 +148,7 @@ export function slotSelectLutsPerBit(Q: number, PC: number): number {
 const SLOT_SELECT_FITTED: Readonly<Record<number, number>> = { 1: 1, 3: 2.55, 7: 2.43, 14: 6.18 };
 
 /**
- * trilut_stream_buffer (axi engines): per column, a Q-way select of the beat's 72-bit slot words,
+ * trilut_stream_buffer: per column, a Q-way select of the beat's 72-bit slot words,
  * gated by the slot's hit ({@link slotSelectLutsPerBit}, fitted), and the wrap logic of its
  * address; carry fitted 3·PC − 2 (the per-column slot subtraction and address increment).
  */
@@ -165,7 +160,7 @@ export function streamBuffer(geo: EngineGeometry, family: Family): ModuleResourc
 }
 
 // ------------------------------------------------------------------------------------------------
-// trilut_axi_loader / trilut_fifo / trilut_stream_core / trilut_engine_core: loader and control
+// trilut_axi_loader / trilut_fifo / trilut_stream_core: loader and control
 
 /**
  * trilut_axi_loader: FF structural — the registered beat (Q·72 bits) plus its counters and
@@ -201,11 +196,6 @@ export function fifo(width: number, family: Family): ModuleResources {
 /** trilut_stream_core: the pass sequencer (half flags, token counter). Fitted constants per family. */
 export function streamCore(family: Family): ModuleResources {
   return res({ lut: family === "7series" ? 21 : 38, ff: 20, carry: familyCarry(2, family) });
-}
-
-/** trilut_engine_core (preload engines): the fill counter and handshakes. Fitted constants. */
-export function engineCore(family: Family): ModuleResources {
-  return res({ lut: 15, ff: 27, carry: familyCarry(2, family) });
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -414,21 +404,16 @@ function engineModules(geo: EngineGeometry, family: Family, add: (name: string, 
   add("trilut_psum_mem", 1, psumMem(cfg.P * 32, geo.maxGroups));
   if (cfg.dequant) add("trilut_psum_mem#2", 1, psumMem(cfg.P * 64, geo.maxGroups));
   add("trilut_uram72", geo.columns, uram72(geo, family));
-  if (cfg.loader === "axi") {
-    const [lw, rw] = descriptorQueueWidths(geo);
-    add("trilut_stream_core", 1, streamCore(family));
-    // two queues of one width are one module with two instances (yosys derives it once)
-    if (lw === rw) add("trilut_fifo", 2, fifo(lw, family));
-    else {
-      add("trilut_fifo", 1, fifo(lw, family));
-      add("trilut_fifo#2", 1, fifo(rw, family));
-    }
-    add("trilut_axi_loader", 1, axiLoader(geo, family));
-    add("trilut_stream_buffer", 1, streamBuffer(geo, family));
-  } else {
-    add("trilut_engine_core", 1, engineCore(family));
-    add("trilut_weight_bank", cfg.P, weightBank());
+  const [lw, rw] = descriptorQueueWidths(geo);
+  add("trilut_stream_core", 1, streamCore(family));
+  // two queues of one width are one module with two instances (yosys derives it once)
+  if (lw === rw) add("trilut_fifo", 2, fifo(lw, family));
+  else {
+    add("trilut_fifo", 1, fifo(lw, family));
+    add("trilut_fifo#2", 1, fifo(rw, family));
   }
+  add("trilut_axi_loader", 1, axiLoader(geo, family));
+  add("trilut_stream_buffer", 1, streamBuffer(geo, family));
 }
 
 /** Every module of the engine: its resources per instance, its instance count, and the total. */

@@ -78,7 +78,8 @@ export interface SynthOptions {
   /**
    * Flatten the mapped netlist before counting (one module: the top). Mapping still runs per module,
    * so this checks the hierarchical totals; `synth_xilinx -flatten` would optimize across module
-   * boundaries and report fewer LUTs (about 16% fewer on the small preload engine of the tests).
+   * boundaries and report fewer LUTs (about 16% fewer on the small engine of the tests, measured on the
+   * since-removed preloaded engine).
    */
   flatten?: boolean;
   /** Derive the figures again from yosys's cached output even when they are cached (benchmarks). */

@@ -72,7 +72,6 @@ function bindingSource(geo: EngineGeometry, trace: TraceFormat | undefined): Sou
     traceVcd: trace === "vcd",
     traceFst: trace === "fst",
     traceAny: trace !== undefined,
-    axi: geo.cfg.loader === "axi",
     beatBytes: geo.beatBytes,
   });
   return { name: "addon.cpp", content };
@@ -138,7 +137,7 @@ export async function buildSimulator(geo: EngineGeometry, trace?: TraceFormat): 
   const tc = toolchain();
   const rtl = generateRtl(geo);
   const binding = bindingSource(geo, trace);
-  const hostHeaders = ["trilut_host.h", "trilut_memory.h", "trilut_stream_host.h"].map((f) =>
+  const hostHeaders = ["trilut_memory.h", "trilut_stream_host.h"].map((f) =>
     readFileSync(join(PACKAGE_ROOT, "sim", f), "utf8"),
   );
   const key = hash([

@@ -70,7 +70,6 @@ export function pointEngine(
   if (!("c" in params) && specEngine.c === undefined) engine.c = widthFor(engine);
   const problem = engineProblem(engine);
   if (problem !== undefined) return problem;
-  if (engine.loader !== "axi") return "/loader: sweeps model the streaming engine (loader axi)";
   return { cfg: engine, budget };
 }
 

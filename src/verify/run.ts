@@ -43,8 +43,6 @@ export function planChecks(checks: readonly Check[], where: string): Planned[] {
     const at = `${where}: /checks/${i}`;
     const budget = check.device !== undefined ? presetBudget(check.device) : readBudgetFile(check.budget!);
     const cfg = configFor(budget, { engineFile: check.engine, overrides: check.set, where: `${at}/set` });
-    if (check.backend === "hls" && cfg.loader !== "axi") throw new UserError(`${at}/backend: the HLS engine is the streaming engine; drop loader=preload`);
-    if (check.tensor === undefined && cfg.loader !== "axi") throw new UserError(`${at}: block and all run on the streaming engine; drop loader=preload`);
     modeTokens(check.mode, check.tokens);
     return { check, budget, geo: engineGeometry(cfg) };
   });
@@ -90,7 +88,6 @@ export async function runCheck(p: Planned): Promise<CheckResult> {
       if (!r.match) failures.push({ type: "mismatch", message: `${r.mismatches} outputs differ from the reference (HLS C simulation)` });
     } else {
       const memory = memoryTiming(budget);
-      // one tensor runs on either loader; blocks and whole models on the streaming one
       const r = tensor
         ? await simulateMatmul(geo, tensor, xs[0]!, { tokens, memory, ...handshakes })
         : await simulateMatmuls(geo, ws, xs, { tokens, memory, ...handshakes });
