@@ -866,6 +866,20 @@ describe("trilut command line", function () {
       assertUserError(cli(["sim", TQ2, "--tensor", "blk.0.attn_q.weight", ...dev, "--set", "G=7"]), "/G");
     });
 
+    it("an engine that names the removed loader: one line saying the streaming engine is the only one", () => {
+      const dev = ["--device", "kv260"];
+      const removed = "the preload engine was removed and the streaming engine is the only one";
+      assertCompileFails(TQ2, [...dev, "--set", "loader=preload"], "/loader", removed);
+      const file = join(TMP, "engine-loader.json");
+      writeFileSync(file, JSON.stringify({ G: 3, loader: "axi" }));
+      assertCompileFails(TQ2, [...dev, "--engine", file], "engine-loader.json", "/loader", removed);
+      assertUserError(cli(["sim", TQ2, "--tensor", "blk.0.attn_q.weight", ...dev, "--set", "loader=axi"]), "/loader", removed);
+      const spec = join(TMP, "sweep-loader.json");
+      writeFileSync(spec, JSON.stringify({ model: { path: TQ2 }, budgets: ["kv260"], engine: { loader: "preload" } }));
+      assertUserError(cli(["sweep", spec, "-o", join(TMP, "sweep-loader")]), "sweep-loader.json", "/engine/loader", removed);
+      assert.ok(!existsSync(join(TMP, "sweep-loader")));
+    });
+
     it("engines that do not fit the budget", () => {
       const line = assertCompileFails(TQ2, ["--device", "kv260", "--set", "P=64", "--set", "T=28", "--set", "c=2"], "URAM", "kv260");
       assert.match(line, /\b128\b/, "names what the engine needs");

@@ -96,13 +96,12 @@ export function resolveEngine(partial: unknown, where: string): EngineConfig {
 
 /**
  * The `loader` field chose between two engines until the preloaded one was removed: name it as
- * such rather than as an unknown field, so an old engine file says what changed.
+ * such rather than as an unknown field, so an old engine file (or a sweep spec's engine or axes,
+ * at JSON pointer `at`) says what changed.
  */
-function refuseLoader(partial: unknown, where: string): void {
+export function refuseLoader(partial: unknown, where: string, at = ""): void {
   if (partial !== null && typeof partial === "object" && Object.hasOwn(partial, "loader")) {
-    throw new UserError(
-      `${where}: /loader: the preload engine was removed and the streaming engine is the only one; drop "loader"`,
-    );
+    throw new UserError(`${where}: ${at}/loader: the preload engine was removed and the streaming engine is the only one; drop "loader"`);
   }
 }
 
