@@ -58,8 +58,7 @@ interface ScheduleEntry {
   k: number;
   predictedCycles: number;
   image: string;
-  commands?: ({ op: "load"; beats: number } | { op: "run" })[];
-  descriptors?: { addr: number; beats: number }[];
+  descriptors: { addr: number; beats: number }[];
 }
 
 let TMP = "";
@@ -630,7 +629,7 @@ describe("trilut command line", function () {
         images.add(s.image);
         // tiles sit back to back, each rounded up to 4 KB so no burst crosses a 4 KB boundary
         let addr = 0;
-        for (const d of s.descriptors!) {
+        for (const d of s.descriptors) {
           assert.equal(d.addr, addr, `${t.name}: tile address`);
           assert.ok(d.beats > 0);
           addr += Math.ceil((d.beats * beatBytes) / 4096) * 4096;
