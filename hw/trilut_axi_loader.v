@@ -58,9 +58,19 @@ module trilut_axi_loader #(
   reg [OW-1:0] outstanding;
   reg [CLW-1:0] col0;
   reg [AW-2:0] addr0;
-  /* verilator lint_off WIDTH */
-  localparam [AW-1:0] HALF_BASE = HALF;
-  /* verilator lint_on WIDTH */
+  // a beat's first bank word: in the second half from HALF on, which is the address's top bit when
+  // the depth is a power of two (kept as a plain wire then), else an offset added
+  wire [AW-1:0] beat_addr;
+  generate
+    if (HALF == (1 << (AW - 1))) begin : g_top_bit
+      assign beat_addr = {half, addr0};
+    end else begin : g_offset
+      /* verilator lint_off WIDTH */
+      localparam [AW-1:0] HALF_BASE = HALF;
+      /* verilator lint_on WIDTH */
+      assign beat_addr = (half ? HALF_BASE : {AW{1'b0}}) + {1'b0, addr0};
+    end
+  endgenerate
 
   assign loading = active;
   wire start = !active && tile_valid && !half_full[half];
@@ -131,8 +141,7 @@ module trilut_axi_loader #(
     if (r_fire) begin
       ld_data <= r_data[Q*72-1:0];
       ld_col0 <= col0;
-      // the half's first word: the address's top bit when the depth is a power of two, else an add
-      ld_addr0 <= (HALF == (1 << (AW - 1))) ? {half, addr0} : (half ? HALF_BASE : {AW{1'b0}}) + {1'b0, addr0};
+      ld_addr0 <= beat_addr;
       /* verilator lint_off WIDTH */
       ld_slots <= (words_left > Q) ? Q : words_left;
       /* verilator lint_on WIDTH */

@@ -145,10 +145,17 @@ module trilut_stream_core #(
   end
 
   // the half the pass reads starts at DEPTH/2: the address's top bit when DEPTH is a power of two
-  /* verilator lint_off WIDTH */
-  localparam [AW-1:0] HALF_BASE = DEPTH / 2;
-  /* verilator lint_on WIDTH */
-  wire [AW-1:0] run_base = (DEPTH == (1 << AW)) ? {run_half, {(AW - 1) {1'b0}}} : (run_half ? HALF_BASE : {AW{1'b0}});
+  wire [AW-1:0] run_base;
+  generate
+    if (DEPTH == (1 << AW)) begin : g_top_bit
+      assign run_base = {run_half, {(AW - 1) {1'b0}}};
+    end else begin : g_offset
+      /* verilator lint_off WIDTH */
+      localparam [AW-1:0] HALF_BASE = DEPTH / 2;
+      /* verilator lint_on WIDTH */
+      assign run_base = run_half ? HALF_BASE : {AW{1'b0}};
+    end
+  endgenerate
 
   /* verilator lint_off PINCONNECTEMPTY */
   trilut_compute #(
