@@ -1,7 +1,7 @@
 import { type Budget } from "../budget/budget.js";
 import { type EngineGeometry } from "../engine/config.js";
 import { ceilLog2 } from "../engine/encoding.js";
-import { descriptorWidths, MEM_ADDRESS_BITS } from "../codegen/ports.js";
+import { descriptorWidths, MEM_ADDRESS_BITS } from "../engine/descriptor.js";
 import { delayModel, fmaxMHz, pathDelay, type DelayModel, type PathShape, type PathStep } from "./delays.js";
 import { modelFamily } from "./resources.js";
 import { type SynthTiming } from "./synth.js";
@@ -183,7 +183,7 @@ export function analyticPaths(geo: EngineGeometry, family: Budget["family"]): Cl
     // comparison of the beats left with maxBurst, added above the beat's byte offset); past
     // 6 + 6 bits of beats yosys compares on a carry chain
     const addrBits = MEM_ADDRESS_BITS - ceilLog2(geo.beatBytes);
-    const beatBits = descriptorWidths(geo).beatBits;
+    const beatBits = descriptorWidths(geo).beats;
     path("trilut_axi_loader", "request handshake", "ff", ["lut", "lut", "lut", "lut"], "ff");
     const compare: PathStep[] = beatBits > 12 ? ["lut", "lut", { carry: 4 }, "lut"] : ["lut"];
     path("trilut_axi_loader", "next burst address", "ff", [...compare, ...add(addrBits), "lut"], "ff");

@@ -1,4 +1,4 @@
-import { descriptorWidths } from "../codegen/ports.js";
+import { descriptorWidths } from "../engine/descriptor.js";
 import { type EngineGeometry } from "../engine/config.js";
 import { ceilLog2 } from "../engine/encoding.js";
 
@@ -185,9 +185,7 @@ export function axiLoader(geo: EngineGeometry, family: Family): ModuleResources 
 /** Widths of the two descriptor queues of trilut_stream_core (loader, compute). */
 export function descriptorQueueWidths(geo: EngineGeometry): [number, number] {
   const d = descriptorWidths(geo);
-  const cw = ceilLog2(geo.cfg.bufferDepth + 1);
-  const rgw = ceilLog2(geo.maxGroups + 1);
-  return [d.addrBits + d.beatBits + d.wordBits, cw + cw + rgw + d.tokenBits + 9];
+  return [d.addr + d.beats + d.words, d.steps + d.gsteps + d.groups + d.tokens + d.mode];
 }
 
 /**
