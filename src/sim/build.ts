@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync,
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type EngineGeometry } from "../engine/config.js";
-import { enginePorts } from "../codegen/ports.js";
+import { enginePorts } from "../engine/ports.js";
 import { descriptorHeader } from "../codegen/descriptor-header.js";
 import { generateRtl, TOP_MODULE, type SourceFile } from "../codegen/rtl.js";
 import { PACKAGE_ROOT, packageVersion, renderTemplate } from "../util/templates.js";

@@ -1,5 +1,5 @@
-import { type EngineGeometry } from "../engine/config.js";
-import { DESCRIPTOR_FIELDS, descriptorPort, descriptorWidths, MEM_ADDRESS_BITS } from "../engine/descriptor.js";
+import { type EngineGeometry } from "./config.js";
+import { DESCRIPTOR_FIELDS, descriptorPort, descriptorWidths, MEM_ADDRESS_BITS } from "./descriptor.js";
 
 export interface Port {
   readonly name: string;
