@@ -4,11 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type EngineGeometry } from "../engine/config.js";
-import { descriptorWidths } from "../engine/ports.js";
+import { DESCRIPTOR_FIELDS, DESCRIPTOR_WORDS, descriptorPort, descriptorWidths } from "../engine/descriptor.js";
 import { generateRtl } from "../codegen/rtl.js";
 import { packageVersion, renderTemplate } from "../util/templates.js";
 import { UserError } from "../util/errors.js";
-import { DESCRIPTOR_WORDS, type AxiStreams } from "../engine/streams.js";
+import { type AxiStreams } from "../engine/streams.js";
 import { type MemoryTiming } from "../budget/memory.js";
 
 const execFileAsync = promisify(execFile);
@@ -43,16 +43,14 @@ export async function runIcarus(geo: EngineGeometry, s: AxiStreams, memory: Memo
     writeFileSync(join(dir, "acts.hex"), hexLines(s.acts, s.actWords, geo.actBeatBits));
     writeFileSync(join(dir, "image.hex"), hexLines(s.image, 1, 32));
     const beats = (data: Uint32Array, words: number): number => data.length / words;
-    const d = descriptorWidths(geo);
+    const widths = descriptorWidths(geo);
     const tb = renderTemplate("sim/tb_icarus.v.hbs", {
       version: packageVersion(),
       descCount: beats(s.descriptors, DESCRIPTOR_WORDS),
       descDepth: Math.max(1, beats(s.descriptors, DESCRIPTOR_WORDS)),
-      beatBits: d.beatBits,
-      wordBits: d.wordBits,
-      stepBits: d.stepBits,
-      groupBits: d.groupBits,
-      tokenBits: d.tokenBits,
+      descBits: 32 * DESCRIPTOR_WORDS,
+      // field i of a descriptor is its stream word i, cut to the port's width
+      descFields: DESCRIPTOR_FIELDS.map((f, i) => ({ port: descriptorPort(f.name), lsb: 32 * i, width: widths[f.name] })),
       actBits: geo.actBeatBits,
       actCount: beats(s.acts, s.actWords),
       actDepth: Math.max(1, beats(s.acts, s.actWords)),

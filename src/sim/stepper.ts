@@ -2,11 +2,12 @@ import { Rng } from "../util/random.js";
 import { SimulationError } from "../util/errors.js";
 import { type MemoryTiming } from "../budget/memory.js";
 import { type ModelHandle, type SimulatorAddon } from "./binding.js";
-import { DESCRIPTOR_WORDS, type AxiStreams } from "../engine/streams.js";
+import { DESCRIPTOR_FIELDS, DESCRIPTOR_WORDS, descriptorPort } from "../engine/descriptor.js";
+import { type AxiStreams } from "../engine/streams.js";
 import { MemoryModel } from "./memory.js";
 
-/** The descriptor's fields, in the order of its words (src/engine/streams.ts). */
-const DESCRIPTOR_PORTS = ["desc_addr", "desc_beats", "desc_words", "desc_steps", "desc_groups", "desc_tokens", "desc_mode", "desc_gsteps"];
+/** The descriptor's ports, in the order of its stream words (src/engine/descriptor.ts). */
+const DESCRIPTOR_PORTS = DESCRIPTOR_FIELDS.map((f) => descriptorPort(f.name));
 
 /**
  * Step mode: TypeScript owns the clock and every port. Slower than run() (one N-API call per port
@@ -78,7 +79,7 @@ export function driveStepped(
   const rng = new Rng(opts.seed);
   const chance = (p: number): boolean => p >= 1 || rng.float() < p;
   const mem = new MemoryModel(memory, s.image, memory.beatBytes);
-  const desc = { data: s.descriptors, words: DESCRIPTOR_WORDS, next: 0, valid: false, beats: s.descriptors.length / DESCRIPTOR_WORDS };
+  const desc = { data: s.descriptors, words: DESCRIPTOR_WORDS as number, next: 0, valid: false, beats: s.descriptors.length / DESCRIPTOR_WORDS };
   const acts = { data: s.acts, words: s.actWords, next: 0, valid: false, beats: s.acts.length / s.actWords };
   const beat = (st: typeof desc): Uint32Array => st.data.subarray(st.next * st.words, (st.next + 1) * st.words);
   const results = new Uint32Array(s.resultBeats * s.resultWords);
