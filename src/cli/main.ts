@@ -67,7 +67,8 @@ await yargs(hideBin(process.argv))
         .option("kv-heads", { type: "number", demandOption: true })
         .option("vocab", { type: "number", demandOption: true })
         .option("seed", { type: "number", default: 1 })
-        .option("zero-fraction", { type: "number", default: 1 / 3 }),
+        .option("zero-fraction", { type: "number", default: 1 / 3 })
+        .option("json", { type: "boolean", default: false }),
     (a) => guarded(() => makeModelCommand(a)),
   )
   .command(
@@ -89,7 +90,8 @@ await yargs(hideBin(process.argv))
         .option("tensor", { type: "string", demandOption: true })
         .option("input", { type: "string", demandOption: true, describe: "M×k int8, row-major" })
         .option("tokens", { type: "number", describe: "M (default: inferred from the input size)" })
-        .option("out", { type: "string", demandOption: true, describe: "M×n int32 little-endian, row-major" }),
+        .option("out", { type: "string", demandOption: true, describe: "M×n int32 little-endian, row-major" })
+        .option("json", { type: "boolean", default: false }),
     (a) => guarded(() => refCommand(a)),
   )
   .command(
@@ -102,7 +104,8 @@ await yargs(hideBin(process.argv))
         .option("hls", { type: "boolean", default: false, describe: "also write DIR/hls/: the engine as Vitis HLS C++, a C testbench and run_hls.tcl" })
         .option("report", { type: "boolean", default: true, describe: "write report.html, report.md and report.json (--no-report skips)" })
         .option("auto", { type: "boolean", describe: "choose the engine by a sweep of G, encoding, T, P and c on the budget (--set fields stay fixed)" })
-        .option("objective", { type: "string", array: true, describe: "--auto: figures to optimize, in order (default decodeTokensPerSecond lutTotal)" }),
+        .option("objective", { type: "string", array: true, describe: "--auto: figures to optimize, in order (default decodeTokensPerSecond lutTotal)" })
+        .option("json", { type: "boolean", default: false }),
     (a) => guarded(() => compileCommand(a)),
   )
   .command(
@@ -187,8 +190,9 @@ await yargs(hideBin(process.argv))
     (y) =>
       y
         .positional("dir", { type: "string", demandOption: true })
-        .option("sim", { type: "boolean", default: true, describe: "compile directories: run the first tensor in Verilator for measured cycles (--no-sim skips)" }),
-    (a) => guarded(() => reportCommand({ dir: a.dir, sim: a.sim })),
+        .option("sim", { type: "boolean", default: true, describe: "compile directories: run the first tensor in Verilator for measured cycles (--no-sim skips)" })
+        .option("json", { type: "boolean", default: false }),
+    (a) => guarded(() => reportCommand({ dir: a.dir, sim: a.sim, json: a.json })),
   )
   .command(
     "demo",

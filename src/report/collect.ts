@@ -11,7 +11,7 @@ import { defaultContextLength, modelWorkload, type Workload } from "../model/wor
 import { loadSweepModel } from "../sweep/model.js";
 import { type SweepSummary } from "../sweep/results.js";
 import { pointEngine } from "../sweep/evaluate.js";
-import { readManifest } from "../sweep/store.js";
+import { readManifest, requireComplete } from "../sweep/store.js";
 import { type ModelDimensions } from "../sweep/spec.js";
 import { type VerifiedPoint } from "../sweep/verify.js";
 import { UserError } from "../util/errors.js";
@@ -137,6 +137,7 @@ async function compileReport(dir: string): Promise<ReportData> {
 /** A directory `trilut sweep` wrote: the summary, plots, verification, and the best engine in full. */
 async function sweepReport(dir: string): Promise<ReportData> {
   const manifest = readManifest(dir);
+  requireComplete(dir);
   if (!existsSync(join(dir, "summary.json"))) throw new UserError(`${dir}: the sweep has no summary.json yet; finish it (run the sweep again) or merge its shards`);
   const summary = readJson<SweepSummary>(join(dir, "summary.json"));
   if (!summary.best) throw new UserError(`${dir}: the sweep kept no point; nothing to report`);
