@@ -8,7 +8,7 @@ import { estimateModules } from "../estimate/modules.js";
 import { describeArchitecture } from "../model/architecture.js";
 import { withModel } from "../model/open.js";
 import { defaultContextLength, modelWorkload, type Workload } from "../model/workload.js";
-import { loadSweepModel } from "../sweep/model.js";
+import { loadSweepModel, workloadAt } from "../sweep/model.js";
 import { type SweepSummary } from "../sweep/results.js";
 import { pointEngine } from "../sweep/evaluate.js";
 import { readManifest, requireComplete } from "../sweep/store.js";
@@ -156,7 +156,7 @@ async function sweepReport(dir: string): Promise<ReportData> {
   try {
     if (source === undefined) throw new UserError("the manifest names no model path");
     const m = loadSweepModel(source, context !== undefined ? [context] : undefined);
-    workload = [...m.workloads.values()][0];
+    workload = workloadAt(m.unitWorkload, context ?? m.defaultContext);
     const d = m.architecture.dimensions;
     model = { name: fromFile ? (spec.model as { file: string }).file : "given dimensions", architecture: m.architecture.name, layers: d.layers, hidden: d.hidden, ffn: d.ffn, vocab: d.vocab };
   } catch (err) {

@@ -56,7 +56,7 @@ export function prepareSweep(spec: SweepSpec, specPath: string, shard: Shard | u
     if (maxContext !== undefined && p > maxContext) throw new UserError(`${specPath}: /axes/prompt: ${p} is longer than the model's context length ${maxContext}`);
   }
   const space = buildSpace(spec, Object.keys(budgets), specPath);
-  const inputs: SweepInputs = { spec, space, budgets, workloads: model.workloads, defaultContext: model.defaultContext, maxContext };
+  const inputs: SweepInputs = { spec, space, budgets, unitWorkload: model.unitWorkload, defaultContext: model.defaultContext, maxContext };
   const identity = { ...spec, model: model.identity, budgets: Object.values(budgets) };
   const hash = specHash(identity);
   const manifest: Manifest = {
