@@ -9,6 +9,7 @@ import { modeTokens } from "../sim/inputs.js";
 import { mergeCommand, sweepCommand } from "./sweep.js";
 import { verifyCommand } from "./verify.js";
 import { reportCommand } from "./report.js";
+import { checkOutputFile } from "../util/atomic.js";
 
 const debug = process.argv.includes("--debug");
 
@@ -133,6 +134,9 @@ await yargs(hideBin(process.argv))
       guarded(() => {
         const scopes = [a.tensor !== undefined, a.block !== undefined, a.all === true].filter(Boolean).length;
         if (scopes !== 1) throw new UserError("name what to simulate: one of --tensor NAME, --block B or --all");
+        // where the results go is checked before minutes of build and simulation
+        if (a.out !== undefined) checkOutputFile(a.out, "--out");
+        if (a.trace !== undefined) checkOutputFile(a.trace, "--trace");
         if (a.backend === "hls" && (a.wave ?? a.traceWindow) !== undefined) throw new UserError("--wave and --trace-window: the HLS backend is a C simulation and has no waveforms; use --backend rtl");
         if (a.backend === "hls") return hlsSimCommand(a);
         if (a.tensor === undefined) return modelSimCommand(a);

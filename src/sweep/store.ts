@@ -98,6 +98,7 @@ export function openSweepDir(dir: string, manifest: Manifest): void {
   }
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UserError(`${dir}: exists and is not a directory; name a new or empty one`);
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new UserError(`${dir}: exists and is not a sweep directory; name a new or empty one`);
+  makeDirs(dir, "sweep directory");
   makeDirs(join(dir, CHUNKS), "sweep directory");
   writeFileAtomic(join(dir, MANIFEST), JSON.stringify(manifest, null, 1) + "\n");
 }
