@@ -142,7 +142,7 @@ describe("bad outputs (issue 13: nothing half-written, no hangs)", function () {
     assert.deepEqual(JSON.parse(ref.stdout), { out: join(dir, "y.i32"), tensor: TENSOR, tokens: 1, n: 256, k: 256, bytes: 1024 });
   });
 
-  it("an interrupted sweep says it resumes, is marked INCOMPLETE, is refused by report and merge, and resumes", async function () {
+  it("an interrupted sweep says it resumes, is marked INCOMPLETE, and is refused by report and merge", async function () {
     this.timeout(120_000);
     // a million context lengths: checked and started within seconds (the range was quadratic)
     const spec = join(dir, "long.yaml");
