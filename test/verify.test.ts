@@ -57,7 +57,7 @@ describe("trilut verify", function () {
     const r = cli(["verify", join(dir, "ci.yaml"), "--junit", junit]);
     assert.equal(r.status, 0, r.stderr + r.stdout);
     const xml = readFileSync(junit, "utf8");
-    assert.match(xml, /<testsuites name="trilut verify" suite="ci.yaml" tests="2" failures="0" errors="0"/);
+    assert.match(xml, /<testsuites name="trilut verify" tests="2" failures="0" errors="0"/);
     assertWellFormed(xml);
     const cases = testcases(xml);
     // no dots of the file name in the class name: reporters would read them as packages
@@ -161,7 +161,8 @@ checks:
     assert.deepEqual(cases.map((c) => c.name), ["first", "second", "third"]);
     // whatever had finished when the job was stopped, the rest is skipped, never missing
     const done = cases.filter((c) => c.skipped === 0).length;
-    assert.match(xml, new RegExp(`tests="3" failures="0" errors="0" skipped="${3 - done}"`));
+    assert.match(xml, /<testsuites name="trilut verify" tests="3" failures="0" errors="0"/);
+    assert.equal(cases.filter((c) => c.skipped === 1).length, 3 - done);
     assert.ok(done < 3, "stopped before the end");
   });
 });
