@@ -1,6 +1,6 @@
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
-import { SimulationError, UserError } from "../util/errors.js";
+import { SimulationError, ToolError, UserError } from "../util/errors.js";
 import { compileCommand, demoCommand, inspectCommand, makeModelCommand, refCommand, simCommand } from "./commands.js";
 import { estimateCommand } from "./estimate.js";
 import { hlsSimCommand } from "./hls-sim.js";
@@ -9,6 +9,7 @@ import { modeTokens } from "../sim/inputs.js";
 import { mergeCommand, sweepCommand } from "./sweep.js";
 import { verifyCommand } from "./verify.js";
 import { reportCommand } from "./report.js";
+import { checkOutputPath } from "../util/atomic.js";
 
 const debug = process.argv.includes("--debug");
 
@@ -30,6 +31,10 @@ async function guarded(body: () => number | void | Promise<number | void>): Prom
     if (err instanceof UserError) {
       console.error(`trilut: ${err.message}`);
       process.exitCode = 2;
+    } else if (err instanceof ToolError) {
+      console.error(`trilut: ${err.message}`);
+      if (err.detail) console.error(err.detail);
+      process.exitCode = 3;
     } else if (err instanceof SimulationError) {
       console.error(`trilut: ${err.message}`);
       process.exitCode = 1;
@@ -68,7 +73,7 @@ await yargs(hideBin(process.argv))
         .option("vocab", { type: "number", demandOption: true })
         .option("seed", { type: "number", default: 1 })
         .option("zero-fraction", { type: "number", default: 1 / 3 }),
-    (a) => guarded(() => makeModelCommand(a)),
+    (a) => guarded(() => (checkOutputPath(a.out, a.format === "hf-bitnet" ? "directory" : "file", "-o"), makeModelCommand(a))),
   )
   .command(
     "inspect <model>",
@@ -90,7 +95,7 @@ await yargs(hideBin(process.argv))
         .option("input", { type: "string", demandOption: true, describe: "M×k int8, row-major" })
         .option("tokens", { type: "number", describe: "M (default: inferred from the input size)" })
         .option("out", { type: "string", demandOption: true, describe: "M×n int32 little-endian, row-major" }),
-    (a) => guarded(() => refCommand(a)),
+    (a) => guarded(() => (checkOutputPath(a.out, "file", "--out"), refCommand(a))),
   )
   .command(
     "compile <model>",
@@ -103,7 +108,7 @@ await yargs(hideBin(process.argv))
         .option("report", { type: "boolean", default: true, describe: "write report.html, report.md and report.json (--no-report skips)" })
         .option("auto", { type: "boolean", describe: "choose the engine by a sweep of G, encoding, T, P and c on the budget (--set fields stay fixed)" })
         .option("objective", { type: "string", array: true, describe: "--auto: figures to optimize, in order (default decodeTokensPerSecond lutTotal)" }),
-    (a) => guarded(() => compileCommand(a)),
+    (a) => guarded(() => (checkOutputPath(a.out, "directory", "-o"), compileCommand(a))),
   )
   .command(
     "sim <model>",
@@ -130,6 +135,7 @@ await yargs(hideBin(process.argv))
       guarded(() => {
         const scopes = [a.tensor !== undefined, a.block !== undefined, a.all === true].filter(Boolean).length;
         if (scopes !== 1) throw new UserError("name what to simulate: one of --tensor NAME, --block B or --all");
+        for (const [flag, path] of [["--out", a.out], ["--trace", a.trace], ["--wave", a.wave]] as const) if (path !== undefined) checkOutputPath(path, "file", flag);
         if (a.backend === "hls" && (a.wave ?? a.traceWindow) !== undefined) throw new UserError("--wave and --trace-window: the HLS backend is a C simulation and has no waveforms; use --backend rtl");
         if (a.backend === "hls") return hlsSimCommand(a);
         if (a.tensor === undefined) return modelSimCommand(a);
@@ -159,7 +165,7 @@ await yargs(hideBin(process.argv))
         .option("verify-top", { type: "number", describe: "simulate the best K points in Verilator: bit-exact, predicted vs measured cycles" })
         .option("synth", { type: "boolean", default: false, describe: "with --verify-top: also synthesize them with yosys" })
         .option("json", { type: "boolean", default: false }),
-    (a) => guarded(() => sweepCommand(a)),
+    (a) => guarded(() => (checkOutputPath(a.out, "directory", "-o"), sweepCommand(a))),
   )
   .command(
     "merge <dirs..>",
@@ -169,7 +175,7 @@ await yargs(hideBin(process.argv))
         .positional("dirs", { type: "string", array: true, demandOption: true })
         .option("out", { alias: "o", type: "string", demandOption: true })
         .option("json", { type: "boolean", default: false }),
-    (a) => guarded(() => mergeCommand({ dirs: a.dirs as string[], out: a.out, json: a.json })),
+    (a) => guarded(() => (checkOutputPath(a.out, "directory", "-o"), mergeCommand({ dirs: a.dirs as string[], out: a.out, json: a.json }))),
   )
   .command(
     "verify <spec>",
@@ -179,7 +185,7 @@ await yargs(hideBin(process.argv))
         .positional("spec", { type: "string", demandOption: true, describe: "verify spec, YAML or JSON" })
         .option("junit", { type: "string", describe: "write JUnit XML here" })
         .option("json", { type: "boolean", default: false }),
-    (a) => guarded(() => verifyCommand(a)),
+    (a) => guarded(() => (a.junit !== undefined && checkOutputPath(a.junit, "file", "--junit"), verifyCommand(a))),
   )
   .command(
     "report <dir>",
@@ -194,7 +200,7 @@ await yargs(hideBin(process.argv))
     "demo",
     "compile and simulate the bundled example model on the kv260 budget",
     (y) => y.option("out", { alias: "o", type: "string", default: "out/demo" }),
-    (a) => guarded(() => demoCommand(a)),
+    (a) => guarded(() => (checkOutputPath(a.out, "directory", "-o"), demoCommand(a))),
   )
   .demandCommand(1, "name a command; see --help")
   .strict()

@@ -16,3 +16,18 @@ export class SimulationError extends Error {
     super(message);
   }
 }
+
+/**
+ * An external tool (yosys, Verilator and its C++ build, g++, iverilog) failed, was not found or ran
+ * past its time limit: exit code 3. Not the user's input and not a mismatch, so CI can tell them
+ * apart. `message` is one line; `detail` (the end of the tool's output) is printed after it.
+ */
+export class ToolError extends Error {
+  override readonly name = "ToolError";
+  constructor(
+    message: string,
+    readonly detail = "",
+  ) {
+    super(message);
+  }
+}

@@ -6,10 +6,13 @@ import { estimateResources, overrun, RESOURCE_NAMES, type ResourceEstimate } fro
 import { synthesize } from "../estimate/synth.js";
 import { simulateMatmulsHls } from "../sim/hls-simulate.js";
 import { simulateMatmul, simulateMatmuls, type EngineMatmul } from "../sim/simulate.js";
-import { SimulationError, UserError } from "../util/errors.js";
+import { SimulationError, ToolError, UserError } from "../util/errors.js";
 import { type TernaryTensor } from "../model/types.js";
 import { activations, modelCalls, modeTokens, readTensor } from "../sim/inputs.js";
 import { type Check } from "./spec.js";
+import { withModel } from "../model/open.js";
+import { requireTernary } from "../model/reader.js";
+import { describeArchitecture } from "../model/architecture.js";
 
 /**
  * Running the checks of a verify spec. Every check is planned first (budget, engine), so a spec
@@ -46,6 +49,19 @@ export function planChecks(checks: readonly Check[], where: string): Planned[] {
     if (check.backend === "hls" && cfg.loader !== "axi") throw new UserError(`${at}/backend: the HLS engine is the streaming engine; drop loader=preload`);
     if (check.tensor === undefined && cfg.loader !== "axi") throw new UserError(`${at}: block and all run on the streaming engine; drop loader=preload`);
     modeTokens(check.mode, check.tokens);
+    // A spec naming a model, tensor or block that does not exist is bad input (exit 2), found
+    // before any check runs, not a failed test.
+    try {
+      withModel(check.model, (m) => {
+        if (check.tensor !== undefined) requireTernary(m, check.tensor);
+        if (check.block === undefined) return;
+        const layers = describeArchitecture(m).dimensions.layers;
+        if (!(check.block >= 0 && check.block < layers)) throw new UserError(`block ${check.block}: the model has blocks 0..${layers - 1}`);
+      });
+    } catch (err) {
+      if (err instanceof UserError) throw new UserError(`${at}: ${err.message}`);
+      throw err;
+    }
     return { check, budget, geo: engineGeometry(cfg) };
   });
 }
@@ -111,7 +127,7 @@ export async function runCheck(p: Planned): Promise<CheckResult> {
       failures.push({ type: "hang", message: err.message });
       return done();
     }
-    if (err instanceof UserError) return done(err.message);
+    if (err instanceof UserError || err instanceof ToolError) return done(err.message);
     throw err;
   }
   return done();
