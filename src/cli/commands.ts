@@ -1,3 +1,4 @@
+import { printable } from "../util/quote.js";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Budget } from "../budget/budget.js";
@@ -58,7 +59,8 @@ export function inspectCommand(args: ModelArgs & { model: string; json: boolean;
   }
   const report = withModel(args.model, (m) => inspectModel(m, args.context !== undefined ? { contextLength: args.context } : {}), openOptions(args));
   if (args.json) printJson(report);
-  else console.log(formatInspect(report));
+  // one visible line per line of the report, whatever control characters a tensor name holds
+  else console.log(formatInspect(report).split("\n").map(printable).join("\n"));
 }
 
 
@@ -68,7 +70,7 @@ export function refCommand(args: ModelArgs & { model: string; tensor: string; in
   const { data, rows } = readInt8Matrix(args.input, tensor.k, args.tokens);
   const y = ternaryMatmul(tensor, data, rows);
   writeInt32Matrix(args.out, y);
-  console.log(`wrote ${args.out}: ${rows} × ${tensor.n} int32 (${args.tensor}, k = ${tensor.k})`);
+  console.log(`wrote ${args.out}: ${rows} × ${tensor.n} int32 (${printable(args.tensor)}, k = ${tensor.k})`);
 }
 
 export interface CompileArgs extends EngineArgs, ModelArgs {
@@ -169,7 +171,7 @@ export async function simCommand(args: SimArgs): Promise<number> {
     printJson({ ...simJson(r, tensor, budget), ...drawn.json });
   } else {
     const verdict = r.match ? "match" : `MISMATCH in ${r.mismatches} of ${r.expected.length} outputs`;
-    console.log(`${tensor.name} (${tensor.n}×${tensor.k}, ${tokens} token${tokens > 1 ? "s" : ""}) on ${budget.device}: ${verdict}`);
+    console.log(`${printable(tensor.name)} (${tensor.n}×${tensor.k}, ${tokens} token${tokens > 1 ? "s" : ""}) on ${budget.device}: ${verdict}`);
     console.log(
       `  cycles ${r.cycles.toLocaleString("en-US")} (predicted ${r.predictedCycles.toLocaleString("en-US")}), ` +
         `${(r.cycles / budget.clockMHz).toFixed(1)} µs at ${budget.clockMHz} MHz, ${r.weightsPerCycle} weights/cycle`,

@@ -10,6 +10,7 @@ import { mergeCommand, sweepCommand } from "./sweep.js";
 import { verifyCommand } from "./verify.js";
 import { reportCommand } from "./report.js";
 import { checkOutputPath } from "../util/atomic.js";
+import { printable } from "../util/quote.js";
 
 const debug = process.argv.includes("--debug");
 
@@ -29,14 +30,15 @@ async function guarded(body: () => number | void | Promise<number | void>): Prom
     process.exitCode = typeof code === "number" ? code : 0;
   } catch (err) {
     if (err instanceof UserError) {
-      console.error(`trilut: ${err.message}`);
+      // names read from files (tensors, paths) may hold control characters: one visible line
+      console.error(`trilut: ${printable(err.message)}`);
       process.exitCode = 2;
     } else if (err instanceof ToolError) {
-      console.error(`trilut: ${err.message}`);
+      console.error(`trilut: ${printable(err.message)}`);
       if (err.detail) console.error(err.detail);
       process.exitCode = 3;
     } else if (err instanceof SimulationError) {
-      console.error(`trilut: ${err.message}`);
+      console.error(`trilut: ${printable(err.message)}`);
       process.exitCode = 1;
     } else {
       console.error(debug ? err : `trilut: internal error: ${(err as Error).message} (rerun with --debug for the stack)`);

@@ -31,3 +31,16 @@ export class ToolError extends Error {
     super(message);
   }
 }
+
+/**
+ * Runs `fn`; a UserError from inside it gets `where` (a file, a tensor, a field) in front, so a
+ * message raised deep in a library ("n must be a positive integer, got 0") says whose value it was.
+ */
+export function withContext<T>(where: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof UserError && !err.message.startsWith(where)) throw new UserError(`${where}: ${err.message}`);
+    throw err;
+  }
+}
