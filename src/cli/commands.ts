@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Budget } from "../budget/budget.js";
 import { openOptions, plan, round, type EngineArgs, type ModelArgs } from "./common.js";
-import { activations, readTensor } from "../sim/inputs.js";
+import { activations, engineMatmul, readTensor } from "../sim/inputs.js";
 import { compileModel } from "../compile/compile.js";
 import { parseEngineOverrides } from "../engine/config.js";
 import { readEngineFile } from "../plan/plan.js";
@@ -20,7 +20,7 @@ import { memoryTiming } from "../budget/memory.js";
 import { simulateMatmul, type SimulationResult } from "../sim/simulate.js";
 import { UserError } from "../util/errors.js";
 import { readInt8Matrix, writeInt32Matrix } from "../util/rawio.js";
-import { printJson, table } from "./output.js";
+import { cyclesReport, outputsVerdict, printJson, table } from "./output.js";
 import { PACKAGE_ROOT } from "../util/templates.js";
 import { drawWave, waveFlags, writeWave, type WaveArgs } from "./wave.js";
 
@@ -163,17 +163,18 @@ export async function simCommand(args: SimArgs): Promise<number> {
   if (!(bp >= 0 && bp < 1)) throw new UserError(`--backpressure ${bp}: expected a probability in [0, 1)`);
   const waves = waveFlags(args);
   const options = { tokens, memory: memoryTiming(budget), validProb: 1 - bp, readyProb: 1 - bp, seed: args.seed };
-  const wave = await drawWave(args, waves, engine.geo, [tensor], [x], options, `${tensor.name} on ${budget.device}`);
-  const r = await simulateMatmul(engine.geo, tensor, x, { ...options, ...waves.trace });
+  const matmul = engineMatmul(engine.geo, tensor);
+  const wave = await drawWave(args, waves, engine.geo, [matmul], [x], options, `${tensor.name} on ${budget.device}`);
+  const r = await simulateMatmul(engine.geo, matmul, x, { ...options, ...waves.trace });
   if (args.out) writeInt32Matrix(args.out, r.y);
   const drawn = writeWave(args, wave);
   if (args.json) {
-    printJson({ ...simJson(r, tensor, budget), ...drawn.json });
+    printJson({ ...simJson(r, tensor, budget), ...cyclesReport(r.cycles, r.predictedCycles, bp).json, ...drawn.json });
   } else {
-    const verdict = r.match ? "match" : `MISMATCH in ${r.mismatches} of ${r.expected.length} outputs`;
+    const verdict = outputsVerdict(r.match, r.mismatches, r.expected.length);
     console.log(`${printable(tensor.name)} (${tensor.n}×${tensor.k}, ${tokens} token${tokens > 1 ? "s" : ""}) on ${budget.device}: ${verdict}`);
     console.log(
-      `  cycles ${r.cycles.toLocaleString("en-US")} (predicted ${r.predictedCycles.toLocaleString("en-US")}), ` +
+      `  ${cyclesReport(r.cycles, r.predictedCycles, bp).text}, ` +
         `${(r.cycles / budget.clockMHz).toFixed(1)} µs at ${budget.clockMHz} MHz, ${r.weightsPerCycle} weights/cycle`,
     );
     if (r.tiles) {

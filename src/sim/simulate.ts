@@ -307,7 +307,7 @@ export async function simulateMatmuls(
  */
 export async function simulateMatmul(
   geo: EngineGeometry,
-  w: TritMatrix,
+  w: EngineMatmul,
   x: Int8Array,
   options: SimulateOptions = {},
 ): Promise<SimulationResult> {
@@ -315,6 +315,7 @@ export async function simulateMatmul(
     const { matmuls, ...figures } = await simulateMatmuls(geo, [w], [x], options);
     return { ...matmuls[0]!, ...figures };
   }
+  if (isScaled(w)) throw new UserError("the preloaded engine has no dequantization stage; scaled matmuls need loader axi");
   const tokens = options.tokens ?? 1;
   const { schedule, request, predicted } = preloadStimulus(geo, w, x, tokens);
   checkTraceWindow(options, predicted.cycles);

@@ -8,7 +8,7 @@ import { simulateMatmulsHls } from "../sim/hls-simulate.js";
 import { simulateMatmul, simulateMatmuls, type EngineMatmul } from "../sim/simulate.js";
 import { SimulationError, ToolError, UserError } from "../util/errors.js";
 import { type TernaryTensor } from "../model/types.js";
-import { activations, modelCalls, modeTokens, readTensor } from "../sim/inputs.js";
+import { activations, engineMatmul, modelCalls, modeTokens, readTensor } from "../sim/inputs.js";
 import { type Check } from "./spec.js";
 import { withModel } from "../model/open.js";
 import { requireTernary } from "../model/reader.js";
@@ -92,7 +92,7 @@ export async function runCheck(p: Planned): Promise<CheckResult> {
     let tensor: TernaryTensor | undefined;
     if (check.tensor !== undefined) {
       tensor = readTensor(check.model, check.tensor);
-      ws = [tensor];
+      ws = [engineMatmul(geo, tensor)];
       xs = [activations(tensor, undefined, tokens, check.seed).x];
     } else {
       const calls = modelCalls({ model: check.model, block: check.block, all: check.all, mode: check.mode, context: check.context, seed: check.seed }, tokens);
@@ -108,7 +108,7 @@ export async function runCheck(p: Planned): Promise<CheckResult> {
       const memory = memoryTiming(budget);
       // one tensor runs on either loader; blocks and whole models on the streaming one
       const r = tensor
-        ? await simulateMatmul(geo, tensor, xs[0]!, { tokens, memory, ...handshakes })
+        ? await simulateMatmul(geo, ws[0]!, xs[0]!, { tokens, memory, ...handshakes })
         : await simulateMatmuls(geo, ws, xs, { tokens, memory, ...handshakes });
       Object.assign(properties, { cycles: r.cycles, predictedCycles: r.predictedCycles, mismatches: r.mismatches, bytesRead: r.bytesRead });
       if (!r.match) failures.push({ type: "mismatch", message: `${r.mismatches} outputs differ from the reference` });
