@@ -131,6 +131,16 @@ export function uram72(geo: EngineGeometry, family: Family): ModuleResources {
   return res({ bram36: bramBlocks(72, bufferDepth), ff: 72 });
 }
 
+/**
+ * Columns of the weight buffer whose bits the engine reads: ⌈T·indexBits/72⌉ of each bank's c
+ * (c may be larger than T's indices need, as the default c = 2 is for T·indexBits ≤ 72). Synthesis
+ * removes the other columns with everything that only feeds them, so they cost nothing.
+ * (A dequantizing engine's 32-bit scale words lie in the first column: T·indexBits ≥ 32.)
+ */
+export function liveColumns(geo: EngineGeometry): number {
+  return geo.cfg.P * Math.min(geo.cfg.c, Math.ceil((geo.cfg.T * geo.indexBits) / 72));
+}
+
 /** trilut_weight_bank (preload engines): wiring of C columns, no cells of its own. */
 export function weightBank(): ModuleResources {
   return res({});
@@ -156,12 +166,16 @@ const SLOT_SELECT_FITTED: Readonly<Record<number, number>> = { 1: 1, 3: 2.55, 7:
  * trilut_stream_buffer (axi engines): per column, a Q-way select of the beat's 72-bit slot words,
  * gated by the slot's hit ({@link slotSelectLutsPerBit}, fitted), and the wrap logic of its
  * address; carry fitted 3·PC − 2 (the per-column slot subtraction and address increment).
+ * Only live columns ({@link liveColumns}) keep their select; the select's width stays that of
+ * all PC columns (slots wrap modulo PC). On T=4 P=4 c=2 (4 of 8 columns live): LUT 806 against
+ * yosys's 897, carry 10 against 12.
  */
 export function streamBuffer(geo: EngineGeometry, family: Family): ModuleResources {
   const Q = geo.slotsPerBeat;
   const PC = geo.columns;
-  const carry8 = Math.max(0, 3 * PC - 2);
-  return res({ lut: Math.round(PC * 72 * slotSelectLutsPerBit(Q, PC)), carry: familyCarry(carry8, family) });
+  const live = liveColumns(geo);
+  const carry8 = Math.max(0, 3 * live - 2);
+  return res({ lut: Math.round(live * 72 * slotSelectLutsPerBit(Q, PC)), carry: familyCarry(carry8, family) });
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -413,7 +427,7 @@ function engineModules(geo: EngineGeometry, family: Family, add: (name: string, 
   add("trilut_adder_tree", cfg.P, adderTree(geo.cfg.kind === "baseline" ? cfg.T * cfg.G : cfg.T, geo.entryBits, cfg.treeLevelsPerStage, family));
   add("trilut_psum_mem", 1, psumMem(cfg.P * 32, geo.maxGroups));
   if (cfg.dequant) add("trilut_psum_mem#2", 1, psumMem(cfg.P * 64, geo.maxGroups));
-  add("trilut_uram72", geo.columns, uram72(geo, family));
+  add("trilut_uram72", liveColumns(geo), uram72(geo, family));
   if (cfg.loader === "axi") {
     const [lw, rw] = descriptorQueueWidths(geo);
     add("trilut_stream_core", 1, streamCore(family));
