@@ -33,6 +33,12 @@ import { spawnSync } from "node:child_process";
 import { writeGguf } from "../src/model/gguf-writer.js";
 import { gv, type GgufTypedValue } from "../src/model/gguf-value.js";
 import { makeLlamaModel } from "../src/model/make-model.js";
+import { configFor } from "../src/plan/plan.js";
+import { estimateResources } from "../src/estimate/resources.js";
+import { synthesize } from "../src/estimate/synth.js";
+import { readTensor, seededActivations } from "../src/sim/inputs.js";
+import { fixScales, scaledMatmul, tensorScales } from "../src/engine/scales.js";
+import { ternaryMatmul } from "../src/ref/kernel.js";
 
 export interface BadInputCase {
   name: string;
@@ -287,3 +293,56 @@ describe("generated code quotes every input (issue 13, item 1)", function () {
   });
 });
 
+
+describe("no silent wrong result in simulation and estimates (issue 13, item 2)", function () {
+  const small = ["--device", "kv260", "--set", "T=4", "--set", "P=4"];
+
+  it("sim --backpressure says the cycle model's figure is for no backpressure, in text and JSON", function () {
+    const json = run(["sim", MODEL, "--tensor", "blk.0.attn_k.weight", ...small, "--backpressure", "0.3", "--json"], REPO_ROOT);
+    assert.equal(json.status, 0, json.stderr);
+    const j = JSON.parse(json.stdout) as { match: boolean; cycles: number; predictedCycles: number; predictionApplies: boolean; predictionNote: string };
+    assert.equal(j.match, true);
+    assert.notEqual(j.cycles, j.predictedCycles, "backpressure stalls this run");
+    assert.equal(j.predictionApplies, false);
+    assert.match(j.predictionNote, /predictedCycles is for no backpressure/);
+    const text = run(["sim", MODEL, "--tensor", "blk.0.attn_k.weight", ...small, "--backpressure", "0.3"], REPO_ROOT);
+    assert.equal(text.status, 0, text.stderr);
+    assert.doesNotMatch(text.stdout, /: match\b/);
+    assert.match(text.stdout, /outputs match the reference bit for bit/);
+    assert.match(text.stdout, /under backpressure 0\.3 \(the model's [\d,]+ is for no backpressure and does not apply\)/);
+    const free = JSON.parse(run(["sim", MODEL, "--tensor", "blk.0.attn_k.weight", ...small, "--json"], REPO_ROOT).stdout) as { predictionApplies: boolean; cycles: number; predictedCycles: number };
+    assert.equal(free.predictionApplies, true);
+    assert.equal(free.cycles, free.predictedCycles);
+  });
+
+  it("sim --tensor with dequant=true runs the dequantization stage on the tensor's scales", function () {
+    const dir = mkdtempSync(join(tmpdir(), "trilut-dq-"));
+    try {
+      const name = "blk.0.attn_q.weight";
+      const out = join(dir, "y.i32");
+      const r = run(["sim", MODEL, "--tensor", name, "--device", "kv260", "--set", "dequant=true", "--set", "G=4", "--set", "T=8", "--set", "P=4", "--out", out], REPO_ROOT);
+      assert.equal(r.status, 0, r.stderr);
+      const tensor = readTensor(MODEL, name);
+      const scaled = tensorScales(tensor);
+      const x = seededActivations(1, tensor.k);
+      const expected = scaledMatmul(scaled, fixScales(scaled), x, 1);
+      const y = new Int32Array(new Uint8Array(readFileSync(out)).buffer);
+      assert.deepEqual([...y], [...expected], "the engine's output is the reference's dequantized output");
+      assert.notDeepEqual([...y], [...ternaryMatmul(tensor, x, 1)], "not the raw integer sums");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the analytic URAM count charges only the columns T's indices use (T=4 P=4: 4 URAM, as yosys)", async function () {
+    const geo = engineGeometry(configFor(KV260, { overrides: { T: 4, P: 4 }, where: "test" }));
+    assert.equal(geo.cfg.c, 2, "the default c leaves a column of each bank unused");
+    const analytic = estimateResources(geo, "ultrascale+");
+    assert.equal(analytic.uram, 4);
+    const synth = await synthesize(geo, "ultrascale+");
+    assert.equal(synth.total.uram, analytic.uram);
+    assert.equal(synth.instances["trilut_uram72"], 4);
+    assert.ok(Math.abs(analytic.lut - synth.total.lut) / synth.total.lut < 0.1, `LUT analytic ${analytic.lut}, yosys ${synth.total.lut}`);
+    assert.ok(Math.abs(analytic.ff - synth.total.ff) / synth.total.ff < 0.05, `FF analytic ${analytic.ff}, yosys ${synth.total.ff}`);
+  });
+});
