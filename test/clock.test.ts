@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { presetBudget } from "../src/budget/budget.js";
 import { engineGeometry, resolveEngine, type EngineGeometry } from "../src/engine/config.js";
-import { analyticPaths, estimateClock, treeStageSteps } from "../src/estimate/clock.js";
-import { pathDelay, SERIES7, ULTRASCALE_PLUS } from "../src/estimate/delays.js";
+import { analyticPaths, estimateClock } from "../src/estimate/clock.js";
+import { treeStageSteps } from "../src/units/adder-tree.js";
+import { pathDelay, SERIES7, ULTRASCALE_PLUS } from "../src/fabric/delays.js";
 import { netlistTiming, type YosysNetlist } from "../src/estimate/netlist-timing.js";
 import { cli } from "./helpers.js";
 

@@ -12,7 +12,7 @@ import { memoryTiming } from "../budget/memory.js";
 import { requireTernary, type ModelReader } from "../model/reader.js";
 import { writeDirAtomic } from "../util/atomic.js";
 import { UserError, withContext } from "../util/errors.js";
-import { enginePorts } from "../codegen/ports.js";
+import { enginePorts } from "../engine/ports.js";
 import { generateRtl } from "../codegen/rtl.js";
 import { packageVersion } from "../util/templates.js";
 import { checkHlsProject, writeHlsProject } from "../codegen/hls-project.js";

@@ -9,10 +9,10 @@ import { type EngineGeometry } from "../engine/config.js";
 import { cacheRoot } from "../util/cache.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { ToolError, UserError } from "../util/errors.js";
-import { delayModel } from "./delays.js";
+import { delayModel } from "../fabric/delays.js";
 import { moduleBaseName, netlistTiming, type NetlistPath, type YosysNetlist } from "./netlist-timing.js";
 import { runYosys } from "./yosys.js";
-import { type ModuleResources } from "./modules.js";
+import { type ModuleResources } from "../fabric/resources.js";
 
 /**
  * Resources of synthesized logic, in the units of a part's datasheet.

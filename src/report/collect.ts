@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { type Budget } from "../budget/budget.js";
 import { engineGeometry, resolveEngine, type EngineConfig, type EngineGeometry } from "../engine/config.js";
 import { estimateLatency, type LatencyEstimate } from "../estimate/latency.js";
-import { budgetShares, modelFamily } from "../estimate/resources.js";
-import { estimateModules } from "../estimate/modules.js";
+import { budgetShares, estimateModules, modelFamily } from "../estimate/resources.js";
+
 import { describeArchitecture } from "../model/architecture.js";
 import { withModel } from "../model/open.js";
 import { defaultContextLength, modelWorkload, type Workload } from "../model/workload.js";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type EngineGeometry } from "../engine/config.js";
-import { commandWidths } from "../codegen/ports.js";
+import { commandWidths } from "../engine/ports.js";
 import { generateRtl } from "../codegen/rtl.js";
 import { packageVersion, renderTemplate } from "../util/templates.js";
 import { ToolError } from "../util/errors.js";
