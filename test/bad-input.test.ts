@@ -75,9 +75,9 @@ export const CASES: BadInputCase[] = [
 
   // -- item 5: exit codes and messages
   { name: "deeply nested GGUF arrays", args: ["inspect", "$F/deep-arrays.gguf"], status: 2, stderr: /deep-arrays\.gguf.*nests arrays more than 16 deep/ },
-  { name: "compile -o \"\"", args: ["compile", "$M", "--device", "kv260", "-o", ""], status: 2, stderr: /^trilut: -o "": expected a directory path$/ },
-  { name: "sweep -o an existing file", args: ["sweep", "$D/s.yaml", "-o", "$D/s.yaml"], status: 2, stderr: /-o .*s\.yaml: exists and is not a directory/, setup: { files: { "s.yaml": "model: m.gguf\n" } } },
-  { name: "sim --out under a missing directory", args: ["sim", "$M", "--tensor", "blk.0.attn_q.weight", "--device", "kv260", "--out", "$D/nonexist/y.i32"], status: 2, stderr: /--out .*\/nonexist\/y\.i32: directory .*\/nonexist does not exist/, absent: ["$D/nonexist"] },
+  { name: "compile -o \"\"", args: ["compile", "$M", "--device", "kv260", "-o", ""], status: 2, stderr: /^trilut: --out: expected a directory name, got an empty one$/ },
+  { name: "sweep -o an existing file", args: ["sweep", join(REPO_ROOT, "examples", "bitnet-large-kv260.yaml"), "-o", "$D/f"], status: 2, stderr: /\/f: exists and is not a directory/, setup: { files: { f: "x" } } },
+  { name: "sim --out under a missing directory", args: ["sim", "$M", "--tensor", "blk.0.attn_q.weight", "--device", "kv260", "--out", "$D/nonexist/y.i32"], status: 2, stderr: /--out .*\/nonexist\/y\.i32: the directory .*\/nonexist does not exist/, absent: ["$D/nonexist"] },
   { name: "ref --out into a file as directory", args: ["ref", "$M", "--tensor", "blk.0.attn_q.weight", "--input", "$D/x.i8", "--out", "$D/x.i8/y.i32"], status: 2, stderr: /--out .*x\.i8\/y\.i32: .*x\.i8 is not a directory/, setup: { files: { "x.i8": new Uint8Array(256) } } },
   { name: "verify naming an unknown tensor", args: ["verify", "$D/v.yaml"], status: 2, stderr: /v\.yaml: \/checks\/0: .*no-such\.weight/, setup: { files: { "v.yaml": `checks:\n  - {model: ${MODEL}, tensor: no-such.weight, device: kv260}\n` } } },
   { name: "verify naming a block past the model", args: ["verify", "$D/v.yaml"], status: 2, stderr: /v\.yaml: \/checks\/0: block 7: the model has blocks 0\.\.1/, setup: { files: { "v.yaml": `checks:\n  - {model: ${MODEL}, block: 7, device: kv260}\n` } } },

@@ -9,7 +9,7 @@ import { modeTokens } from "../sim/inputs.js";
 import { mergeCommand, sweepCommand } from "./sweep.js";
 import { verifyCommand } from "./verify.js";
 import { reportCommand } from "./report.js";
-import { checkOutputPath } from "../util/atomic.js";
+import { checkOutputFile } from "../util/atomic.js";
 import { printable } from "../util/quote.js";
 
 const debug = process.argv.includes("--debug");
@@ -74,8 +74,9 @@ await yargs(hideBin(process.argv))
         .option("kv-heads", { type: "number", demandOption: true })
         .option("vocab", { type: "number", demandOption: true })
         .option("seed", { type: "number", default: 1 })
-        .option("zero-fraction", { type: "number", default: 1 / 3 }),
-    (a) => guarded(() => (checkOutputPath(a.out, a.format === "hf-bitnet" ? "directory" : "file", "-o"), makeModelCommand(a))),
+        .option("zero-fraction", { type: "number", default: 1 / 3 })
+        .option("json", { type: "boolean", default: false }),
+    (a) => guarded(() => makeModelCommand(a)),
   )
   .command(
     "inspect <model>",
@@ -96,8 +97,9 @@ await yargs(hideBin(process.argv))
         .option("tensor", { type: "string", demandOption: true })
         .option("input", { type: "string", demandOption: true, describe: "M×k int8, row-major" })
         .option("tokens", { type: "number", describe: "M (default: inferred from the input size)" })
-        .option("out", { type: "string", demandOption: true, describe: "M×n int32 little-endian, row-major" }),
-    (a) => guarded(() => (checkOutputPath(a.out, "file", "--out"), refCommand(a))),
+        .option("out", { type: "string", demandOption: true, describe: "M×n int32 little-endian, row-major" })
+        .option("json", { type: "boolean", default: false }),
+    (a) => guarded(() => refCommand(a)),
   )
   .command(
     "compile <model>",
@@ -109,8 +111,9 @@ await yargs(hideBin(process.argv))
         .option("hls", { type: "boolean", default: false, describe: "also write DIR/hls/: the engine as Vitis HLS C++, a C testbench and run_hls.tcl" })
         .option("report", { type: "boolean", default: true, describe: "write report.html, report.md and report.json (--no-report skips)" })
         .option("auto", { type: "boolean", describe: "choose the engine by a sweep of G, encoding, T, P and c on the budget (--set fields stay fixed)" })
-        .option("objective", { type: "string", array: true, describe: "--auto: figures to optimize, in order (default decodeTokensPerSecond lutTotal)" }),
-    (a) => guarded(() => (checkOutputPath(a.out, "directory", "-o"), compileCommand(a))),
+        .option("objective", { type: "string", array: true, describe: "--auto: figures to optimize, in order (default decodeTokensPerSecond lutTotal)" })
+        .option("json", { type: "boolean", default: false }),
+    (a) => guarded(() => compileCommand(a)),
   )
   .command(
     "sim <model>",
@@ -137,7 +140,9 @@ await yargs(hideBin(process.argv))
       guarded(() => {
         const scopes = [a.tensor !== undefined, a.block !== undefined, a.all === true].filter(Boolean).length;
         if (scopes !== 1) throw new UserError("name what to simulate: one of --tensor NAME, --block B or --all");
-        for (const [flag, path] of [["--out", a.out], ["--trace", a.trace], ["--wave", a.wave]] as const) if (path !== undefined) checkOutputPath(path, "file", flag);
+        // where the results go is checked before minutes of build and simulation
+        if (a.out !== undefined) checkOutputFile(a.out, "--out");
+        if (a.trace !== undefined) checkOutputFile(a.trace, "--trace");
         if (a.backend === "hls" && (a.wave ?? a.traceWindow) !== undefined) throw new UserError("--wave and --trace-window: the HLS backend is a C simulation and has no waveforms; use --backend rtl");
         if (a.backend === "hls") return hlsSimCommand(a);
         if (a.tensor === undefined) return modelSimCommand(a);
@@ -167,7 +172,7 @@ await yargs(hideBin(process.argv))
         .option("verify-top", { type: "number", describe: "simulate the best K points in Verilator: bit-exact, predicted vs measured cycles" })
         .option("synth", { type: "boolean", default: false, describe: "with --verify-top: also synthesize them with yosys" })
         .option("json", { type: "boolean", default: false }),
-    (a) => guarded(() => (checkOutputPath(a.out, "directory", "-o"), sweepCommand(a))),
+    (a) => guarded(() => sweepCommand(a)),
   )
   .command(
     "merge <dirs..>",
@@ -177,7 +182,7 @@ await yargs(hideBin(process.argv))
         .positional("dirs", { type: "string", array: true, demandOption: true })
         .option("out", { alias: "o", type: "string", demandOption: true })
         .option("json", { type: "boolean", default: false }),
-    (a) => guarded(() => (checkOutputPath(a.out, "directory", "-o"), mergeCommand({ dirs: a.dirs as string[], out: a.out, json: a.json }))),
+    (a) => guarded(() => mergeCommand({ dirs: a.dirs as string[], out: a.out, json: a.json })),
   )
   .command(
     "verify <spec>",
@@ -187,7 +192,7 @@ await yargs(hideBin(process.argv))
         .positional("spec", { type: "string", demandOption: true, describe: "verify spec, YAML or JSON" })
         .option("junit", { type: "string", describe: "write JUnit XML here" })
         .option("json", { type: "boolean", default: false }),
-    (a) => guarded(() => (a.junit !== undefined && checkOutputPath(a.junit, "file", "--junit"), verifyCommand(a))),
+    (a) => guarded(() => (a.junit !== undefined && checkOutputFile(a.junit, "--junit"), verifyCommand(a))),
   )
   .command(
     "report <dir>",
@@ -195,14 +200,15 @@ await yargs(hideBin(process.argv))
     (y) =>
       y
         .positional("dir", { type: "string", demandOption: true })
-        .option("sim", { type: "boolean", default: true, describe: "compile directories: run the first tensor in Verilator for measured cycles (--no-sim skips)" }),
-    (a) => guarded(() => reportCommand({ dir: a.dir, sim: a.sim })),
+        .option("sim", { type: "boolean", default: true, describe: "compile directories: run the first tensor in Verilator for measured cycles (--no-sim skips)" })
+        .option("json", { type: "boolean", default: false }),
+    (a) => guarded(() => reportCommand({ dir: a.dir, sim: a.sim, json: a.json })),
   )
   .command(
     "demo",
     "compile and simulate the bundled example model on the kv260 budget",
     (y) => y.option("out", { alias: "o", type: "string", default: "out/demo" }),
-    (a) => guarded(() => (checkOutputPath(a.out, "directory", "-o"), demoCommand(a))),
+    (a) => guarded(() => demoCommand(a)),
   )
   .demandCommand(1, "name a command; see --help")
   .strict()

@@ -44,7 +44,8 @@ export interface CompileOptions {
  * The output directory is replaced wholesale, so only ever replace an earlier compile's output (it
  * has engine.json) or an empty directory: `-o .` or `-o model.gguf` must not delete the user's files.
  */
-function checkReplaceable(outDir: string): void {
+export function checkReplaceable(outDir: string): void {
+  if (outDir === "") throw new UserError("--out: expected a directory name, got an empty one");
   if (!existsSync(outDir)) return;
   if (!statSync(outDir).isDirectory()) throw new UserError(`${outDir}: exists and is not a directory; refusing to replace it`);
   const entries = readdirSync(outDir);
@@ -85,12 +86,8 @@ function scheduleJson(schedule: Schedule): object {
 }
 
 /**
- * Writes an engine for a model into `outDir`: rtl/*.v, engine.json (configuration, geometry,
- * ports, budget and resource estimate), schedule.json (the decode schedule of every ternary
- * tensor with its predicted cycles) and mem/<tensor>.bin, each tensor's weight beats in the order
- * its LOAD commands stream them (little-endian 32-bit words, ⌈beat bits / 32⌉ words per beat);
- * with `options.hls`, also hls/ (src/hls/project.ts).
- * The directory appears only when everything is written.
+ * Writes an engine for a model into `outDir` (compileInto), replacing an earlier output only when
+ * every file is written.
  */
 export function compileModel(
   model: ModelReader,
@@ -100,11 +97,31 @@ export function compileModel(
   tensorNames?: readonly string[],
   options: CompileOptions = {},
 ): CompileResult {
+  checkReplaceable(outDir);
+  const result = writeDirAtomic(outDir, (tmp) => compileInto(model, budget, engine, tmp, tensorNames, options));
+  return { ...result, dir: outDir };
+}
+
+/**
+ * Writes an engine for a model into the empty directory `dir`: rtl/*.v, engine.json (configuration, geometry,
+ * ports, budget and resource estimate), schedule.json (the decode schedule of every ternary
+ * tensor with its predicted cycles) and mem/<tensor>.bin, each tensor's weight beats in the order
+ * its LOAD commands stream them (little-endian 32-bit words, ⌈beat bits / 32⌉ words per beat);
+ * with `options.hls`, also hls/ (src/codegen/hls-project.ts). Everything is checked before the first
+ * file is written.
+ */
+export function compileInto(
+  model: ModelReader,
+  budget: Budget,
+  engine: PlannedEngine,
+  tmp: string,
+  tensorNames?: readonly string[],
+  options: CompileOptions = {},
+): CompileResult {
   const { geo } = engine;
   if (options.hls) checkHlsProject(geo, budget);
   const memory = memoryTiming(budget);
   for (const name of tensorNames ?? []) requireTernary(model, name);
-  checkReplaceable(outDir);
   const listing = model.listTensors().filter((t) => t.ternary && (!tensorNames || tensorNames.includes(t.name)));
   if (listing.length === 0) {
     throw new UserError(`${basename(model.path)}: no ternary tensors to compile (a float checkpoint must be quantized to TQ1_0, TQ2_0, I2_S or a BitNet checkpoint first)`);
@@ -113,7 +130,7 @@ export function compileModel(
   const rtlFiles: string[] = [];
   const hlsFiles: string[] = [];
   let hlsTensor: { tensor: TernaryTensor; image: string } | undefined;
-  writeDirAtomic(outDir, (tmp) => {
+  {
     mkdirSync(join(tmp, "rtl"));
     mkdirSync(join(tmp, "mem"));
     for (const f of generateRtl(geo)) {
@@ -169,6 +186,6 @@ export function compileModel(
     };
     writeFileSync(join(tmp, "engine.json"), JSON.stringify(engineJson, null, 2) + "\n");
     writeFileSync(join(tmp, "schedule.json"), JSON.stringify({ tensors: schedules }, null, 2) + "\n");
-  });
-  return { dir: outDir, rtlFiles, tensors, hlsFiles };
+  }
+  return { dir: tmp, rtlFiles, tensors, hlsFiles };
 }

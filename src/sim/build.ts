@@ -1,4 +1,5 @@
 import { ToolError } from "../util/errors.js";
+import { asStep } from "../util/progress.js";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync } from "node:fs";
@@ -164,7 +165,9 @@ export async function buildSimulator(geo: EngineGeometry, trace?: TraceFormat): 
 
   const tmp = `${dir}.${process.pid}.tmp`;
   try {
-    await compileAddon(tc, rtl, binding, [descriptor], trace, tmp);
+    await asStep(`building the Verilator simulator of the engine (G=${geo.cfg.G} T=${geo.cfg.T} P=${geo.cfg.P})`, 90, () =>
+      compileAddon(tc, rtl, binding, [descriptor], trace, tmp),
+    );
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     throw err;

@@ -1,3 +1,4 @@
+import { workloadAt } from "./model.js";
 import { join } from "node:path";
 import { memoryTiming, type MemoryTiming } from "../budget/memory.js";
 import { engineGeometry, type EngineGeometry } from "../engine/config.js";
@@ -79,7 +80,7 @@ export async function verifyPoints(
     if (typeof setup === "string") throw new Error(`a kept point has no engine (${setup}): a bug`);
     const { cfg, run } = setup;
     const geo = engineGeometry(cfg);
-    const block = inputs.workloads.get(run.context)!.block.filter((m) => m.ternary);
+    const block = workloadAt(inputs.unitWorkload, run.context).block.filter((m) => m.ternary);
     const tokens = run.mode === "decode" ? 1 : run.prompt;
     const memory = memoryTiming(run.budget);
     const rng = new Rng(2 * p.index + 2);
