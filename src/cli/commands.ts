@@ -1,8 +1,9 @@
+import { printable } from "../util/quote.js";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Budget } from "../budget/budget.js";
 import { openOptions, plan, round, type EngineArgs, type ModelArgs } from "./common.js";
-import { activations, readTensor } from "../sim/inputs.js";
+import { activations, engineMatmul, readTensor } from "../sim/inputs.js";
 import { checkReplaceable, compileInto, compileModel } from "../compile/compile.js";
 import { checkOutputFile, writeDirAtomicAsync } from "../util/atomic.js";
 import { parseEngineOverrides } from "../engine/config.js";
@@ -20,7 +21,7 @@ import { memoryTiming } from "../budget/memory.js";
 import { simulateMatmul, type SimulationResult } from "../sim/simulate.js";
 import { UserError } from "../util/errors.js";
 import { readInt8Matrix, writeInt32Matrix } from "../util/rawio.js";
-import { printJson, table } from "./output.js";
+import { cyclesReport, outputsVerdict, printJson, table } from "./output.js";
 import { PACKAGE_ROOT } from "../util/templates.js";
 import { drawWave, waveFlags, writeWave, type WaveArgs } from "./wave.js";
 
@@ -61,7 +62,8 @@ export function inspectCommand(args: ModelArgs & { model: string; json: boolean;
   }
   const report = withModel(args.model, (m) => inspectModel(m, args.context !== undefined ? { contextLength: args.context } : {}), openOptions(args));
   if (args.json) printJson(report);
-  else console.log(formatInspect(report));
+  // one visible line per line of the report, whatever control characters a tensor name holds
+  else console.log(formatInspect(report).split("\n").map(printable).join("\n"));
 }
 
 
@@ -73,7 +75,7 @@ export function refCommand(args: ModelArgs & { model: string; tensor: string; in
   const y = ternaryMatmul(tensor, data, rows);
   writeInt32Matrix(args.out, y);
   if (args.json) printJson({ out: args.out, tensor: args.tensor, tokens: rows, n: tensor.n, k: tensor.k, bytes: y.byteLength });
-  else console.log(`wrote ${args.out}: ${rows} × ${tensor.n} int32 (${args.tensor}, k = ${tensor.k})`);
+  else console.log(`wrote ${args.out}: ${rows} × ${tensor.n} int32 (${printable(args.tensor)}, k = ${tensor.k})`);
 }
 
 export interface CompileArgs extends EngineArgs, ModelArgs {
@@ -189,17 +191,18 @@ export async function simCommand(args: SimArgs): Promise<number> {
   if (!(bp >= 0 && bp < 1)) throw new UserError(`--backpressure ${bp}: expected a probability in [0, 1)`);
   const waves = waveFlags(args);
   const options = { tokens, memory: memoryTiming(budget), validProb: 1 - bp, readyProb: 1 - bp, seed: args.seed };
-  const wave = await drawWave(args, waves, engine.geo, [tensor], [x], options, `${tensor.name} on ${budget.device}`);
-  const r = await simulateMatmul(engine.geo, tensor, x, { ...options, ...waves.trace });
+  const matmul = engineMatmul(engine.geo, tensor);
+  const wave = await drawWave(args, waves, engine.geo, [matmul], [x], options, `${tensor.name} on ${budget.device}`);
+  const r = await simulateMatmul(engine.geo, matmul, x, { ...options, ...waves.trace });
   if (args.out) writeInt32Matrix(args.out, r.y);
   const drawn = writeWave(args, wave);
   if (args.json) {
-    printJson({ ...simJson(r, tensor, budget), ...drawn.json });
+    printJson({ ...simJson(r, tensor, budget), ...cyclesReport(r.cycles, r.predictedCycles, bp).json, ...drawn.json });
   } else {
-    const verdict = r.match ? "match" : `MISMATCH in ${r.mismatches} of ${r.expected.length} outputs`;
-    console.log(`${tensor.name} (${tensor.n}×${tensor.k}, ${tokens} token${tokens > 1 ? "s" : ""}) on ${budget.device}: ${verdict}`);
+    const verdict = outputsVerdict(r.match, r.mismatches, r.expected.length);
+    console.log(`${printable(tensor.name)} (${tensor.n}×${tensor.k}, ${tokens} token${tokens > 1 ? "s" : ""}) on ${budget.device}: ${verdict}`);
     console.log(
-      `  cycles ${r.cycles.toLocaleString("en-US")} (predicted ${r.predictedCycles.toLocaleString("en-US")}), ` +
+      `  ${cyclesReport(r.cycles, r.predictedCycles, bp).text}, ` +
         `${(r.cycles / budget.clockMHz).toFixed(1)} µs at ${budget.clockMHz} MHz, ${r.weightsPerCycle} weights/cycle`,
     );
     if (r.tiles) {

@@ -1,6 +1,6 @@
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
-import { SimulationError, UserError } from "../util/errors.js";
+import { SimulationError, ToolError, UserError } from "../util/errors.js";
 import { compileCommand, demoCommand, inspectCommand, makeModelCommand, refCommand, simCommand } from "./commands.js";
 import { estimateCommand } from "./estimate.js";
 import { hlsSimCommand } from "./hls-sim.js";
@@ -10,6 +10,7 @@ import { mergeCommand, sweepCommand } from "./sweep.js";
 import { verifyCommand } from "./verify.js";
 import { reportCommand } from "./report.js";
 import { checkOutputFile } from "../util/atomic.js";
+import { printable } from "../util/quote.js";
 
 const debug = process.argv.includes("--debug");
 
@@ -28,10 +29,15 @@ async function guarded(body: () => number | void | Promise<number | void>): Prom
     process.exitCode = typeof code === "number" ? code : 0;
   } catch (err) {
     if (err instanceof UserError) {
-      console.error(`trilut: ${err.message}`);
+      // names read from files (tensors, paths) may hold control characters: one visible line
+      console.error(`trilut: ${printable(err.message)}`);
       process.exitCode = 2;
+    } else if (err instanceof ToolError) {
+      console.error(`trilut: ${printable(err.message)}`);
+      if (err.detail) console.error(err.detail);
+      process.exitCode = 3;
     } else if (err instanceof SimulationError) {
-      console.error(`trilut: ${err.message}`);
+      console.error(`trilut: ${printable(err.message)}`);
       process.exitCode = 1;
     } else {
       console.error(debug ? err : `trilut: internal error: ${(err as Error).message} (rerun with --debug for the stack)`);
@@ -185,7 +191,7 @@ await yargs(hideBin(process.argv))
         .positional("spec", { type: "string", demandOption: true, describe: "verify spec, YAML or JSON" })
         .option("junit", { type: "string", describe: "write JUnit XML here" })
         .option("json", { type: "boolean", default: false }),
-    (a) => guarded(() => verifyCommand(a)),
+    (a) => guarded(() => (a.junit !== undefined && checkOutputFile(a.junit, "--junit"), verifyCommand(a))),
   )
   .command(
     "report <dir>",

@@ -3,7 +3,7 @@ import { modelCalls, modeTokens } from "../sim/inputs.js";
 import { simulateMatmuls } from "../sim/simulate.js";
 import { UserError } from "../util/errors.js";
 import { openOptions, plan, round, type EngineArgs, type ModelArgs } from "./common.js";
-import { printJson, table } from "./output.js";
+import { cyclesReport, outputsVerdict, printJson, table } from "./output.js";
 import { drawWave, waveFlags, writeWave, type WaveArgs } from "./wave.js";
 
 export interface ModelSimArgs extends EngineArgs, ModelArgs, WaveArgs {
@@ -54,6 +54,7 @@ export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
       mismatches: r.mismatches,
       cycles: r.cycles,
       predictedCycles: r.predictedCycles,
+      ...cyclesReport(r.cycles, r.predictedCycles, bp).json,
       microseconds: r.cycles / budget.clockMHz,
       bytesRead: r.bytesRead,
       achievedGBps: round(achievedGBps),
@@ -75,11 +76,10 @@ export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
     );
     console.log(
       `\n${args.all ? "every matmul" : `block ${args.block}`}, ${args.mode} (${tokens} token${tokens > 1 ? "s" : ""}) on ${budget.device}: ` +
-        `${r.match ? "match" : `MISMATCH in ${r.mismatches} outputs`}`,
+        outputsVerdict(r.match, r.mismatches),
     );
     console.log(
-      `  cycles ${r.cycles.toLocaleString("en-US")} (predicted ${r.predictedCycles.toLocaleString("en-US")}), ` +
-        `${(r.cycles / budget.clockMHz).toFixed(1)} µs at ${budget.clockMHz} MHz`,
+      `  ${cyclesReport(r.cycles, r.predictedCycles, bp).text}, ${(r.cycles / budget.clockMHz).toFixed(1)} µs at ${budget.clockMHz} MHz`,
     );
     console.log(
       `  memory ${r.bytesRead.toLocaleString("en-US")} bytes at ${achievedGBps.toFixed(2)} GB/s achieved ` +

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { type Budget } from "../budget/budget.js";
 import { type PlannedEngine } from "../plan/plan.js";
 import { encodeIndices } from "../engine/pack.js";
@@ -9,7 +9,7 @@ import { fixScales, tensorScales } from "../engine/scales.js";
 import { memoryTiming } from "../budget/memory.js";
 import { requireTernary, type ModelReader } from "../model/reader.js";
 import { writeDirAtomic } from "../util/atomic.js";
-import { UserError } from "../util/errors.js";
+import { UserError, withContext } from "../util/errors.js";
 import { enginePorts } from "../engine/ports.js";
 import { generateRtl } from "../codegen/rtl.js";
 import { packageVersion } from "../util/templates.js";
@@ -53,8 +53,17 @@ export function checkReplaceable(outDir: string): void {
 }
 
 /** File-safe name of a tensor's memory image. */
-function imageName(tensor: string): string {
-  return `${tensor.replace(/[^A-Za-z0-9_.-]/g, "_")}.bin`;
+/**
+ * A tensor's image file name: the name itself when it is made of [A-Za-z0-9_.-], otherwise every
+ * other byte as ~HH. `~` is never kept, so two different tensor names never share a file.
+ */
+export function imageName(tensor: string): string {
+  let out = "";
+  for (const byte of new TextEncoder().encode(tensor)) {
+    const ch = String.fromCharCode(byte);
+    out += /[A-Za-z0-9_.-]/.test(ch) ? ch : `~${byte.toString(16).padStart(2, "0")}`;
+  }
+  return `${out}.bin`;
 }
 
 function tilePlanJson(plan: TilePlan): object {
@@ -100,6 +109,9 @@ export function compileInto(
   const memory = memoryTiming(budget);
   for (const name of tensorNames ?? []) requireTernary(model, name);
   const listing = model.listTensors().filter((t) => t.ternary && (!tensorNames || tensorNames.includes(t.name)));
+  if (listing.length === 0) {
+    throw new UserError(`${basename(model.path)}: no ternary tensors to compile (a float checkpoint must be quantized to TQ1_0, TQ2_0, I2_S or a BitNet checkpoint first)`);
+  }
   const tensors: CompiledTensor[] = [];
   const rtlFiles: string[] = [];
   const hlsFiles: string[] = [];
@@ -112,7 +124,7 @@ export function compileInto(
       rtlFiles.push(`rtl/${f.name}`);
     }
     const schedules: Record<string, object> = {};
-    for (const t of listing) {
+    for (const t of listing) withContext(`${basename(model.path)}: tensor "${t.name}"`, () => {
       const tensor = model.readTernary(t.name);
       const packed = encodeIndices(geo, tensor);
       const image = `mem/${imageName(t.name)}`;
@@ -127,7 +139,7 @@ export function compileInto(
       const bytes = words.byteLength;
       tensors.push({ name: t.name, n: tensor.n, k: tensor.k, predictedCycles, image, imageBytes: bytes });
       if (options.hls) hlsTensor ??= { tensor, image };
-    }
+    });
     if (options.hls) {
       if (!hlsTensor) throw new UserError("--hls: the testbench runs a ternary tensor, and none was compiled");
       hlsFiles.push(...writeHlsProject(join(tmp, "hls"), geo, budget, hlsTensor.tensor, hlsTensor.image));

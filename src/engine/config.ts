@@ -156,7 +156,12 @@ export function parseEngineOverrides(pairs: readonly string[]): Record<string, u
     if (eq <= 0) throw new UserError(`--set ${pair}: expected key=value`);
     const key = pair.slice(0, eq);
     const raw = pair.slice(eq + 1);
-    out[key] = /^-?\d+$/.test(raw) ? Number(raw) : raw === "true" ? true : raw === "false" ? false : raw;
+    // Field names are identifiers; anything else (__proto__, constructor) must not reach an object.
+    if (!/^[A-Za-z][A-Za-z0-9]*$/.test(key) || !Object.hasOwn(ENGINE_SCHEMA.properties, key)) {
+      throw new UserError(`--set ${pair}: unknown engine field "${key}"; fields: ${Object.keys(ENGINE_SCHEMA.properties).join(", ")}`);
+    }
+    // Any JSON number (1e9, 0.5) is a number, so the schema reports its range rather than its type.
+    out[key] = /^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(raw) ? Number(raw) : raw === "true" ? true : raw === "false" ? false : raw;
   }
   return out;
 }

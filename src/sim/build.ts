@@ -1,3 +1,4 @@
+import { ToolError } from "../util/errors.js";
 import { asStep } from "../util/progress.js";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -21,7 +22,7 @@ async function run(cmd: string, args: string[]): Promise<void> {
   } catch (err) {
     const e = err as { stderr?: string; stdout?: string; message: string };
     const output = `${e.stderr ?? ""}${e.stdout ?? ""}`.trim().split("\n").slice(-30).join("\n");
-    throw new Error(`simulator build failed: ${cmd} exited with an error\n${output || e.message}`);
+    throw new ToolError(`simulator build failed: ${cmd} exited with an error`, output || e.message);
   }
 }
 

@@ -7,7 +7,7 @@ import { type EngineGeometry } from "../engine/config.js";
 import { DESCRIPTOR_FIELDS, DESCRIPTOR_WORDS, descriptorPort, descriptorWidths } from "../engine/descriptor.js";
 import { generateRtl } from "../codegen/rtl.js";
 import { packageVersion, renderTemplate } from "../util/templates.js";
-import { UserError } from "../util/errors.js";
+import { ToolError } from "../util/errors.js";
 import { type AxiStreams } from "../engine/streams.js";
 import { type MemoryTiming } from "../budget/memory.js";
 
@@ -70,8 +70,8 @@ export async function runIcarus(geo: EngineGeometry, s: AxiStreams, memory: Memo
       await execFileAsync("iverilog", ["-g2005", "-o", join(dir, "tb.vvp"), "-s", "tb", join(dir, "tb.v"), ...rtl.map((f) => join(dir, f.name))]);
     } catch (err) {
       const e = err as { code?: string; stderr?: string };
-      if (e.code === "ENOENT") throw new UserError("iverilog not found: apt-get install -y iverilog");
-      throw new Error(`iverilog rejected the design:\n${e.stderr ?? ""}`);
+      if (e.code === "ENOENT") throw new ToolError("iverilog not found: apt-get install -y iverilog");
+      throw new ToolError("iverilog rejected the design", e.stderr ?? "");
     }
     const { stdout } = await execFileAsync("vvp", ["-n", join(dir, "tb.vvp")], { cwd: dir, maxBuffer: 256 * 1024 * 1024 });
     const results = new Uint32Array(s.resultBeats * s.resultWords);

@@ -298,7 +298,7 @@ export async function simulateMatmuls(
  */
 export async function simulateMatmul(
   geo: EngineGeometry,
-  w: TritMatrix,
+  w: EngineMatmul,
   x: Int8Array,
   options: SimulateOptions = {},
 ): Promise<SimulationResult> {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
+import { parseSpecText } from "../util/yaml.js";
 import { ENGINE_SCHEMA, refuseLoader, type EngineConfig } from "../engine/config.js";
 import { compileSchema } from "../util/schema.js";
 import { UserError } from "../util/errors.js";
@@ -177,13 +177,8 @@ function readSpecFile(path: string): Record<string, unknown> {
   } catch {
     throw new UserError(`${path}: cannot read sweep spec`);
   }
-  let value: unknown;
-  try {
-    // YAML 1.2 is a superset of JSON: one parser reads both
-    value = parseYaml(text, { prettyErrors: false });
-  } catch (err) {
-    throw new UserError(`${path}: not valid YAML or JSON (${(err as Error).message.split("\n")[0]})`);
-  }
+  // YAML 1.2 is a superset of JSON: one parser reads both
+  const value = parseSpecText(text, path);
   if (value === null || typeof value !== "object" || Array.isArray(value)) throw new UserError(`${path}: /: expected a mapping of spec fields`);
   return value as Record<string, unknown>;
 }
