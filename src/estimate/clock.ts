@@ -279,3 +279,110 @@ export function estimateClock(geo: EngineGeometry, budget: Budget, synth?: Synth
   }
   return estimate;
 }
+
+/**
+ * The clock an engine's cycles are turned into seconds at: the budget's clock, unless the engine's
+ * own analytic estimate says it cannot reach it; then the estimate. Latency, sweeps, `compile
+ * --auto`, simulation's microseconds and reports all take it from here, so no figure assumes a
+ * clock trilut itself predicts the engine misses.
+ */
+export interface EngineClock {
+  /** The clock the figures use: min(budget, estimate). */
+  readonly mhz: number;
+  /** Which of the two set it. */
+  readonly limitedBy: "budget" | "estimate";
+  /** The analytic estimate's fmax (estimateClock(...).analytic.fmaxMHz). */
+  readonly estimateMHz: number;
+  /** The budget's clock (after a sweep's clock axis, when it has one). */
+  readonly budgetMHz: number;
+  /** The estimate's critical path: what it does, in which module. */
+  readonly criticalPath: string;
+}
+
+interface AnalyticFmax {
+  readonly mhz: number;
+  readonly criticalPath: string;
+}
+
+/**
+ * The analytic fmax of an engine, cached: a sweep meets each engine's clock-relevant fields many
+ * times, and the path walk (~15 µs) costs several times the point's cycle model. The key is two
+ * integers packing every engine field analyticPaths reads, directly or through the geometry
+ * (entryBits, entryAddressBits, treeLevels: kind, G, encoding, T, actBits; columns, slotsPerBeat,
+ * beatBytes, beatBits: P·c, memBits, bufferDepth, loader); numbers, not a string, because building
+ * a string key cost as much as the rest of the point. test/clock.test.ts checks the cached figure
+ * against estimateClock on random engines.
+ */
+const fmaxCache = new Map<Budget["family"], Map<number, Map<number, AnalyticFmax>>>();
+const FMAX_CACHE_LIMIT = 100_000;
+let fmaxCached = 0;
+
+function fmaxKey(geo: EngineGeometry): [number, number] | undefined {
+  const c = geo.cfg;
+  const fits = c.G < 16 && c.treeLevelsPerStage < 16 && c.actBits < 32 && c.T < 2 ** 20 && geo.columns < 2 ** 16 && c.memBits < 2 ** 16 && c.bufferDepth < 2 ** 21;
+  if (!fits) return undefined;
+  const flags = (c.kind === "baseline" ? 1 : 0) + (c.encoding === "mirrored" ? 2 : 0) + (c.weightMemory === "uram" ? 4 : 0) + (c.loader === "axi" ? 8 : 0) + (c.dequant ? 16 : 0);
+  const a = flags + 32 * (c.G + 16 * (c.treeLevelsPerStage + 16 * (c.actBits + 32 * c.T)));
+  const b = geo.columns + 2 ** 16 * (c.memBits + 2 ** 16 * c.bufferDepth);
+  return [a, b];
+}
+
+function walkPaths(geo: EngineGeometry, family: Budget["family"]): AnalyticFmax {
+  const m = delayModel(modelFamily(family));
+  let worstNs = -1;
+  let worst: ClockPath | undefined;
+  for (const p of analyticPaths(geo, family)) {
+    const ns = round(pathDelay(p.shape, m).ns, 3);
+    if (ns > worstNs) [worstNs, worst] = [ns, p];
+  }
+  // chosen and rounded as estimateClock chooses and rounds, so the two never disagree
+  return { mhz: round(fmaxMHz(pathDelay(worst!.shape, m).ns), 1), criticalPath: `${worst!.what} in ${worst!.module}` };
+}
+
+function analyticFmax(geo: EngineGeometry, family: Budget["family"]): AnalyticFmax {
+  const key = fmaxKey(geo);
+  if (!key) return walkPaths(geo, family);
+  let byA = fmaxCache.get(family);
+  if (!byA) fmaxCache.set(family, (byA = new Map()));
+  let byB = byA.get(key[0]);
+  if (!byB) byA.set(key[0], (byB = new Map()));
+  let hit = byB.get(key[1]);
+  if (hit === undefined) {
+    if (fmaxCached >= FMAX_CACHE_LIMIT) {
+      fmaxCache.clear();
+      fmaxCached = 0;
+      return analyticFmax(geo, family);
+    }
+    hit = walkPaths(geo, family);
+    byB.set(key[1], hit);
+    fmaxCached++;
+  }
+  return hit;
+}
+
+export function engineClockMHz(geo: EngineGeometry, budget: Budget): EngineClock {
+  const { mhz: estimateMHz, criticalPath } = analyticFmax(geo, budget.family);
+  const budgetMHz = budget.clockMHz;
+  const limitedBy = budgetMHz <= estimateMHz ? "budget" : "estimate";
+  return { mhz: limitedBy === "budget" ? budgetMHz : estimateMHz, limitedBy, estimateMHz, budgetMHz, criticalPath };
+}
+
+/**
+ * Which clock the figures use and why, in one line; said out loud when the estimate limits it,
+ * since every time then differs from what the budget alone would give.
+ */
+export function describeEngineClock(c: EngineClock): string {
+  return c.limitedBy === "budget"
+    ? `at the budget's ${c.budgetMHz} MHz (the clock estimate, ${c.estimateMHz} MHz, reaches it)`
+    : `at ${c.estimateMHz} MHz: the clock estimate is below the budget's ${c.budgetMHz} MHz (critical path: ${c.criticalPath}; docs/clock.md)`;
+}
+
+/** The budget as the engine runs it: its clock replaced by the engine's (memory timing in engine cycles follows). */
+export function atEngineClock(budget: Budget, clock: EngineClock): Budget {
+  return clock.mhz === budget.clockMHz ? budget : { ...budget, clockMHz: clock.mhz };
+}
+
+/** The budget at the engine's clock (engineClockMHz), for what counts cycles against memory. */
+export function engineBudget(geo: EngineGeometry, budget: Budget): Budget {
+  return atEngineClock(budget, engineClockMHz(geo, budget));
+}

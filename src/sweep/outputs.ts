@@ -27,6 +27,11 @@ export interface SweepSummary {
   readonly shard: string | null;
   readonly evaluated: number;
   readonly feasible: number;
+  /**
+   * Kept points whose clock estimate limits their clock (clockMHz = clockEstimateMHz, below or at
+   * the budget's): their times are at that clock, not the budget's.
+   */
+  readonly atClockEstimate: number;
   readonly dropped: { readonly budget: Record<string, number>; readonly invalid: number; readonly constraint: Record<string, number> };
   /** A few of the reasons engines could not be built, with how many points each ruled out. */
   readonly invalidReasons: Record<string, number>;
@@ -34,6 +39,14 @@ export interface SweepSummary {
   readonly best: SweepPoint | null;
   readonly pareto: SweepPoint[];
   readonly plots: string[];
+}
+
+const CLOCK = FIGURE_NAMES.indexOf("clockMHz");
+const CLOCK_ESTIMATE = FIGURE_NAMES.indexOf("clockEstimateMHz");
+
+/** Whether a point's clock is its clock estimate rather than the budget's (figures in FIGURE_NAMES order). */
+export function atClockEstimate(figures: readonly number[]): boolean {
+  return figures[CLOCK] === figures[CLOCK_ESTIMATE];
 }
 
 function asPoint(space: Pick<Space, "axes">, r: PointResult): SweepPoint {
@@ -74,6 +87,7 @@ export function summarize(manifest: Manifest, results: readonly PointResult[]): 
     shard: manifest.shard,
     evaluated: results.length,
     feasible: kept.length,
+    atClockEstimate: kept.filter((r) => atClockEstimate(r.figures!)).length,
     dropped,
     invalidReasons: Object.fromEntries(topReasons),
     objectives: manifest.objectives,

@@ -1,5 +1,6 @@
 import { presetBudget, readBudgetFile, type Budget } from "../budget/budget.js";
 import { memoryTiming } from "../budget/memory.js";
+import { engineBudget } from "../estimate/clock.js";
 import { engineGeometry, type EngineGeometry } from "../engine/config.js";
 import { configFor } from "../engine/plan.js";
 import { estimateResources, overrun, RESOURCE_NAMES, type ResourceEstimate } from "../estimate/resources.js";
@@ -89,7 +90,8 @@ export async function runCheck(p: Planned): Promise<CheckResult> {
       properties["compileSeconds"] = r.compileSeconds;
       if (!r.match) failures.push({ type: "mismatch", message: `${r.mismatches} outputs differ from the reference (HLS C simulation)` });
     } else {
-      const memory = memoryTiming(budget);
+      // the memory at the engine's clock, as the latency model and `trilut sim` count it
+      const memory = memoryTiming(engineBudget(geo, budget));
       // one tensor runs on either loader; blocks and whole models on the streaming one
       const r = tensor
         ? await simulateMatmul(geo, tensor, xs[0]!, { tokens, memory, ...handshakes })
