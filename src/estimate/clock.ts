@@ -104,8 +104,20 @@ function bufferWriteSteps(Q: number, PC: number): PathStep[] {
   return ["lut", "lut", { carry: 4 }, "lut", ...select];
 }
 
-/** The paths of every module of the engine, as the analytic model sees them. */
+/**
+ * The paths of every module of the engine, as the analytic model sees them: the datapath and
+ * control (set by the table, tree, buffer depth and loader), then the paths set by the memory beat
+ * and the buffer's width P·c (apart, so engineClockMHz caches each by its own few fields).
+ */
 export function analyticPaths(geo: EngineGeometry, family: Budget["family"]): ClockPath[] {
+  return [...corePaths(geo, family), ...beatPaths(geo, family)];
+}
+
+const bufferMemoryOf = (geo: EngineGeometry, m: DelayModel): "uram" | "bram" =>
+  geo.cfg.weightMemory === "uram" && m.family !== "7series" ? "uram" : "bram";
+
+/** The paths that do not depend on the memory beat or the buffer's width (P·c). */
+function corePaths(geo: EngineGeometry, family: Budget["family"]): ClockPath[] {
   const m = delayModel(modelFamily(family));
   const fam = m.family;
   const { cfg } = geo;
@@ -116,8 +128,8 @@ export function analyticPaths(geo: EngineGeometry, family: Budget["family"]): Cl
   const path = (module: string, what: string, start: PathShape["start"], steps: PathStep[], end: PathShape["end"]): void => {
     paths.push({ module, what, shape: { start, steps, end } });
   };
-  const uram = cfg.weightMemory === "uram" && fam !== "7series";
-  const bufferMemory = uram ? "uram" : "bram";
+  const bufferMemory = bufferMemoryOf(geo, m);
+  const uram = bufferMemory === "uram";
 
   // weight buffer read: the memory's clock to out into the column's output register (a column
   // deeper than one URAM288 cascades, and a LUT picks the block)
@@ -178,19 +190,33 @@ export function analyticPaths(geo: EngineGeometry, family: Budget["family"]): Cl
     path("trilut_compute", "pass start from the descriptor queue", "ff", [...head, ...tail.compute], "ff");
     path("trilut_fifo", "descriptor queue pointers", "ff", [...head, ...tail.fifo], "ff");
     path("trilut_stream_core", "tile sequencing", "ff", [...head, ...tail.core], "ff");
-    path("trilut_uram72", `buffer write (${geo.slotsPerBeat} slots, ${geo.columns} columns)`, "ff", bufferWriteSteps(geo.slotsPerBeat, geo.columns), bufferMemory);
-    // the loader: its request handshake, and the next burst address (the burst length, a
-    // comparison of the beats left with maxBurst, added above the beat's byte offset); past
-    // 6 + 6 bits of beats yosys compares on a carry chain
-    const addrBits = MEM_ADDRESS_BITS - ceilLog2(geo.beatBytes);
-    const beatBits = descriptorWidths(geo).beatBits;
     path("trilut_axi_loader", "request handshake", "ff", ["lut", "lut", "lut", "lut"], "ff");
-    const compare: PathStep[] = beatBits > 12 ? ["lut", "lut", { carry: 4 }, "lut"] : ["lut"];
-    path("trilut_axi_loader", "next burst address", "ff", [...compare, ...add(addrBits), "lut"], "ff");
   } else {
     path("trilut_engine_core", "fill counter", "ff", [...add(ceilLog2(cfg.bufferDepth)), "lut", "muxf", "muxf", "lut", "muxf"], "ff");
   }
   return paths;
+}
+
+/**
+ * The paths set by the memory beat and the buffer's width (axi loader): the buffer write of a
+ * beat's slots into its columns, and the loader's next burst address (the burst length, a
+ * comparison of the beats left with maxBurst, added above the beat's byte offset; past 6 + 6 bits
+ * of beats yosys compares on a carry chain).
+ */
+function beatPaths(geo: EngineGeometry, family: Budget["family"]): ClockPath[] {
+  if (geo.cfg.loader !== "axi") return [];
+  const m = delayModel(modelFamily(family));
+  const addrBits = MEM_ADDRESS_BITS - ceilLog2(geo.beatBytes);
+  const beatBits = descriptorWidths(geo).beatBits;
+  const compare: PathStep[] = beatBits > 12 ? ["lut", "lut", { carry: 4 }, "lut"] : ["lut"];
+  return [
+    {
+      module: "trilut_uram72",
+      what: `buffer write (${geo.slotsPerBeat} slots, ${geo.columns} columns)`,
+      shape: { start: "ff", steps: bufferWriteSteps(geo.slotsPerBeat, geo.columns), end: bufferMemoryOf(geo, m) },
+    },
+    { module: "trilut_axi_loader", what: "next burst address", shape: { start: "ff", steps: [...compare, ...add(addrBits), "lut"], end: "ff" } },
+  ];
 }
 
 export interface TimedPath {
@@ -304,60 +330,80 @@ interface AnalyticFmax {
   readonly criticalPath: string;
 }
 
-/**
- * The analytic fmax of an engine, cached: a sweep meets each engine's clock-relevant fields many
- * times, and the path walk (~15 µs) costs several times the point's cycle model. The key is two
- * integers packing every engine field analyticPaths reads, directly or through the geometry
- * (entryBits, entryAddressBits, treeLevels: kind, G, encoding, T, actBits; columns, slotsPerBeat,
- * beatBytes, beatBits: P·c, memBits, bufferDepth, loader); numbers, not a string, because building
- * a string key cost as much as the rest of the point. test/clock.test.ts checks the cached figure
- * against estimateClock on random engines.
- */
-const fmaxCache = new Map<Budget["family"], Map<number, Map<number, AnalyticFmax>>>();
-const FMAX_CACHE_LIMIT = 100_000;
-let fmaxCached = 0;
-
-function fmaxKey(geo: EngineGeometry): [number, number] | undefined {
-  const c = geo.cfg;
-  const fits = c.G < 16 && c.treeLevelsPerStage < 16 && c.actBits < 32 && c.T < 2 ** 20 && geo.columns < 2 ** 16 && c.memBits < 2 ** 16 && c.bufferDepth < 2 ** 21;
-  if (!fits) return undefined;
-  const flags = (c.kind === "baseline" ? 1 : 0) + (c.encoding === "mirrored" ? 2 : 0) + (c.weightMemory === "uram" ? 4 : 0) + (c.loader === "axi" ? 8 : 0) + (c.dequant ? 16 : 0);
-  const a = flags + 32 * (c.G + 16 * (c.treeLevelsPerStage + 16 * (c.actBits + 32 * c.T)));
-  const b = geo.columns + 2 ** 16 * (c.memBits + 2 ** 16 * c.bufferDepth);
-  return [a, b];
+/** The slowest of some paths, chosen and rounded as estimateClock chooses and rounds. */
+interface Worst {
+  /** Rounded as estimateClock compares (the first of equal paths wins). */
+  readonly ns: number;
+  readonly mhz: number;
+  readonly criticalPath: string;
 }
 
-function walkPaths(geo: EngineGeometry, family: Budget["family"]): AnalyticFmax {
+function worstOf(paths: readonly ClockPath[], family: Budget["family"]): Worst | undefined {
   const m = delayModel(modelFamily(family));
-  let worstNs = -1;
-  let worst: ClockPath | undefined;
-  for (const p of analyticPaths(geo, family)) {
-    const ns = round(pathDelay(p.shape, m).ns, 3);
-    if (ns > worstNs) [worstNs, worst] = [ns, p];
+  let worst: Worst | undefined;
+  for (const p of paths) {
+    const exact = pathDelay(p.shape, m).ns;
+    const ns = round(exact, 3);
+    if (!worst || ns > worst.ns) worst = { ns, mhz: round(fmaxMHz(exact), 1), criticalPath: `${p.what} in ${p.module}` };
   }
-  // chosen and rounded as estimateClock chooses and rounds, so the two never disagree
-  return { mhz: round(fmaxMHz(pathDelay(worst!.shape, m).ns), 1), criticalPath: `${worst!.what} in ${worst!.module}` };
+  return worst;
+}
+
+/**
+ * The analytic fmax of an engine, cached: a sweep meets each engine's clock-relevant fields many
+ * times, and the path walk (~15 µs) costs several times the point's cycle model. The core paths
+ * and the beat paths (analyticPaths) are cached apart, each under two integers packing the engine
+ * fields it reads, directly or through the geometry: the core paths kind, G, encoding, T, actBits
+ * (entryBits, entryAddressBits, treeLevels), treeLevelsPerStage, bufferDepth, weightMemory,
+ * loader and dequant; the beat paths P·c, memBits, bufferDepth, weightMemory and loader. Split
+ * so, a sweep over T × P walks each T's core paths and each P·c's beat paths once. Numbers, not
+ * strings, because building a string key cost as much as the rest of the point.
+ * test/clock.test.ts checks the cached figure against estimateClock on random engines and on
+ * variants of each with one field changed.
+ */
+type Cache = Map<Budget["family"], Map<number, Map<number, Worst | null>>>;
+const coreCache: Cache = new Map();
+const beatCache: Cache = new Map();
+const CACHE_LIMIT = 100_000;
+let cached = 0;
+
+function lookup(cache: Cache, family: Budget["family"], a: number, b: number, walk: () => Worst | undefined): Worst | undefined {
+  let byA = cache.get(family);
+  if (!byA) cache.set(family, (byA = new Map()));
+  let byB = byA.get(a);
+  if (!byB) byA.set(a, (byB = new Map()));
+  let hit = byB.get(b);
+  if (hit === undefined) {
+    if (cached >= CACHE_LIMIT) {
+      coreCache.clear();
+      beatCache.clear();
+      cached = 0;
+    }
+    hit = walk() ?? null;
+    byB.set(b, hit);
+    cached++;
+  }
+  return hit ?? undefined;
 }
 
 function analyticFmax(geo: EngineGeometry, family: Budget["family"]): AnalyticFmax {
-  const key = fmaxKey(geo);
-  if (!key) return walkPaths(geo, family);
-  let byA = fmaxCache.get(family);
-  if (!byA) fmaxCache.set(family, (byA = new Map()));
-  let byB = byA.get(key[0]);
-  if (!byB) byA.set(key[0], (byB = new Map()));
-  let hit = byB.get(key[1]);
-  if (hit === undefined) {
-    if (fmaxCached >= FMAX_CACHE_LIMIT) {
-      fmaxCache.clear();
-      fmaxCached = 0;
-      return analyticFmax(geo, family);
-    }
-    hit = walkPaths(geo, family);
-    byB.set(key[1], hit);
-    fmaxCached++;
+  const c = geo.cfg;
+  const fits = c.G < 16 && c.treeLevelsPerStage < 16 && c.actBits < 32 && c.T < 2 ** 20 && geo.columns < 2 ** 16 && c.memBits < 2 ** 16 && c.bufferDepth < 2 ** 30;
+  let core: Worst | undefined;
+  let beat: Worst | undefined;
+  if (fits) {
+    const memory = (c.weightMemory === "uram" ? 1 : 0) + (c.loader === "axi" ? 2 : 0);
+    const flags = memory + (c.kind === "baseline" ? 4 : 0) + (c.encoding === "mirrored" ? 8 : 0) + (c.dequant ? 16 : 0);
+    const a = flags + 32 * (c.G + 16 * (c.treeLevelsPerStage + 16 * (c.actBits + 32 * c.T)));
+    core = lookup(coreCache, family, a, c.bufferDepth, () => worstOf(corePaths(geo, family), family));
+    beat = lookup(beatCache, family, memory + 4 * (geo.columns + 2 ** 16 * c.memBits), c.bufferDepth, () => worstOf(beatPaths(geo, family), family));
+  } else {
+    core = worstOf(corePaths(geo, family), family);
+    beat = worstOf(beatPaths(geo, family), family);
   }
-  return hit;
+  // analyticPaths lists the core paths first: a beat path wins only when strictly slower
+  const worst = beat && beat.ns > core!.ns ? beat : core!;
+  return { mhz: worst.mhz, criticalPath: worst.criticalPath };
 }
 
 export function engineClockMHz(geo: EngineGeometry, budget: Budget): EngineClock {
