@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeLlamaModel } from "../src/model/make-model.js";
-import { PACKAGE_ROOT } from "../src/codegen/templates.js";
+import { PACKAGE_ROOT } from "../src/util/templates.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string): string | undefined => {

@@ -1,10 +1,11 @@
 /**
  * Analytic resource estimate benchmark: microseconds per configuration of the per-module model
- * (src/estimate/modules.ts), over the calibration spread and the default engine, for UltraScale+
+ * (the hardware units of src/units/), over the calibration spread and the default engine, for UltraScale+
  * and 7-series. Run with `npm run bench:resources`.
  */
 import { DEFAULT_ENGINE, engineGeometry, resolveEngine } from "../src/engine/config.js";
-import { estimateModules, type Family } from "../src/estimate/modules.js";
+import { estimateModules } from "../src/estimate/resources.js";
+import { type Family } from "../src/fabric/resources.js";
 import { CALIBRATION_CONFIGS } from "../scripts/calibration-configs.js";
 
 const configs: [string, object][] = [

@@ -15,7 +15,7 @@ import { ternaryMatmul } from "../src/ref/kernel.js";
 import { buildSimulator } from "../src/sim/build.js";
 import { simulateMatmul } from "../src/sim/simulate.js";
 import { Rng } from "../src/util/random.js";
-import { PACKAGE_ROOT } from "../src/codegen/templates.js";
+import { PACKAGE_ROOT } from "../src/util/templates.js";
 import { runSweep } from "../src/sweep/run.js";
 
 function median(values: number[]): number {

@@ -1,5 +1,5 @@
 /**
- * Calibration of the analytic resource model (src/estimate/modules.ts) against yosys: synthesizes
+ * Calibration of the analytic resource model (the hardware units of src/units/) against yosys: synthesizes
  * every engine of scripts/calibration-configs.ts for UltraScale+ (two at a time; results are cached,
  * so a rerun takes seconds), and writes docs/calibration.md (analytic vs synthesized per resource,
  * and the table-lookup vs baseline comparison) and docs/calibration.json (the raw figures).
@@ -7,11 +7,11 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PACKAGE_ROOT } from "../src/codegen/templates.js";
+import { PACKAGE_ROOT } from "../src/util/templates.js";
 import { engineGeometry, resolveEngine, type EngineGeometry } from "../src/engine/config.js";
 import { presetBudget } from "../src/budget/budget.js";
 import { estimateClock, type ClockEstimate } from "../src/estimate/clock.js";
-import { estimateModules, type ModuleResources } from "../src/estimate/modules.js";
+import { estimateModules, type ModuleResources } from "../src/estimate/resources.js";
 import { synthesize, type SynthCounts } from "../src/estimate/synth.js";
 import { CALIBRATION_CONFIGS, type CalibrationConfig } from "./calibration-configs.js";
 
@@ -105,7 +105,7 @@ function markdown(rows: Row[]): string {
       "synthesized with yosys `synth_xilinx -family xcup` (UltraScale+), or `-family xc7` for those marked " +
       "7-series (weights in block RAM: no URAM), out of context with the hierarchy kept (see " +
       "src/estimate/synth.ts for how cells are counted), and estimated with the analytic model of " +
-      "src/estimate/modules.ts. Error = (analytic − yosys) / yosys. LUT+RAM = lut + lutram, the figure compared " +
+      "the hardware units of src/units/. Error = (analytic − yosys) / yosys. LUT+RAM = lut + lutram, the figure compared " +
       "with a part's LUTs. Raw figures, per module too: docs/calibration.json. The model's fitted " +
       "constants were fitted on the configurations not marked held out; those marked held out " +
       "were synthesized afterwards and check it out of sample. The last section compares the clock " +

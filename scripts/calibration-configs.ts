@@ -1,6 +1,6 @@
 /**
  * The calibration spread: engine configurations synthesized by `npm run calibrate` to check the
- * analytic resource model (src/estimate/modules.ts) against yosys. Every one is small or medium
+ * analytic resource model (the hardware units of src/units/) against yosys. Every one is small or medium
  * (P·T ≤ 32 for the fit, plus the default engine, P·T = 448; ≤ 128 for the held-out check) so the whole spread synthesizes in minutes; `pair` names the engine a baseline is
  * compared with at equal weights per cycle (P·T·G).
  */

@@ -3,19 +3,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { engineGeometry, resolveEngine, type EngineGeometry } from "../src/engine/config.js";
-import {
-  adderTree,
-  bramBlocks,
-  carryCells,
-  estimateModules,
-  familyCarry,
-  lutram,
-  lutramLuts,
-  maccLuts,
-  uram72,
-  uramBlocks,
-} from "../src/estimate/modules.js";
-import { estimateResources } from "../src/estimate/resources.js";
+import { bramBlocks, carryCells, familyCarry, lutramLuts, uramBlocks } from "../src/fabric/resources.js";
+import { adderTree, maccLuts } from "../src/units/adder-tree.js";
+import { lutram } from "../src/units/tables.js";
+import { uram72 } from "../src/units/weight-buffer.js";
+import { estimateModules, estimateResources } from "../src/estimate/resources.js";
 import { synthesize } from "../src/estimate/synth.js";
 import { CALIBRATION_CONFIGS } from "../scripts/calibration-configs.js";
 

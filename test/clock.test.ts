@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { presetBudget } from "../src/budget/budget.js";
 import { engineGeometry, resolveEngine, type EngineGeometry } from "../src/engine/config.js";
-import { analyticPaths, engineClockMHz, estimateClock, treeStageSteps } from "../src/estimate/clock.js";
-import { pathDelay, SERIES7, ULTRASCALE_PLUS } from "../src/estimate/delays.js";
+import { analyticPaths, engineClockMHz, estimateClock } from "../src/estimate/clock.js";
 import { estimateLatency } from "../src/estimate/latency.js";
+import { treeStageSteps } from "../src/units/adder-tree.js";
+import { pathDelay, SERIES7, ULTRASCALE_PLUS } from "../src/fabric/delays.js";
 import { netlistTiming, type YosysNetlist } from "../src/estimate/netlist-timing.js";
 import { modelWorkload } from "../src/model/workload.js";
 import { Rng } from "../src/util/random.js";

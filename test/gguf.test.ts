@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { Rng } from "../src/util/random.js";
 import { countTrits } from "../src/model/types.js";
 import { openGguf, withGguf } from "../src/model/gguf.js";
@@ -13,15 +12,9 @@ import { bf16ToF32, f32ToFp16, fp16ToF32, roundToFp16 } from "../src/model/half.
 import { encodeTqBlocks, packTq1Byte, unpackTq1Trit, type TqTypeName } from "../src/model/tq-codec.js";
 import { makeLlamaModel } from "../src/model/make-model.js";
 import { formatInspect, inspectGguf } from "../src/model/inspect.js";
-import { loadManifest, throwsUser, plainMatmul } from "./helpers.js";
+import { FIXTURES, loadManifest, throwsUser, plainMatmul } from "./helpers.js";
 
-// ---- where the shared fixtures live ---------------------------------------------------------------
-
-/** Repo root is two levels above dist/test; the shared folder sits next to the repo. */
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const sharedDir = process.env["TRILUT_SHARED"] ?? resolve(repoRoot, "..", "shared");
-const modelsDir = join(sharedDir, "fixtures", "models");
-
+const modelsDir = FIXTURES;
 
 const manifest = loadManifest();
 const ggufModels = manifest.models.filter((m) => m.format === "gguf");

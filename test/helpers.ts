@@ -12,8 +12,8 @@ import { Rng } from "../src/util/random.js";
 
 /** The repository root (tests run from dist/test). */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const SHARED = process.env["TRILUT_SHARED"] ?? join(REPO_ROOT, "..", "shared");
-export const FIXTURES = join(SHARED, "fixtures", "models");
+/** Model files written by third-party tools (llama.cpp's gguf package, safetensors), copied in with their manifest. */
+export const FIXTURES = join(REPO_ROOT, "test", "fixtures", "models");
 
 export function randomTrits(rng: Rng, n: number, k: number, zeroFraction = 1 / 3): TritMatrix {
   const trits = new Int8Array(n * k);

@@ -11,7 +11,7 @@ import { buildSimulator } from "../src/sim/build.js";
 import { runIcarus } from "../src/sim/icarus.js";
 import { simulateMatmul } from "../src/sim/simulate.js";
 import { driveStepped, SteppedEngine } from "../src/sim/stepper.js";
-import { hostStreams, unpackResults } from "../src/sim/streams.js";
+import { hostStreams, unpackResults } from "../src/engine/streams.js";
 import { SimulationError } from "../src/util/errors.js";
 import { Rng } from "../src/util/random.js";
 import { randomActs, randomTrits, lintRtl } from "./helpers.js";

@@ -2,9 +2,9 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { openOptions, plan, round, type EngineArgs, type ModelArgs } from "./common.js";
 import { activations, readTensor } from "../sim/inputs.js";
-import { compileModel } from "../codegen/compile.js";
+import { compileModel } from "../compile/compile.js";
 import { parseEngineOverrides } from "../engine/config.js";
-import { readEngineFile } from "../engine/plan.js";
+import { readEngineFile } from "../plan/plan.js";
 import { autoEngine, describeChoice } from "../sweep/auto.js";
 import { writeReport } from "../report/write.js";
 import { firstCycles } from "../report/waveform.js";
@@ -20,7 +20,7 @@ import { simulateMatmul, type SimulationResult } from "../sim/simulate.js";
 import { UserError } from "../util/errors.js";
 import { readInt8Matrix, writeInt32Matrix } from "../util/rawio.js";
 import { printJson, table } from "./output.js";
-import { PACKAGE_ROOT } from "../codegen/templates.js";
+import { PACKAGE_ROOT } from "../util/templates.js";
 import { drawWave, waveFlags, writeWave, type WaveArgs } from "./wave.js";
 
 export function makeModelCommand(args: {

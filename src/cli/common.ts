@@ -1,5 +1,5 @@
 import { resolveBudget, type Budget } from "../budget/budget.js";
-import { planEngine, type PlannedEngine } from "../engine/plan.js";
+import { planEngine, type PlannedEngine } from "../plan/plan.js";
 import { type OpenOptions } from "../model/open.js";
 import { UserError } from "../util/errors.js";
 

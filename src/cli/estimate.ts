@@ -2,8 +2,7 @@ import { describeArchitecture } from "../model/architecture.js";
 import { withModel } from "../model/open.js";
 import { defaultContextLength, modelWorkload } from "../model/workload.js";
 import { estimateLatency } from "../estimate/latency.js";
-import { modelFamily } from "../estimate/resources.js";
-import { estimateModules, type ModuleEstimate } from "../estimate/modules.js";
+import { estimateModules, modelFamily, type ModuleEstimate } from "../estimate/resources.js";
 import { synthesize, type SynthCounts, type SynthResult } from "../estimate/synth.js";
 import { estimateClock, type ClockEstimate, type ClockSide, type EngineClock } from "../estimate/clock.js";
 import { type Budget } from "../budget/budget.js";
@@ -158,7 +157,7 @@ export async function estimateCommand(args: EstimateArgs): Promise<void> {
     synth
       ? `\nresources, analytic / synthesized (yosys ${synth.yosysVersion}, ${synth.yosysFamily}, ` +
           `${synth.cached ? "cached" : `${synth.seconds.toFixed(1)} s`}; LUT % counts LUT + LUTRAM):`
-      : "\nresources, analytic (src/estimate/modules.ts; --synth adds yosys figures; LUT % counts LUT + LUTRAM):",
+      : "\nresources, analytic (the hardware units of src/units/; --synth adds yosys figures; LUT % counts LUT + LUTRAM):",
   );
   console.log(resourceTable(analytic, synth, budget));
   if (synth) for (const n of synth.notes) console.log(`  - ${n}`);

@@ -1,5 +1,5 @@
-import { checkHlsSupport } from "../hls/generate.js";
-import { simulateMatmulsHls, type HlsResult } from "../hls/simulate.js";
+import { checkHlsSupport } from "../codegen/hls.js";
+import { simulateMatmulsHls, type HlsResult } from "../sim/hls-simulate.js";
 import { UserError } from "../util/errors.js";
 import { writeInt32Matrix } from "../util/rawio.js";
 import { activations, modelCalls, modeTokens, readTensor } from "../sim/inputs.js";

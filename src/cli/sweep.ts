@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { FIGURES, type FigureName } from "../sweep/figures.js";
-import { topPoints, writeOutputs, type SweepPoint, type SweepSummary } from "../sweep/outputs.js";
+import { topPoints, writeOutputs } from "../sweep/outputs.js";
+import { type SweepPoint, type SweepSummary } from "../sweep/results.js";
 import { verifyPoints, type VerifiedPoint } from "../sweep/verify.js";
 import { writeReport } from "../report/write.js";
 import { runSweep } from "../sweep/run.js";

@@ -1,222 +1,25 @@
 import { type Budget } from "../budget/budget.js";
 import { type EngineGeometry } from "../engine/config.js";
-import { ceilLog2 } from "../engine/encoding.js";
-import { descriptorWidths, MEM_ADDRESS_BITS } from "../codegen/ports.js";
-import { delayModel, fmaxMHz, pathDelay, type DelayModel, type PathShape, type PathStep } from "./delays.js";
-import { modelFamily } from "./resources.js";
+import { delayModel, fmaxMHz, pathDelay } from "../fabric/delays.js";
+import { type ClockPath } from "../fabric/paths.js";
+import { modelFamily } from "../fabric/resources.js";
+import { axiLoaderUnit } from "../units/axi-loader.js";
+import { ENGINE_UNITS, enginePaths } from "../units/engine.js";
+import { type HardwareUnit } from "../units/unit.js";
+import { weightBuffer } from "../units/weight-buffer.js";
 import { type SynthTiming } from "./synth.js";
 
 /**
- * The analytic clock estimate: for each module, the register-to-register paths its structure
- * implies (levels of logic, carry chain lengths, multiplexer depths), timed with the rough delay
- * model of ./delays.ts. The paths are written the way yosys maps the RTL (which LUT feeds which
- * carry chain), and compared with the longest paths of yosys's netlist in docs/clock.md.
+ * The analytic clock estimate: the register-to-register paths every hardware unit declares
+ * (src/units/: levels of logic, carry chain lengths, multiplexer depths, written the way yosys maps
+ * the RTL), timed with the rough delay model of src/fabric/delays.ts and compared with the longest
+ * paths of yosys's netlist in docs/clock.md.
  */
-export interface ClockPath {
-  /** The module whose register (or memory) the path ends in. */
-  module: string;
-  /** What the path does, for reports. */
-  what: string;
-  shape: PathShape;
-}
+export type { ClockPath };
 
-const add = (bits: number): PathStep[] => ["lut", { carry: bits }];
-const repeat = (step: PathStep, n: number): PathStep[] => Array.from({ length: Math.max(0, n) }, () => step);
-
-/** An n:1 multiplexer: a LUT6 selects 1 of 4, MUXF7/F8 (and F9 on UltraScale+) widen it in the slice. */
-export function muxSteps(n: number, m: DelayModel): PathStep[] {
-  if (n <= 1) return [];
-  const perSlice = m.family === "7series" ? 16 : 32; // LUT6 + F7 + F8 (+ F9)
-  const first: PathStep[] = ["lut"];
-  for (let w = 4; w < Math.min(n, perSlice); w *= 2) first.push("muxf");
-  return n <= perSlice ? first : [...first, ...muxSteps(Math.ceil(n / perSlice), m)];
-}
-
-/**
- * One adder-tree stage summing k operands of w bits into one (fitted on yosys's $macc mapping): up
- * to three operands are one LUT and a carry chain (a ternary adder); four are first compressed by
- * a LUT and a MUXF; each further halving adds a LUT and a slice's three MUXFs (fitted on 8 and 16
- * operands, within one MUXF on 16).
- */
-export function treeStageSteps(k: number, w: number): PathStep[] {
-  if (k <= 1) return [];
-  const L = ceilLog2(k);
-  const compress: PathStep[] = [];
-  if (k > 3) {
-    for (let l = 3; l <= L; l++) compress.push("lut", "muxf", "muxf", "muxf");
-    compress.push("lut", "muxf");
-  }
-  return [...compress, ...add(w + L)];
-}
-
-/**
- * The pattern ROM, term select and sign of one table entry, between the entry counter's carry and
- * the G-term sum's chain (fitted per G on yosys's mapping: it grows with the ROM's address bits).
- */
-const BUILD_STEPS: Record<number, PathStep[]> = {
-  2: ["lut", "muxf", "muxf"],
-  3: ["lut", "lut"],
-  4: ["lut", "lut", "muxf", "lut"],
-  5: ["lut", "lut", "muxf", "muxf", "muxf", "lut"],
-};
-
-/**
- * The dequantization stage, combinational between the partial sum's block RAM read and its write
- * (fitted on yosys's mapping at P = 4): the forwarding select, the 32 × 16 product in DSPs and its
- * two halves' sum, the 64-bit total of four terms (a compressor and a long chain), the rounding
- * shift (64-way: LUT and MUXF levels), the saturation compare and select.
- */
-const DEQUANT_STEPS: Record<"ultrascale+" | "7series", PathStep[]> = {
-  "ultrascale+": [
-    "lut", "dsp", "lut", { carry: 4 }, "lut", "lut", "lut", "lut", { carry: 4 }, "lut", { carry: 48 },
-    "lut", "muxf", "muxf", "muxf", "lut", "lut", "lut", "muxf", { carry: 12 }, "lut", "lut",
-  ],
-  // DSP48E1 (25 × 18): the product takes two DSPs, the second on the first's cascade
-  "7series": [
-    "lut", "dsp", "dsp-cascade", "lut", "lut", "lut", "lut", { carry: 4 }, "lut", { carry: 48 },
-    "lut", "lut", "lut", "muxf", "muxf", "lut", "lut", "muxf", { carry: 8 }, "lut", "lut",
-  ],
-};
-
-/**
- * The control paths around the descriptor queue (its head is a distributed RAM read, then the
- * pass-start handshake fans out): fitted constants per family, independent of the engine's size.
- */
-const QUEUE_HEAD: Record<"ultrascale+" | "7series", PathStep[]> = {
-  "ultrascale+": ["lutram", "lut", "muxf"],
-  "7series": ["lutram", "lut", "muxf", "muxf", "muxf", "muxf"],
-};
-const QUEUE_TAIL: Record<"ultrascale+" | "7series", Record<"compute" | "fifo" | "core", PathStep[]>> = {
-  "ultrascale+": { compute: ["lut", "lut", "lut", "lut"], fifo: ["lut", "lut", "lut"], core: ["lut", "muxf", "muxf", "muxf", "lut"] },
-  "7series": { compute: ["lut", "lut", "muxf-select"], fifo: ["lut", "lut"], core: ["lut"] },
-};
-
-/**
- * The stream buffer's write of a memory beat's slot words into its columns: when a beat covers
- * every column (Q = PC) the slot is fixed and only the hit and write select remain; otherwise the
- * column's slot is a subtraction (a short carry) and a Q-way select follows (fitted on Q = 2, 4, 8
- * columns, and Q = 3, 7, 14 of 4, 16, 32).
- */
-function bufferWriteSteps(Q: number, PC: number): PathStep[] {
-  if (Q >= PC) return Q <= 2 ? ["lut", "lut"] : ["lut", ...repeat("muxf", Q <= 4 ? 1 : 3), "lut"];
-  if (Q <= 4) return ["lut", { carry: 4 }, "lut", "muxf", "muxf", "muxf"];
-  const select: PathStep[] = Q <= 8 ? ["muxf", "muxf", "muxf", "lut"] : ["muxf", "muxf", "lut", "muxf", "muxf"];
-  return ["lut", "lut", { carry: 4 }, "lut", ...select];
-}
-
-/**
- * The paths of every module of the engine, as the analytic model sees them: the datapath and
- * control (set by the table, tree, buffer depth and loader), then the paths set by the memory beat
- * and the buffer's width P·c (apart, so engineClockMHz caches each by its own few fields).
- */
+/** The paths of every unit of the engine, as the analytic model sees them. */
 export function analyticPaths(geo: EngineGeometry, family: Budget["family"]): ClockPath[] {
-  return [...corePaths(geo, family), ...beatPaths(geo, family)];
-}
-
-const bufferMemoryOf = (geo: EngineGeometry, m: DelayModel): "uram" | "bram" =>
-  geo.cfg.weightMemory === "uram" && m.family !== "7series" ? "uram" : "bram";
-
-/** The paths that do not depend on the memory beat or the buffer's width (P·c). */
-function corePaths(geo: EngineGeometry, family: Budget["family"]): ClockPath[] {
-  const m = delayModel(modelFamily(family));
-  const fam = m.family;
-  const { cfg } = geo;
-  const EW = geo.entryBits;
-  const CW = ceilLog2(cfg.bufferDepth + 1);
-  const baseline = cfg.kind === "baseline";
-  const paths: ClockPath[] = [];
-  const path = (module: string, what: string, start: PathShape["start"], steps: PathStep[], end: PathShape["end"]): void => {
-    paths.push({ module, what, shape: { start, steps, end } });
-  };
-  const bufferMemory = bufferMemoryOf(geo, m);
-  const uram = bufferMemory === "uram";
-
-  // weight buffer read: the memory's clock to out into the column's output register (a column
-  // deeper than one URAM288 cascades, and a LUT picks the block)
-  const blocks = uram ? Math.ceil(cfg.bufferDepth / 4096) : 1;
-  path("trilut_uram72", "weight buffer read", bufferMemory, muxSteps(blocks, m), "ff");
-
-  // lookup: the bank word addresses a table copy (distributed RAM; banks of 64 entries past 64)
-  if (baseline) {
-    path("trilut_compute", "±activation select", "ff", ["lutram", ...add(EW)], "ff");
-  } else {
-    const depth = 2 ** (geo.entryAddressBits + 1);
-    const sign: PathStep[] = cfg.encoding === "mirrored" ? add(EW) : [];
-    path("trilut_compute", "table lookup", "ff", ["lutram", ...(depth > 64 ? muxSteps(depth / 64, m) : []), ...sign], "ff");
-  }
-
-  // adder tree: each stage sums up to 2^L operands; the widest stage is the slowest
-  {
-    let n = baseline ? cfg.T * cfg.G : cfg.T;
-    let w = EW;
-    let worst: PathStep[] = [];
-    let worstNs = -1;
-    for (let l = 0; l < geo.treeLevels; ) {
-      const L = Math.min(cfg.treeLevelsPerStage, geo.treeLevels - l);
-      const steps = treeStageSteps(Math.min(2 ** L, n), w);
-      const ns = pathDelay({ start: "ff", steps, end: "ff" }, m).ns;
-      if (ns > worstNs) [worst, worstNs] = [steps, ns];
-      n = Math.ceil(n / 2 ** L);
-      w += L;
-      l += L;
-    }
-    const L = cfg.treeLevelsPerStage;
-    path("trilut_adder_tree", `adder tree stage (${L} level${L === 1 ? "" : "s"})`, "ff", worst, "ff");
-  }
-
-  // accumulate: the partial sum out of block RAM, the forwarding select, the 32-bit add, back into
-  // the RAM and into the forwarding register
-  path("trilut_psum_mem", "accumulate", "bram", ["lut", ...add(32)], "bram");
-  path("trilut_compute", "accumulate (forwarded)", "bram", ["lut", ...add(32)], "ff");
-  if (cfg.dequant) {
-    path("trilut_psum_mem", "dequantize (product, sum, round, saturate)", "bram", DEQUANT_STEPS[fam], "bram");
-    path("trilut_compute", "dequantize (forwarded)", "bram", DEQUANT_STEPS[fam], "ff");
-  }
-
-  // a build starts when a table half is free: the step counter plus one (a CW-bit chain) compared
-  // with the next (entering that chain's top), then the handshake fans out to the step's registers
-  const buildStart: PathStep[] = [...add(CW + 1), "lut", { carry: 4 }, "lut", "lut"];
-  path("trilut_compute", "build start", "ff", buildStart, "ff");
-  if (!baseline) {
-    path("trilut_precompute", "build start", "ff", [...buildStart, "lut"], "ff");
-    // the entry counter addresses the pattern ROM; the G selected terms are summed into the table
-    const rom = BUILD_STEPS[cfg.G] ?? ["lut", ...muxSteps(2 ** geo.entryAddressBits / 16, m), "lut", "lut"];
-    path("trilut_lutram", "table entry build", "ff", [...add(4), ...rom, { carry: EW }], "lutram");
-  }
-
-  if (cfg.loader === "axi") {
-    const head = QUEUE_HEAD[fam];
-    const tail = QUEUE_TAIL[fam];
-    path("trilut_compute", "pass start from the descriptor queue", "ff", [...head, ...tail.compute], "ff");
-    path("trilut_fifo", "descriptor queue pointers", "ff", [...head, ...tail.fifo], "ff");
-    path("trilut_stream_core", "tile sequencing", "ff", [...head, ...tail.core], "ff");
-    path("trilut_axi_loader", "request handshake", "ff", ["lut", "lut", "lut", "lut"], "ff");
-  } else {
-    path("trilut_engine_core", "fill counter", "ff", [...add(ceilLog2(cfg.bufferDepth)), "lut", "muxf", "muxf", "lut", "muxf"], "ff");
-  }
-  return paths;
-}
-
-/**
- * The paths set by the memory beat and the buffer's width (axi loader): the buffer write of a
- * beat's slots into its columns, and the loader's next burst address (the burst length, a
- * comparison of the beats left with maxBurst, added above the beat's byte offset; past 6 + 6 bits
- * of beats yosys compares on a carry chain).
- */
-function beatPaths(geo: EngineGeometry, family: Budget["family"]): ClockPath[] {
-  if (geo.cfg.loader !== "axi") return [];
-  const m = delayModel(modelFamily(family));
-  const addrBits = MEM_ADDRESS_BITS - ceilLog2(geo.beatBytes);
-  const beatBits = descriptorWidths(geo).beatBits;
-  const compare: PathStep[] = beatBits > 12 ? ["lut", "lut", { carry: 4 }, "lut"] : ["lut"];
-  return [
-    {
-      module: "trilut_uram72",
-      what: `buffer write (${geo.slotsPerBeat} slots, ${geo.columns} columns)`,
-      shape: { start: "ff", steps: bufferWriteSteps(geo.slotsPerBeat, geo.columns), end: bufferMemoryOf(geo, m) },
-    },
-    { module: "trilut_axi_loader", what: "next burst address", shape: { start: "ff", steps: [...compare, ...add(addrBits), "lut"], end: "ff" } },
-  ];
+  return enginePaths(geo, modelFamily(family));
 }
 
 export interface TimedPath {
@@ -330,36 +133,44 @@ interface AnalyticFmax {
   readonly criticalPath: string;
 }
 
-/** The slowest of some paths, chosen and rounded as estimateClock chooses and rounds. */
+/** The slowest path of some units, chosen and rounded as estimateClock chooses and rounds. */
 interface Worst {
   /** Rounded as estimateClock compares (the first of equal paths wins). */
   readonly ns: number;
   readonly mhz: number;
   readonly criticalPath: string;
+  /** The unit's place in ENGINE_UNITS: between groups, the earlier of equal paths wins. */
+  readonly unit: number;
 }
 
-function worstOf(paths: readonly ClockPath[], family: Budget["family"]): Worst | undefined {
+/** The units whose paths the memory beat and the buffer's width (P·c) set. */
+const beatUnit = (u: HardwareUnit): boolean => u === weightBuffer || u === axiLoaderUnit;
+
+function worstOf(geo: EngineGeometry, family: Budget["family"], beat: boolean): Worst | undefined {
   const m = delayModel(modelFamily(family));
   let worst: Worst | undefined;
-  for (const p of paths) {
-    const exact = pathDelay(p.shape, m).ns;
-    const ns = round(exact, 3);
-    if (!worst || ns > worst.ns) worst = { ns, mhz: round(fmaxMHz(exact), 1), criticalPath: `${p.what} in ${p.module}` };
-  }
+  ENGINE_UNITS.forEach((u, unit) => {
+    if (beatUnit(u) !== beat || !u.has(geo)) return;
+    for (const p of u.paths(geo, m)) {
+      const exact = pathDelay(p.shape, m).ns;
+      const ns = round(exact, 3);
+      if (!worst || ns > worst.ns) worst = { ns, mhz: round(fmaxMHz(exact), 1), criticalPath: `${p.what} in ${p.module}`, unit };
+    }
+  });
   return worst;
 }
 
 /**
  * The analytic fmax of an engine, cached: a sweep meets each engine's clock-relevant fields many
- * times, and the path walk (~15 µs) costs several times the point's cycle model. The core paths
- * and the beat paths (analyticPaths) are cached apart, each under two integers packing the engine
- * fields it reads, directly or through the geometry: the core paths kind, G, encoding, T, actBits
- * (entryBits, entryAddressBits, treeLevels), treeLevelsPerStage, bufferDepth, weightMemory,
- * loader and dequant; the beat paths P·c, memBits, bufferDepth, weightMemory and loader. Split
- * so, a sweep over T × P walks each T's core paths and each P·c's beat paths once. Numbers, not
- * strings, because building a string key cost as much as the rest of the point.
- * test/clock.test.ts checks the cached figure against estimateClock on random engines and on
- * variants of each with one field changed.
+ * times, and the path walk (~15 µs) costs several times the point's cycle model. The units the
+ * memory beat and P·c set (weight buffer, AXI loader) and the other units are cached apart, each
+ * group under two integers packing the engine fields it reads, directly or through the geometry:
+ * the others kind, G, encoding, T, actBits (entryBits, entryAddressBits, treeLevels),
+ * treeLevelsPerStage, bufferDepth, weightMemory, loader and dequant; the beat units P·c, memBits,
+ * bufferDepth, weightMemory and loader. Split so, a sweep over T × P walks each T's paths and each
+ * P·c's once. Numbers, not strings, because building a string key cost as much as the rest of the
+ * point. test/clock.test.ts checks the cached figure against estimateClock on random engines and
+ * on variants of each with one field changed.
  */
 type Cache = Map<Budget["family"], Map<number, Map<number, Worst | null>>>;
 const coreCache: Cache = new Map();
@@ -378,6 +189,7 @@ function lookup(cache: Cache, family: Budget["family"], a: number, b: number, wa
       coreCache.clear();
       beatCache.clear();
       cached = 0;
+      return walk();
     }
     hit = walk() ?? null;
     byB.set(b, hit);
@@ -395,14 +207,14 @@ function analyticFmax(geo: EngineGeometry, family: Budget["family"]): AnalyticFm
     const memory = (c.weightMemory === "uram" ? 1 : 0) + (c.loader === "axi" ? 2 : 0);
     const flags = memory + (c.kind === "baseline" ? 4 : 0) + (c.encoding === "mirrored" ? 8 : 0) + (c.dequant ? 16 : 0);
     const a = flags + 32 * (c.G + 16 * (c.treeLevelsPerStage + 16 * (c.actBits + 32 * c.T)));
-    core = lookup(coreCache, family, a, c.bufferDepth, () => worstOf(corePaths(geo, family), family));
-    beat = lookup(beatCache, family, memory + 4 * (geo.columns + 2 ** 16 * c.memBits), c.bufferDepth, () => worstOf(beatPaths(geo, family), family));
+    core = lookup(coreCache, family, a, c.bufferDepth, () => worstOf(geo, family, false));
+    beat = lookup(beatCache, family, memory + 4 * (geo.columns + 2 ** 16 * c.memBits), c.bufferDepth, () => worstOf(geo, family, true));
   } else {
-    core = worstOf(corePaths(geo, family), family);
-    beat = worstOf(beatPaths(geo, family), family);
+    core = worstOf(geo, family, false);
+    beat = worstOf(geo, family, true);
   }
-  // analyticPaths lists the core paths first: a beat path wins only when strictly slower
-  const worst = beat && beat.ns > core!.ns ? beat : core!;
+  // as estimateClock over the units in order: the slower wins, and of equal ones the earlier unit
+  const worst = !core || (beat && (beat.ns > core.ns || (beat.ns === core.ns && beat.unit < core.unit))) ? beat! : core;
   return { mhz: worst.mhz, criticalPath: worst.criticalPath };
 }
 

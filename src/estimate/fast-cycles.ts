@@ -5,7 +5,7 @@ import { UserError } from "../util/errors.js";
 import { CreditPort, ceilDiv } from "./credit-port.js";
 import { passCycles } from "./pass-cycles.js";
 import { LOADED_DELAY } from "./stream-cycles.js";
-import { TileLoader } from "./tile-load.js";
+import { TileLoader, type FastCycleStats } from "./tile-load.js";
 
 /**
  * The streaming engine's cycles, equal to streamCycles (./stream-cycles.ts, itself equal to
@@ -44,19 +44,7 @@ export interface FastCycles {
   readonly bytesRead: number;
 }
 
-/** How the fast model got its answer (for benchmarks and tests). */
-export interface FastCycleStats {
-  /** Tiles evaluated one by one. */
-  stepped: number;
-  /** Tiles skipped over because the relative state repeated, or the memory was one credit stream. */
-  repeated: number;
-  streamed: number;
-  /** Tiles whose loads were followed burst by burst (bursts in flight not shown to cover latency). */
-  burstLoads: number;
-  /** Bursts of those loads served one by one, and skipped because the state after a burst repeated. */
-  bursts: number;
-  burstsSkipped: number;
-}
+export type { FastCycleStats } from "./tile-load.js";
 
 /** Relative states remembered when looking for a repeat. */
 const MAX_PERIOD = 4;

@@ -1,4 +1,4 @@
-import { type DelayModel, type PathEnd, type PathShape, type PathStep, pathDelay } from "./delays.js";
+import { type DelayModel, type PathEnd, type PathShape, type PathStep, pathDelay } from "../fabric/delays.js";
 
 /**
  * The longest register-to-register path of a yosys netlist mapped to Xilinx primitives

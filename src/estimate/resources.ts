@@ -1,25 +1,28 @@
 import { type Budget } from "../budget/budget.js";
 import { engineGeometry, type EngineGeometry } from "../engine/config.js";
 import { UserError } from "../util/errors.js";
-import { estimateTotal, type Family, type ModuleResources } from "./modules.js";
+import { modelFamily, type ModuleResources } from "../fabric/resources.js";
+import { engineModules, engineTotal, type ModuleEstimate } from "../units/engine.js";
 
 /**
- * The resources of an engine: the sum of the per-module analytic model of ./modules.ts (one
- * function per hardware module, each formula with its source; calibrated against yosys in
- * docs/calibration.md). `lut` counts LUTs as logic and `lutram` LUTs as memory; a part's LUT count
+ * The resources of an engine: the sum of what its hardware units (src/units/) count per Verilog
+ * module, each formula with its source; calibrated against yosys in docs/calibration.md. `lut` counts LUTs as logic and `lutram` LUTs as memory; a part's LUT count
  * covers both, so the budget check compares `lut + lutram` with it. `carry` is CARRY8 on
  * UltraScale+ and CARRY4 on 7-series (not budgeted).
  */
 export type ResourceEstimate = ModuleResources;
 
-/** The model's family for a budget family: Versal is modelled as UltraScale+ (like --synth). */
-export function modelFamily(family: Budget["family"] | undefined): Family {
-  return family === "7series" ? "7series" : "ultrascale+";
+export function estimateResources(geo: EngineGeometry, family: Budget["family"] = "ultrascale+"): ResourceEstimate {
+  return engineTotal(geo, modelFamily(family));
 }
 
-export function estimateResources(geo: EngineGeometry, family: Budget["family"] = "ultrascale+"): ResourceEstimate {
-  return estimateTotal(geo, modelFamily(family));
+/** Every module of the engine (src/units/): its resources per instance, its instance count, and the total. */
+export function estimateModules(geo: EngineGeometry, family: Budget["family"] = "ultrascale+"): ModuleEstimate {
+  return engineModules(geo, modelFamily(family));
 }
+
+export { modelFamily };
+export type { ModuleEstimate, ModuleResources };
 
 /** Budgeted resources and what of the estimate each one takes. */
 export type Budgeted = "lut" | "ff" | "bram36" | "uram" | "dsp";

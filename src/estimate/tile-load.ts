@@ -1,7 +1,20 @@
 import { type MemoryTiming } from "../budget/memory.js";
 import { type EngineGeometry } from "../engine/config.js";
 import { ceilDiv, type CreditPort } from "./credit-port.js";
-import type { FastCycleStats } from "./fast-cycles.js";
+
+/** How the fast model got its answer (for benchmarks and tests). */
+export interface FastCycleStats {
+  /** Tiles evaluated one by one. */
+  stepped: number;
+  /** Tiles skipped over because the relative state repeated, or the memory was one credit stream. */
+  repeated: number;
+  streamed: number;
+  /** Tiles whose loads were followed burst by burst (bursts in flight not shown to cover latency). */
+  burstLoads: number;
+  /** Bursts of those loads served one by one, and skipped because the state after a burst repeated. */
+  bursts: number;
+  burstsSkipped: number;
+}
 
 /**
  * The AXI loader (hw/trilut_axi_loader.v) reading one tile through the credit port, as

@@ -4,13 +4,13 @@ import { type Budget } from "../budget/budget.js";
 import { engineGeometry, resolveEngine, type EngineConfig, type EngineGeometry } from "../engine/config.js";
 import { describeEngineClock, engineClockMHz, type EngineClock } from "../estimate/clock.js";
 import { estimateLatency, type LatencyEstimate } from "../estimate/latency.js";
-import { budgetShares, modelFamily } from "../estimate/resources.js";
-import { estimateModules } from "../estimate/modules.js";
+import { budgetShares, estimateModules, modelFamily } from "../estimate/resources.js";
+
 import { describeArchitecture } from "../model/architecture.js";
 import { withModel } from "../model/open.js";
 import { defaultContextLength, modelWorkload, type Workload } from "../model/workload.js";
 import { loadSweepModel } from "../sweep/model.js";
-import { type SweepSummary } from "../sweep/outputs.js";
+import { type SweepSummary } from "../sweep/results.js";
 import { pointEngine } from "../sweep/evaluate.js";
 import { readManifest } from "../sweep/store.js";
 import { type ModelDimensions } from "../sweep/spec.js";

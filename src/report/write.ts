@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { packageVersion } from "../codegen/templates.js";
+import { packageVersion } from "../util/templates.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { collectReport, type ReportData } from "./collect.js";
 import { reportHtml } from "./html.js";

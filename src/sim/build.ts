@@ -1,13 +1,13 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type EngineGeometry } from "../engine/config.js";
-import { enginePorts } from "../codegen/ports.js";
+import { enginePorts } from "../engine/ports.js";
 import { generateRtl, TOP_MODULE, type SourceFile } from "../codegen/rtl.js";
-import { PACKAGE_ROOT, packageVersion, renderTemplate } from "../codegen/templates.js";
+import { PACKAGE_ROOT, packageVersion, renderTemplate } from "../util/templates.js";
+import { cacheRoot } from "../util/cache.js";
 import { toolchain, type Toolchain } from "./toolchain.js";
 
 const execFileAsync = promisify(execFile);
@@ -32,11 +32,6 @@ export interface BuiltSimulator {
   readonly cached: boolean;
   readonly buildSeconds: number;
   readonly trace: TraceFormat | undefined;
-}
-
-/** Where built simulators live: $TRILUT_CACHE, or ~/.cache/trilut. */
-export function cacheRoot(): string {
-  return process.env["TRILUT_CACHE"] ?? join(process.env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache"), "trilut");
 }
 
 const VERILATOR_FLAGS = ["-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert", "-Wno-fatal"];

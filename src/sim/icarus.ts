@@ -4,11 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type EngineGeometry } from "../engine/config.js";
-import { commandWidths } from "../codegen/ports.js";
+import { commandWidths } from "../engine/ports.js";
 import { generateRtl } from "../codegen/rtl.js";
-import { packageVersion, renderTemplate } from "../codegen/templates.js";
+import { packageVersion, renderTemplate } from "../util/templates.js";
 import { UserError } from "../util/errors.js";
-import { COMMAND_WORDS, type HostStreams } from "./streams.js";
+import { COMMAND_WORDS, type HostStreams } from "../engine/streams.js";
 
 const execFileAsync = promisify(execFile);
 

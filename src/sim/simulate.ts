@@ -10,7 +10,7 @@ import { SimulationError, UserError } from "../util/errors.js";
 import { loadAddon } from "./binding.js";
 import { buildSimulator, type TraceFormat } from "./build.js";
 import { bytesPerCycle, type MemoryTiming } from "../budget/memory.js";
-import { axiStreams, hostStreams, unpackResults, unpackTileResults } from "./streams.js";
+import { axiStreams, hostStreams, unpackResults, unpackTileResults } from "../engine/streams.js";
 import { type AxiRunRequest, type HostOptions, type RunReply, type RunRequest, type SimulatorAddon } from "./binding.js";
 import { checkWindowShape, windowInRun, type CycleWindow } from "./window.js";
 import { renameSync, rmSync } from "node:fs";

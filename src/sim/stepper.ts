@@ -1,7 +1,7 @@
 import { Rng } from "../util/random.js";
 import { SimulationError } from "../util/errors.js";
 import { type ModelHandle, type SimulatorAddon } from "./binding.js";
-import { COMMAND_WORDS, type HostStreams } from "./streams.js";
+import { COMMAND_WORDS, type HostStreams } from "../engine/streams.js";
 
 /**
  * Step mode: TypeScript owns the clock and every port. Slower than run() (one N-API call per port

@@ -1,6 +1,6 @@
 import { type Budget } from "../budget/budget.js";
 import { DEFAULT_ENGINE, engineProblem, engineGeometry, widthFor, type EngineConfig, type EngineGeometry } from "../engine/config.js";
-import { partDefaults } from "../engine/plan.js";
+import { partDefaults } from "../plan/plan.js";
 import { latencyFigures, prepareWorkload, type PreparedWorkload } from "../estimate/latency.js";
 import { budgetShares, estimateResources, overrun, type ResourceEstimate } from "../estimate/resources.js";
 import { type Workload } from "../model/workload.js";

@@ -7,6 +7,7 @@ import { drawPlots } from "./plots.js";
 import { pointParams, type Space } from "./space.js";
 import { type AxisValue } from "./spec.js";
 import { type Manifest } from "./store.js";
+import { type SweepPoint, type SweepSummary } from "./results.js";
 import { RESOURCE_NAMES, type Budgeted } from "../estimate/resources.js";
 
 /**
@@ -16,30 +17,6 @@ import { RESOURCE_NAMES, type Budgeted } from "../estimate/resources.js";
  * function of the manifest and the points, with no times or paths in it: a resumed, sharded or
  * merged sweep writes the same bytes.
  */
-export interface SweepPoint {
-  readonly index: number;
-  readonly params: Record<string, AxisValue>;
-  readonly figures: Record<FigureName, number>;
-}
-
-export interface SweepSummary {
-  readonly specHash: string;
-  readonly shard: string | null;
-  readonly evaluated: number;
-  readonly feasible: number;
-  /**
-   * Kept points whose clock estimate limits their clock (clockMHz = clockEstimateMHz, below or at
-   * the budget's): their times are at that clock, not the budget's.
-   */
-  readonly atClockEstimate: number;
-  readonly dropped: { readonly budget: Record<string, number>; readonly invalid: number; readonly constraint: Record<string, number> };
-  /** A few of the reasons engines could not be built, with how many points each ruled out. */
-  readonly invalidReasons: Record<string, number>;
-  readonly objectives: Manifest["objectives"];
-  readonly best: SweepPoint | null;
-  readonly pareto: SweepPoint[];
-  readonly plots: string[];
-}
 
 const CLOCK = FIGURE_NAMES.indexOf("clockMHz");
 const CLOCK_ESTIMATE = FIGURE_NAMES.indexOf("clockEstimateMHz");

@@ -3,7 +3,7 @@ import { type TopLevelSpec } from "vega-lite";
 import { renderVegaLite } from "../util/vega.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { FIGURES, type FigureName } from "./figures.js";
-import { type SweepPoint, type SweepSummary } from "./outputs.js";
+import { type SweepPoint, type SweepSummary } from "./results.js";
 import { type Manifest } from "./store.js";
 
 /**

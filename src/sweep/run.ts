@@ -3,7 +3,8 @@ import { presetBudget, PRESETS, readBudgetFile, type Budget } from "../budget/bu
 import { UserError } from "../util/errors.js";
 import { evaluateChunk, PointEvaluator, type PointResult, type SweepInputs } from "./evaluate.js";
 import { loadSweepModel } from "./model.js";
-import { writeOutputs, nothingFits, type SweepSummary } from "./outputs.js";
+import { writeOutputs, nothingFits } from "./outputs.js";
+import { type SweepSummary } from "./results.js";
 import { Progress } from "./progress.js";
 import { buildSpace, chunkRange, shardChunks, type Shard } from "./space.js";
 import { loadSweepSpec, type SweepSpec } from "./spec.js";

@@ -14,7 +14,7 @@ import { simulateMatmuls, type EngineMatmul } from "../sim/simulate.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { Rng } from "../util/random.js";
 import { pointSetup, type SweepInputs } from "./evaluate.js";
-import { type SweepPoint } from "./outputs.js";
+import { type SweepPoint } from "./results.js";
 import { type AxisValue } from "./spec.js";
 
 /**

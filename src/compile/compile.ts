@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Budget } from "../budget/budget.js";
-import { type PlannedEngine } from "../engine/plan.js";
+import { type PlannedEngine } from "../plan/plan.js";
 import { encodeIndices, weightBeats } from "../engine/pack.js";
 import { scheduleMatmul, type Schedule } from "../engine/schedule.js";
 import { scheduleCycles } from "../estimate/cycles.js";
@@ -13,10 +13,10 @@ import { engineBudget } from "../estimate/clock.js";
 import { requireTernary, type ModelReader } from "../model/reader.js";
 import { writeDirAtomic } from "../util/atomic.js";
 import { UserError } from "../util/errors.js";
-import { enginePorts } from "./ports.js";
-import { generateRtl } from "./rtl.js";
-import { packageVersion } from "./templates.js";
-import { checkHlsProject, writeHlsProject } from "../hls/project.js";
+import { enginePorts } from "../engine/ports.js";
+import { generateRtl } from "../codegen/rtl.js";
+import { packageVersion } from "../util/templates.js";
+import { checkHlsProject, writeHlsProject } from "../codegen/hls-project.js";
 import { type TernaryTensor } from "../model/types.js";
 
 export interface CompiledTensor {

@@ -1,4 +1,4 @@
-import { type EngineGeometry } from "../engine/config.js";
+import { type EngineGeometry } from "./config.js";
 
 export interface Port {
   readonly name: string;

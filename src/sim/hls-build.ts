@@ -4,9 +4,9 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:f
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type EngineGeometry } from "../engine/config.js";
-import { cacheRoot } from "../sim/build.js";
+import { cacheRoot } from "../util/cache.js";
 import { UserError } from "../util/errors.js";
-import { generateHls, HLS_ENGINE, HLS_TESTBENCH } from "./generate.js";
+import { generateHls, HLS_ENGINE, HLS_TESTBENCH } from "../codegen/hls.js";
 
 const execFileAsync = promisify(execFile);
 

@@ -6,13 +6,13 @@ import { type EngineGeometry } from "../engine/config.js";
 import { wordsForBits } from "../engine/pack.js";
 import { fixScales, scaledMatmul, tensorScales } from "../engine/scales.js";
 import { planMatmuls, type TilePlan } from "../engine/tiles.js";
-import { packageVersion, renderTemplate } from "../codegen/templates.js";
+import { packageVersion, renderTemplate } from "../util/templates.js";
 import { type TernaryTensor } from "../model/types.js";
 import { ternaryMatmul } from "../ref/kernel.js";
-import { axiStreams } from "../sim/streams.js";
+import { axiStreams } from "../engine/streams.js";
 import { UserError } from "../util/errors.js";
 import { Rng } from "../util/random.js";
-import { checkHlsSupport, generateHls } from "./generate.js";
+import { checkHlsSupport, generateHls } from "./hls.js";
 
 /**
  * Refuses, before anything is written, a compile whose HLS project cannot be generated: an

@@ -1,8 +1,8 @@
 import { type EngineGeometry } from "../engine/config.js";
 import { entryPattern } from "../engine/encoding.js";
 import { wordsForBits } from "../engine/pack.js";
-import { packageVersion, renderTemplate } from "../codegen/templates.js";
-import { type SourceFile } from "../codegen/rtl.js";
+import { packageVersion, renderTemplate } from "../util/templates.js";
+import { type SourceFile } from "./rtl.js";
 import { UserError } from "../util/errors.js";
 
 /** The top function of the generated HLS engine. */

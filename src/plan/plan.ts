@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { type Budget } from "../budget/budget.js";
 import { checkFits, type ResourceEstimate } from "../estimate/resources.js";
 import { UserError } from "../util/errors.js";
-import { engineGeometry, parseEngineOverrides, resolveEngine, type EngineConfig, type EngineGeometry } from "./config.js";
+import { engineGeometry, parseEngineOverrides, resolveEngine, type EngineConfig, type EngineGeometry } from "../engine/config.js";
 
 export interface PlannedEngine {
   readonly cfg: EngineConfig;

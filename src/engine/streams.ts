@@ -1,8 +1,8 @@
 import { type TritMatrix } from "../model/types.js";
-import { type EngineGeometry } from "../engine/config.js";
-import { activationBeats, encodeIndices, weightBeats, wordsForBits } from "../engine/pack.js";
-import { type RunCommand, type Schedule } from "../engine/schedule.js";
-import { planImage, type TilePlan } from "../engine/tiles.js";
+import { type EngineGeometry } from "./config.js";
+import { activationBeats, encodeIndices, weightBeats, wordsForBits } from "./pack.js";
+import { type RunCommand, type Schedule } from "./schedule.js";
+import { planImage, type TilePlan } from "./tiles.js";
 
 /** The three input streams and the expected result beats of one scheduled matmul. */
 export interface HostStreams {

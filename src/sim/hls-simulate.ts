@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { type EngineGeometry } from "../engine/config.js";
 import { type TilePlan } from "../engine/tiles.js";
-import { checkStream, descriptorStream, type EngineMatmul, type MatmulCheck } from "../sim/simulate.js";
+import { checkStream, descriptorStream, type EngineMatmul, type MatmulCheck } from "./simulate.js";
 import { SimulationError } from "../util/errors.js";
-import { buildHls } from "./build.js";
+import { buildHls } from "./hls-build.js";
 
 const execFileAsync = promisify(execFile);
 

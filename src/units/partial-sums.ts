@@ -1,0 +1,30 @@
+import { type EngineGeometry } from "../engine/config.js";
+import { adderSteps, PathList } from "../fabric/paths.js";
+import { bramBlocks, res, type ModuleResources } from "../fabric/resources.js";
+import { hw, type HardwareUnit } from "./unit.js";
+
+/**
+ * The partial sums (trilut_psum_mem): P int32 lanes per row group, maxGroups deep, in block RAM,
+ * read, added to and written back once per row group and step; drained P lanes a beat.
+ */
+
+/** trilut_psum_mem: `width` bits × `depth` in block RAM, structural ({@link bramBlocks}). */
+export function psumMem(width: number, depth: number): ModuleResources {
+  return res({ bram36: bramBlocks(width, depth) });
+}
+
+export const partialSums: HardwareUnit = {
+  name: "partial sums",
+  summary: "Each row's int32 partial sum in block RAM, P lanes per row group: read, added to and written back every step.",
+  has: () => true,
+  rtl: () => hw("trilut_psum_mem.v"),
+  resources: (geo: EngineGeometry) => [{ module: "trilut_psum_mem", instances: 1, resources: psumMem(geo.cfg.P * 32, geo.maxGroups) }],
+  paths: () => {
+    // the partial sum out of block RAM, the forwarding select, the 32-bit add, back into the RAM
+    const p = new PathList();
+    p.add("trilut_psum_mem", "accumulate", "bram", ["lut", ...adderSteps(32)], "bram");
+    return p.paths;
+  },
+  cycles: "the read-add-write closing the lookup pipeline; a drain streams one beat per row group after the pass",
+  hls: "the psum array of run_pass() in trilut_engine.cpp, and its drain loop",
+};

@@ -1,0 +1,65 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type EngineGeometry } from "../engine/config.js";
+import { type DelayModel } from "../fabric/delays.js";
+import { type ClockPath } from "../fabric/paths.js";
+import { type Family, type ModuleResources } from "../fabric/resources.js";
+import { PACKAGE_ROOT } from "../util/templates.js";
+
+/** One Verilog file of the generated design. */
+export interface SourceFile {
+  readonly name: string;
+  readonly content: string;
+}
+
+/**
+ * What one unit adds to a Verilog module: the resources of ONE instance of the module's own cells
+ * (submodules excluded: the shape `estimate --synth` reports per module) and how many instances the
+ * engine has. A second parameter set of a module is `name#2`. Two units may add to one module (the
+ * dequantization stage lives inside trilut_compute): their resources add up.
+ */
+export interface ModuleShare {
+  readonly module: string;
+  readonly instances: number;
+  readonly resources: ModuleResources;
+}
+
+/**
+ * A hardware unit of the generated engine, in one place (FINN's habit: each operator owns its
+ * estimate, cycles and code): the Verilog modules it owns, their resources, the register-to-register
+ * paths that end in them, what it adds to the cycle count, and the HLS code that computes the same
+ * function. The engine's units are listed once, in ./engine.ts; the RTL file list, the per-module
+ * resource table and the clock paths all derive from that list.
+ */
+export interface HardwareUnit {
+  readonly name: string;
+  /** What the unit does, in a sentence or two (docs and reports). */
+  readonly summary: string;
+  /** Whether an engine of this geometry has the unit. */
+  has(geo: EngineGeometry): boolean;
+  /** Its Verilog modules, leaves first: hw/ files, or generated ones. */
+  rtl(geo: EngineGeometry): SourceFile[];
+  /**
+   * Its modules with no register of their own, so no path ends in them, each with the reason: wiring
+   * only, or logic whose delay is counted in a path of another module.
+   */
+  readonly unregistered?: Readonly<Record<string, string>>;
+  /** Resources per module it adds to (analytic, calibrated against yosys: docs/calibration.md). */
+  resources(geo: EngineGeometry, family: Family): ModuleShare[];
+  /** Its register-to-register paths, for the analytic clock estimate (docs/clock.md). */
+  paths(geo: EngineGeometry, m: DelayModel): ClockPath[];
+  /** Where its cycles are counted: the constants and terms of the cycle model it owns (docs/latency.md). */
+  readonly cycles: string;
+  /** Its counterpart in the HLS C++ (templates/hls/): the function or section that computes the same. */
+  readonly hls: string;
+}
+
+/** Hand-written modules of hw/, by file name. */
+export function hw(...names: string[]): SourceFile[] {
+  return names.map((name) => ({ name, content: readFileSync(join(PACKAGE_ROOT, "hw", name), "utf8") }));
+}
+
+/** The module names a set of Verilog files defines, in order. */
+export function definedModules(files: readonly SourceFile[]): string[] {
+  return files.flatMap((f) => [...f.content.matchAll(/^\s*module\s+([A-Za-z_]\w*)/gm)].map((m) => m[1]!));
+}

@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { engineGeometry, resolveEngine, type EngineGeometry } from "../src/engine/config.js";
+import { generateRtl } from "../src/codegen/rtl.js";
+import { estimateModules } from "../src/estimate/resources.js";
+import { analyticPaths } from "../src/estimate/clock.js";
+import { ENGINE_UNITS, unitsOf } from "../src/units/engine.js";
+import { definedModules } from "../src/units/unit.js";
+import { CALIBRATION_CONFIGS } from "../scripts/calibration-configs.js";
+
+/** Engines over every structural choice: kind, encoding, G, dequant, loader, weight memory, wide URAM columns. */
+function spread(): { name: string; geo: EngineGeometry }[] {
+  const engines: { name: string; engine: Record<string, unknown> }[] = CALIBRATION_CONFIGS.map((c) => ({ name: c.name, engine: c.engine }));
+  for (const G of [2, 3, 4, 5]) {
+    for (const encoding of ["full", "mirrored"]) {
+      for (const kind of ["tlmm", "baseline"]) {
+        engines.push({ name: `G${G} ${encoding} ${kind}`, engine: { G, encoding, kind, T: 6, P: 4 } });
+        engines.push({ name: `G${G} ${encoding} ${kind} dequant bram`, engine: { G, encoding, kind, T: 12, P: 4, dequant: true, weightMemory: "bram", bufferDepth: 1024 } });
+      }
+    }
+  }
+  engines.push({ name: "default", engine: {} });
+  engines.push({ name: "deep URAM columns", engine: { bufferDepth: 16384 } });
+  return engines.map(({ name, engine }) => ({ name, geo: engineGeometry(resolveEngine(engine, name)) }));
+}
+
+const base = (module: string): string => module.replace(/#\d+$/, "");
+
+describe("hardware units", () => {
+  const engines = spread();
+
+  it("every module of the generated RTL has a resource entry and a timing entry, and no entry names a module the RTL lacks", () => {
+    for (const { name, geo } of engines) {
+      const rtl = new Set(definedModules(generateRtl(geo)));
+      const resources = new Set(Object.keys(estimateModules(geo).modules).map(base));
+      const timed = new Set(analyticPaths(geo, "ultrascale+").map((p) => p.module));
+      const unregistered = new Set(unitsOf(geo).flatMap((u) => Object.keys(u.unregistered ?? {})));
+      for (const module of rtl) {
+        assert.ok(resources.has(module), `${name}: module ${module} has no resource entry`);
+        assert.ok(timed.has(module) || unregistered.has(module), `${name}: module ${module} has no path and is not declared unregistered`);
+        assert.ok(!(timed.has(module) && unregistered.has(module)), `${name}: module ${module} has paths yet is declared unregistered`);
+      }
+      for (const module of [...resources, ...timed]) {
+        assert.ok(rtl.has(module), `${name}: ${module} has an entry but the RTL defines no such module`);
+      }
+    }
+  });
+
+  it("a unit's files define only modules the unit itself counts", () => {
+    for (const { name, geo } of engines) {
+      for (const unit of unitsOf(geo)) {
+        const owned = new Set(unit.resources(geo, "ultrascale+").map((s) => base(s.module)));
+        for (const module of definedModules(unit.rtl(geo))) assert.ok(owned.has(module), `${name}: unit ${unit.name} defines ${module} without counting it`);
+      }
+    }
+  });
+
+  it("each unit says what it does, where its cycles are counted and what its HLS counterpart is", () => {
+    for (const unit of ENGINE_UNITS) {
+      for (const field of ["summary", "cycles", "hls"] as const) assert.ok(unit[field].length > 10, `${unit.name}: ${field}`);
+    }
+    assert.equal(new Set(ENGINE_UNITS.map((u) => u.name)).size, ENGINE_UNITS.length, "unit names are unique");
+  });
+
+  it("the per-module table sums to the total", () => {
+    for (const { name, geo } of engines) {
+      const est = estimateModules(geo);
+      for (const key of Object.keys(est.total) as (keyof typeof est.total)[]) {
+        const sum = Object.entries(est.modules).reduce((s, [m, r]) => s + r[key] * est.instances[m]!, 0);
+        assert.equal(sum, est.total[key], `${name}: ${key}`);
+      }
+    }
+  });
+});
