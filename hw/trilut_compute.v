@@ -37,6 +37,7 @@ module trilut_compute #(
     parameter LEVELS_PER_STAGE = 2,
     parameter DEQUANT = 0,
     parameter BASELINE = 0,
+    parameter SHIFTW = 6,      // bits of shift (the descriptor's mode field)
     // derived
     parameter RGW = $clog2(MAXRG + 1),
     parameter PAW = (MAXRG > 1) ? $clog2(MAXRG) : 1,
@@ -56,7 +57,7 @@ module trilut_compute #(
     input  wire               dequant,
     input  wire               pair,
     input  wire               asym,
-    input  wire [5:0]         shift,
+    input  wire [SHIFTW-1:0]  shift,
     input  wire [CW-1:0]      gsteps,
     output wire               idle,
     // activations and results
@@ -83,7 +84,7 @@ module trilut_compute #(
   reg [RGW-1:0] n_groups;
   reg clear_q, drain_q;
   reg dq_q, pair_q, asym_q;
-  reg [5:0] shift_q;
+  reg [SHIFTW-1:0] shift_q;
   reg [CW-1:0] gsteps_q;
   assign idle = (state == ST_IDLE);
   wire dq = (DEQUANT != 0) && dq_q;
@@ -286,7 +287,7 @@ module trilut_compute #(
         wire signed [63:0] earlier = pfirstgroup[PIPE] ? 64'sd0 : acc_rdata[p*64 +: 64];
         wire signed [63:0] total = earlier + prod + partner + offset;
         assign acc_wdata[p*64 +: 64] = total;
-        wire signed [63:0] half = (shift_q == 6'd0) ? 64'sd0 : (64'sd1 <<< (shift_q - 6'd1));
+        wire signed [63:0] half = (shift_q == {SHIFTW{1'b0}}) ? 64'sd0 : (64'sd1 <<< (shift_q - 1'b1));
         /* verilator lint_off UNUSEDSIGNAL */
         wire signed [63:0] shifted = (total + half) >>> shift_q;  // bits past 32 only tell saturation
         /* verilator lint_on UNUSEDSIGNAL */

@@ -6,6 +6,9 @@
 // a pass of trilut_compute with fresh partial sums that drains the token's results. A tile holds
 // every step of its rows, so no partial sum outlives its pass, and prefill reuses a loaded tile
 // for all its tokens.
+//
+// The descriptor's layout is src/engine/descriptor.ts: the generated top sets the field widths
+// below and splits the mode word into the named desc_dequant .. desc_shift inputs.
 module trilut_stream_core #(
     parameter G = 3,
     parameter E = 27,
@@ -30,10 +33,11 @@ module trilut_stream_core #(
     parameter MAXBURST = 32,
     parameter MAXOUT = 8,
     parameter DEQUANT = 0,
+    parameter CW = $clog2(DEPTH + 1),   // steps, gsteps (step counters reach DEPTH)
+    parameter RGW = $clog2(MAXRG + 1),  // groups
+    parameter SHIFTW = 6,               // shift
     // derived
-    parameter AW = $clog2(DEPTH),
-    parameter CW = $clog2(DEPTH + 1),
-    parameter RGW = $clog2(MAXRG + 1)
+    parameter AW = $clog2(DEPTH)
 ) (
     input  wire              clk,
     input  wire              rst,
@@ -45,7 +49,10 @@ module trilut_stream_core #(
     input  wire [CW-1:0]     desc_steps,
     input  wire [RGW-1:0]    desc_groups,
     input  wire [TW-1:0]     desc_tokens,
-    input  wire [8:0]        desc_mode,     // {shift[5:0], asym, pair, dequant}
+    input  wire              desc_dequant,  // the mode word's fields
+    input  wire              desc_pair,
+    input  wire              desc_asym,
+    input  wire [SHIFTW-1:0] desc_shift,
     input  wire [CW-1:0]     desc_gsteps,   // steps per column group of scales (0: one group)
     output wire              ar_valid,
     input  wire              ar_ready,
@@ -68,7 +75,16 @@ module trilut_stream_core #(
   localparam CLW = (PC > 1) ? $clog2(PC) : 1;
   localparam QW = $clog2(Q + 1);
   localparam LW = ADDRW + BW + WW;        // loader queue entry
-  localparam RW = CW + CW + RGW + TW + 9; // compute queue entry
+  // compute queue entry: {steps, gsteps, groups, tokens, shift, asym, pair, dequant}, at these offsets
+  localparam R_DEQUANT = 0;
+  localparam R_PAIR = R_DEQUANT + 1;
+  localparam R_ASYM = R_PAIR + 1;
+  localparam R_SHIFT = R_ASYM + 1;
+  localparam R_TOKENS = R_SHIFT + SHIFTW;
+  localparam R_GROUPS = R_TOKENS + TW;
+  localparam R_GSTEPS = R_GROUPS + RGW;
+  localparam R_STEPS = R_GSTEPS + CW;
+  localparam RW = R_STEPS + CW;
 
   // ---------------------------------------------------------------- descriptor queues
   wire lq_full, lq_empty, rq_full, rq_empty, lq_pop, rq_pop;
@@ -80,7 +96,7 @@ module trilut_stream_core #(
       .clk(clk), .rst(rst), .push(desc_fire), .din({desc_addr, desc_beats, desc_words}), .full(lq_full),
       .pop(lq_pop), .dout(lq_out), .empty(lq_empty));
   trilut_fifo #(.W(RW), .DEPTH(2)) run_queue (
-      .clk(clk), .rst(rst), .push(desc_fire), .din({desc_steps, desc_gsteps, desc_groups, desc_tokens, desc_mode}), .full(rq_full),
+      .clk(clk), .rst(rst), .push(desc_fire), .din({desc_steps, desc_gsteps, desc_groups, desc_tokens, desc_shift, desc_asym, desc_pair, desc_dequant}), .full(rq_full),
       .pop(rq_pop), .dout(rq_out), .empty(rq_empty));
 
   // ---------------------------------------------------------------- loader and buffer
@@ -115,11 +131,14 @@ module trilut_stream_core #(
   reg running;              // a tile's passes are under way
   reg [TW-1:0] token;
   wire compute_idle;
-  wire [CW-1:0] steps = rq_out[RW-1 -: CW];
-  wire [CW-1:0] gsteps = rq_out[RW-CW-1 -: CW];
-  wire [RGW-1:0] groups = rq_out[TW + 9 +: RGW];
-  wire [TW-1:0] tokens = rq_out[9 +: TW];
-  wire [8:0] mode = rq_out[8:0];
+  wire [CW-1:0] steps = rq_out[R_STEPS +: CW];
+  wire [CW-1:0] gsteps = rq_out[R_GSTEPS +: CW];
+  wire [RGW-1:0] groups = rq_out[R_GROUPS +: RGW];
+  wire [TW-1:0] tokens = rq_out[R_TOKENS +: TW];
+  wire run_dequant = rq_out[R_DEQUANT];
+  wire run_pair = rq_out[R_PAIR];
+  wire run_asym = rq_out[R_ASYM];
+  wire [SHIFTW-1:0] run_shift = rq_out[R_SHIFT +: SHIFTW];
   // a pass starts when the compute side is idle and its tile is in the buffer
   wire pass_start = compute_idle && !rq_empty && half_full[run_half] && (!running || token != tokens);
   wire tile_done = running && compute_idle && (token == tokens);
@@ -147,12 +166,12 @@ module trilut_stream_core #(
   /* verilator lint_off PINCONNECTEMPTY */
   trilut_compute #(
       .G(G), .E(E), .EB(EB), .IB(IB), .EW(EW), .MIRRORED(MIRRORED), .T(T), .P(P),
-      .AW(AW), .CW(CW), .MAXRG(MAXRG), .LEVELS_PER_STAGE(LEVELS_PER_STAGE), .BASELINE(BASELINE), .DEQUANT(DEQUANT)
+      .AW(AW), .CW(CW), .MAXRG(MAXRG), .SHIFTW(SHIFTW), .LEVELS_PER_STAGE(LEVELS_PER_STAGE), .BASELINE(BASELINE), .DEQUANT(DEQUANT)
   ) compute (
       .clk(clk), .rst(rst),
       .start(pass_start), .steps(steps), .groups(groups), .base({run_half, {(AW - 1) {1'b0}}}),
       .clear(1'b1), .drain(1'b1),
-      .dequant(mode[0]), .pair(mode[1]), .asym(mode[2]), .shift(mode[8:3]), .gsteps(gsteps),
+      .dequant(run_dequant), .pair(run_pair), .asym(run_asym), .shift(run_shift), .gsteps(gsteps),
       .idle(compute_idle),
       .x_valid(x_valid), .x_ready(x_ready), .x_data(x_data),
       .y_valid(y_valid), .y_ready(y_ready), .y_data(y_data), .y_last(y_last),

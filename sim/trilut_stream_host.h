@@ -6,13 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "trilut_descriptor.h"  // generated from src/engine/descriptor.ts
 #include "trilut_host.h"
 #include "trilut_memory.h"
 
 namespace trilut {
 
 struct StreamRunSpec {
-  Stream descriptors;  // 8 words per beat: addr, beats, words, steps, groups, tokens, mode, gsteps
+  Stream descriptors;  // DESCRIPTOR_WORDS words per beat (trilut_descriptor.h)
   Stream acts;
   uint32_t* results = nullptr;
   uint64_t resultBeats = 0;
@@ -49,7 +50,6 @@ StreamRunOutcome runStreaming(Top& top, StreamRunSpec& spec, TraceSink* trace) {
   uint64_t lastProgress = 0;
   ResultSink sink{spec.results, spec.resultBeats, spec.resultWordsPerBeat};
   std::vector<uint32_t> beat(spec.memory.beatBytes / 4 + 2, 0);
-  uint32_t scratch[2] = {0, 0};
   for (;;) {
     mem.beginCycle(cycle);
     Stream* const streams[2] = {&spec.descriptors, &spec.acts};
@@ -58,23 +58,10 @@ StreamRunOutcome runStreaming(Top& top, StreamRunSpec& spec, TraceSink* trace) {
 
     top.desc_valid = spec.descriptors.valid;
     if (spec.descriptors.more()) {
-      const uint32_t* d = spec.descriptors.beat();
-      scratch[0] = d[0];
-      put(top.desc_addr, scratch);
-      scratch[0] = d[1];
-      put(top.desc_beats, scratch);
-      scratch[0] = d[2];
-      put(top.desc_words, scratch);
-      scratch[0] = d[3];
-      put(top.desc_steps, scratch);
-      scratch[0] = d[4];
-      put(top.desc_groups, scratch);
-      scratch[0] = d[5];
-      put(top.desc_tokens, scratch);
-      scratch[0] = d[6];
-      put(top.desc_mode, scratch);
-      scratch[0] = d[7];
-      put(top.desc_gsteps, scratch);
+      poke_descriptor(top, read_descriptor(spec.descriptors.beat()), [](auto& port, uint32_t value) {
+        const uint32_t w[2] = {value, 0};
+        put(port, w);
+      });
     }
     top.x_valid = spec.acts.valid;
     if (spec.acts.more()) put(top.x_data, spec.acts.beat());

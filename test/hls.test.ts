@@ -261,7 +261,7 @@ describe("trilut compile --hls and sim --backend hls", function () {
       ok(r, "compile --hls");
       assert.match(r.stdout, /hls\/: the engine as Vitis HLS C\+\+/);
       const hls = join(out, "hls");
-      assert.deepEqual(readdirSync(hls).sort(), ["run_hls.tcl", "tb", "trilut_engine.cpp", "trilut_engine.h", "trilut_hls_stream.h", "trilut_tb.cpp"]);
+      assert.deepEqual(readdirSync(hls).sort(), ["run_hls.tcl", "tb", "trilut_descriptor.h", "trilut_engine.cpp", "trilut_engine.h", "trilut_hls_stream.h", "trilut_tb.cpp"]);
       assert.deepEqual(readdirSync(join(hls, "tb")).sort(), ["acts.bin", "descriptors.bin", "expected.bin"]);
       const tcl = readFileSync(join(hls, "run_hls.tcl"), "utf8");
       assert.match(tcl, /^set_part xck26-sfvc784-2LV-c$/m);

@@ -3,16 +3,38 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeLlamaModel } from "../src/model/make-model.js";
-import { cli } from "./helpers.js";
+import { spawn } from "node:child_process";
+import { cli, REPO_ROOT } from "./helpers.js";
 
-/** The test cases of a JUnit file: name, failure and error types, properties. */
-function testcases(xml: string): { name: string; failures: string[]; errors: number; props: Record<string, string> }[] {
-  return [...xml.matchAll(/<testcase name="([^"]*)"[^>]*>([\s\S]*?)<\/testcase>/g)].map((m) => ({
-    name: m[1]!,
-    failures: [...m[2]!.matchAll(/<failure type="(\w+)"/g)].map((f) => f[1]!),
-    errors: [...m[2]!.matchAll(/<error /g)].length,
-    props: Object.fromEntries([...m[2]!.matchAll(/<property name="([^"]+)" value="([^"]*)"\/>/g)].map((p) => [p[1]!, p[2]!])),
-  }));
+/**
+ * The test cases of a JUnit file: name, failure and error types, properties (those of the case's
+ * own <testsuite>: the JUnit schema allows <properties> only there).
+ */
+function testcases(xml: string): { name: string; failures: string[]; errors: number; skipped: number; classname: string; props: Record<string, string> }[] {
+  return [...xml.matchAll(/<testsuite [^>]*>([\s\S]*?)<\/testsuite>/g)].map((suite) => {
+    const m = /<testcase name="([^"]*)" classname="([^"]*)"[^>]*>([\s\S]*?)<\/testcase>/.exec(suite[1]!)!;
+    return {
+      name: m[1]!,
+      classname: m[2]!,
+      failures: [...m[3]!.matchAll(/<failure type="(\w+)"/g)].map((f) => f[1]!),
+      errors: [...m[3]!.matchAll(/<error /g)].length,
+      skipped: [...m[3]!.matchAll(/<skipped /g)].length,
+      props: Object.fromEntries([...suite[1]!.matchAll(/<property name="([^"]+)" value="([^"]*)"\/>/g)].map((p) => [p[1]!, p[2]!])),
+    };
+  });
+}
+
+/** Well-formed as far as JUnit files go: one root, every element closed in order, properties before the case. */
+function assertWellFormed(xml: string): void {
+  assert.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites /);
+  const stack: string[] = [];
+  for (const m of xml.slice(xml.indexOf("?>") + 2).matchAll(/<(\/?)([a-z-]+)[^>]*?(\/?)>/g)) {
+    if (m[3]) continue;
+    if (m[1]) assert.equal(stack.pop(), m[2], `</${m[2]}> closes the wrong element`);
+    else stack.push(m[2]!);
+  }
+  assert.deepEqual(stack, []);
+  assert.ok(!/<testcase[^>]*>(?:(?!<\/testcase>)[\s\S])*<properties>/.test(xml), "properties inside a testcase");
 }
 
 describe("trilut verify", function () {
@@ -36,7 +58,10 @@ describe("trilut verify", function () {
     assert.equal(r.status, 0, r.stderr + r.stdout);
     const xml = readFileSync(junit, "utf8");
     assert.match(xml, /<testsuites name="trilut verify" tests="2" failures="0" errors="0"/);
+    assertWellFormed(xml);
     const cases = testcases(xml);
+    // no dots of the file name in the class name: reporters would read them as packages
+    assert.deepEqual(cases.map((c) => c.classname), ["trilut.rtl.m_gguf", "trilut.rtl.m_gguf"]);
     assert.deepEqual(cases.map((c) => c.name), ["blk.0.attn_q.weight on kv260, decode", "block 0 on kv260 (G=4), prefill"]);
     for (const c of cases) {
       assert.deepEqual(c.failures, []);
@@ -58,8 +83,13 @@ checks:
 `,
     );
     const junit = join(dir, "bad.xml");
+    const started = performance.now();
     const r = cli(["verify", join(dir, "bad.yaml"), "--junit", junit, "--json"]);
     assert.equal(r.status, 1, r.stderr);
+    assertWellFormed(readFileSync(junit, "utf8"));
+    // over budget fails at once, before any simulation: no simulated figures
+    assert.equal(testcases(readFileSync(junit, "utf8"))[0]!.props["cycles"], undefined);
+    assert.ok(performance.now() - started < 20_000, "an over-budget check must not simulate");
     const cases = testcases(readFileSync(junit, "utf8"));
     assert.deepEqual(cases[0]!.failures, ["resources"]);
     assert.match(readFileSync(junit, "utf8"), /analytic LUT: needs \d+, limit 18000 \(90% of 20000 on small-board\)/);
@@ -85,5 +115,54 @@ checks:
       assert.equal(r.stderr.trim().split("\n").length, 1);
       assert.ok(!existsSync(junit));
     }
+  });
+
+  it("fails a check past its timeout, and uses the default limit otherwise", function () {
+    writeFileSync(
+      join(dir, "slow.yaml"),
+      `defaults: {model: m.gguf, device: kv260}
+checks:
+  - {tensor: blk.0.attn_q.weight, timeout: 0.001, name: too slow}
+`,
+    );
+    const junit = join(dir, "slow.xml");
+    const r = cli(["verify", join(dir, "slow.yaml"), "--junit", junit]);
+    assert.equal(r.status, 1, r.stderr + r.stdout);
+    const cases = testcases(readFileSync(junit, "utf8"));
+    assert.deepEqual(cases[0]!.failures, ["timeout"]);
+    assert.match(readFileSync(junit, "utf8"), /stopped after 0.001 s/);
+    writeFileSync(join(dir, "bad-timeout.yaml"), "checks:\n  - {model: m.gguf, tensor: t, device: kv260, timeout: 0}\n");
+    const bad = cli(["verify", join(dir, "bad-timeout.yaml")]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /\/checks\/0\/timeout: must be > 0/);
+  });
+
+  it("keeps a valid JUnit file from before the first check, the checks not run yet as skipped", async function () {
+    this.timeout(120_000);
+    writeFileSync(
+      join(dir, "long.yaml"),
+      `defaults: {model: m.gguf, device: kv260}
+checks:
+  - {tensor: blk.0.attn_q.weight, name: first}
+  - {tensor: blk.0.attn_k.weight, name: second}
+  - {block: 1, name: third}
+`,
+    );
+    const junit = join(dir, "long.xml");
+    rmSync(junit, { force: true });
+    const child = spawn(process.execPath, [join(REPO_ROOT, "bin", "trilut.js"), "verify", join(dir, "long.yaml"), "--junit", junit], { stdio: "ignore" });
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    while (!existsSync(junit)) await new Promise((r) => setTimeout(r, 20));
+    child.kill("SIGTERM");
+    await exited;
+    const xml = readFileSync(junit, "utf8");
+    assertWellFormed(xml);
+    const cases = testcases(xml);
+    assert.deepEqual(cases.map((c) => c.name), ["first", "second", "third"]);
+    // whatever had finished when the job was stopped, the rest is skipped, never missing
+    const done = cases.filter((c) => c.skipped === 0).length;
+    assert.match(xml, /<testsuites name="trilut verify" tests="3" failures="0" errors="0"/);
+    assert.equal(cases.filter((c) => c.skipped === 1).length, 3 - done);
+    assert.ok(done < 3, "stopped before the end");
   });
 });

@@ -2,10 +2,11 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { openOptions, plan, round, type EngineArgs, type ModelArgs } from "./common.js";
 import { activations, readTensor } from "../sim/inputs.js";
-import { compileModel } from "../compile/compile.js";
+import { checkReplaceable, compileInto, compileModel } from "../compile/compile.js";
+import { checkOutputFile, writeDirAtomicAsync } from "../util/atomic.js";
 import { parseEngineOverrides } from "../engine/config.js";
 import { readEngineFile } from "../plan/plan.js";
-import { autoEngine, describeChoice } from "../sweep/auto.js";
+import { autoEngine, describeChoice, type AutoChoice } from "../sweep/auto.js";
 import { writeReport } from "../report/write.js";
 import { firstCycles } from "../report/waveform.js";
 import { type SimulationRow } from "../report/collect.js";
@@ -35,6 +36,7 @@ export function makeModelCommand(args: {
   vocab: number;
   seed: number;
   zeroFraction: number;
+  json?: boolean;
 }): void {
   const r = makeLlamaModel({
     path: args.out,
@@ -49,7 +51,8 @@ export function makeModelCommand(args: {
     seed: args.seed,
     zeroFraction: args.zeroFraction,
   });
-  console.log(`wrote ${r.path}: ${r.tensorCount} tensors, ${r.ternaryWeights.toLocaleString("en-US")} ternary weights, ${r.fileBytes.toLocaleString("en-US")} bytes`);
+  if (args.json) printJson({ path: r.path, format: args.format, arch: args.arch, tensors: r.tensorCount, ternaryWeights: r.ternaryWeights, bytes: r.fileBytes });
+  else console.log(`wrote ${r.path}: ${r.tensorCount} tensors, ${r.ternaryWeights.toLocaleString("en-US")} ternary weights, ${r.fileBytes.toLocaleString("en-US")} bytes`);
 }
 
 export function inspectCommand(args: ModelArgs & { model: string; json: boolean; context?: number | undefined }): void {
@@ -63,12 +66,14 @@ export function inspectCommand(args: ModelArgs & { model: string; json: boolean;
 
 
 
-export function refCommand(args: ModelArgs & { model: string; tensor: string; input: string; tokens?: number | undefined; out: string }): void {
+export function refCommand(args: ModelArgs & { model: string; tensor: string; input: string; tokens?: number | undefined; out: string; json?: boolean }): void {
+  checkOutputFile(args.out, "--out");
   const tensor = readTensor(args.model, args.tensor, openOptions(args));
   const { data, rows } = readInt8Matrix(args.input, tensor.k, args.tokens);
   const y = ternaryMatmul(tensor, data, rows);
   writeInt32Matrix(args.out, y);
-  console.log(`wrote ${args.out}: ${rows} × ${tensor.n} int32 (${args.tensor}, k = ${tensor.k})`);
+  if (args.json) printJson({ out: args.out, tensor: args.tensor, tokens: rows, n: tensor.n, k: tensor.k, bytes: y.byteLength });
+  else console.log(`wrote ${args.out}: ${rows} × ${tensor.n} int32 (${args.tensor}, k = ${tensor.k})`);
 }
 
 export interface CompileArgs extends EngineArgs, ModelArgs {
@@ -82,22 +87,48 @@ export interface CompileArgs extends EngineArgs, ModelArgs {
   /** Choose the engine by a sweep over G, encoding, T, P and c (--set fields stay fixed). */
   auto?: boolean | undefined;
   objective?: string[] | undefined;
+  json?: boolean | undefined;
 }
 
 export async function compileCommand(args: CompileArgs): Promise<void> {
   if (args.objective?.length && !args.auto) throw new UserError("--objective chooses the engine of --auto; add --auto");
+  checkReplaceable(args.out);
+  const say = args.json ? (line: string) => process.stderr.write(line + "\n") : (line: string) => console.log(line);
+  let auto: AutoChoice | undefined;
   if (args.auto) {
     if (args.preload) throw new UserError("--auto searches streaming engines; drop --preload");
     const fixed = { ...(args.engine ? readEngineFile(args.engine) : {}), ...parseEngineOverrides(args.set ?? []) };
     const budget = args.device ?? (args.budget ? resolve(args.budget) : undefined);
     if (budget === undefined) throw new UserError("--auto needs a budget: --device NAME or --budget FILE");
-    const choice = autoEngine({ model: args.model, budget, fixed, objectives: args.objective });
-    console.log(describeChoice(choice, args.objective?.length ? args.objective : undefined));
-    args = { ...args, engine: undefined, set: choice.set };
+    auto = autoEngine({ model: args.model, budget, fixed, objectives: args.objective });
+    say(describeChoice(auto, args.objective?.length ? args.objective : undefined));
+    args = { ...args, engine: undefined, set: auto.set };
   }
   const { budget, engine } = plan(args);
-  const result = withModel(args.model, (m) => compileModel(m, budget, engine, args.out, args.tensor, { hls: args.hls === true }), openOptions(args));
+  // the report is part of the output: the directory replaces an earlier one only with it written
+  const result = await writeDirAtomicAsync(args.out, async (tmp) => {
+    const r = withModel(args.model, (m) => compileInto(m, budget, engine, tmp, args.tensor, { hls: args.hls === true }), openOptions(args));
+    if (args.report !== false) {
+      await writeReport(tmp);
+    }
+    return { ...r, dir: args.out };
+  });
   const { cfg } = engine;
+  if (args.json) {
+    printJson({
+      out: result.dir,
+      device: budget.device,
+      engine: cfg,
+      weightsPerCycle: engine.geo.weightsPerCycle,
+      resources: engine.resources,
+      tensors: result.tensors,
+      rtlFiles: result.rtlFiles,
+      hlsFiles: result.hlsFiles,
+      ...(args.report !== false ? { report: ["report.html", "report.md", "report.json"].map((f) => join(args.out, f)) } : {}),
+      ...(auto ? { auto: { set: auto.set, searched: auto.searched, feasible: auto.feasible } } : {}),
+    });
+    return;
+  }
   console.log(
     `engine G=${cfg.G} ${cfg.encoding} T=${cfg.T} P=${cfg.P} c=${cfg.c} on ${budget.device}: ` +
       `${engine.geo.weightsPerCycle} weights/cycle, ${engine.resources.uram} URAM, ${engine.resources.bram36} BRAM36`,
@@ -110,7 +141,6 @@ export async function compileCommand(args: CompileArgs): Promise<void> {
   );
   console.log(`wrote ${result.dir}: ${result.rtlFiles.length} Verilog files, engine.json, schedule.json, ${result.tensors.length} weight images`);
   if (args.report !== false) {
-    await writeReport(args.out);
     console.log(`report: ${join(args.out, "report.html")} (trilut report ${args.out} adds a simulated run and its waveform)`);
   }
   if (result.hlsFiles.length > 0) console.log(`  and hls/: the engine as Vitis HLS C++ (${result.hlsFiles.length} files; vitis_hls -f ${result.dir}/hls/run_hls.tcl)`);

@@ -9,6 +9,7 @@ import { modeTokens } from "../sim/inputs.js";
 import { mergeCommand, sweepCommand } from "./sweep.js";
 import { verifyCommand } from "./verify.js";
 import { reportCommand } from "./report.js";
+import { checkOutputFile } from "../util/atomic.js";
 
 const debug = process.argv.includes("--debug");
 
@@ -67,7 +68,8 @@ await yargs(hideBin(process.argv))
         .option("kv-heads", { type: "number", demandOption: true })
         .option("vocab", { type: "number", demandOption: true })
         .option("seed", { type: "number", default: 1 })
-        .option("zero-fraction", { type: "number", default: 1 / 3 }),
+        .option("zero-fraction", { type: "number", default: 1 / 3 })
+        .option("json", { type: "boolean", default: false }),
     (a) => guarded(() => makeModelCommand(a)),
   )
   .command(
@@ -89,7 +91,8 @@ await yargs(hideBin(process.argv))
         .option("tensor", { type: "string", demandOption: true })
         .option("input", { type: "string", demandOption: true, describe: "M×k int8, row-major" })
         .option("tokens", { type: "number", describe: "M (default: inferred from the input size)" })
-        .option("out", { type: "string", demandOption: true, describe: "M×n int32 little-endian, row-major" }),
+        .option("out", { type: "string", demandOption: true, describe: "M×n int32 little-endian, row-major" })
+        .option("json", { type: "boolean", default: false }),
     (a) => guarded(() => refCommand(a)),
   )
   .command(
@@ -102,7 +105,8 @@ await yargs(hideBin(process.argv))
         .option("hls", { type: "boolean", default: false, describe: "also write DIR/hls/: the engine as Vitis HLS C++, a C testbench and run_hls.tcl" })
         .option("report", { type: "boolean", default: true, describe: "write report.html, report.md and report.json (--no-report skips)" })
         .option("auto", { type: "boolean", describe: "choose the engine by a sweep of G, encoding, T, P and c on the budget (--set fields stay fixed)" })
-        .option("objective", { type: "string", array: true, describe: "--auto: figures to optimize, in order (default decodeTokensPerSecond lutTotal)" }),
+        .option("objective", { type: "string", array: true, describe: "--auto: figures to optimize, in order (default decodeTokensPerSecond lutTotal)" })
+        .option("json", { type: "boolean", default: false }),
     (a) => guarded(() => compileCommand(a)),
   )
   .command(
@@ -130,6 +134,9 @@ await yargs(hideBin(process.argv))
       guarded(() => {
         const scopes = [a.tensor !== undefined, a.block !== undefined, a.all === true].filter(Boolean).length;
         if (scopes !== 1) throw new UserError("name what to simulate: one of --tensor NAME, --block B or --all");
+        // where the results go is checked before minutes of build and simulation
+        if (a.out !== undefined) checkOutputFile(a.out, "--out");
+        if (a.trace !== undefined) checkOutputFile(a.trace, "--trace");
         if (a.backend === "hls" && (a.wave ?? a.traceWindow) !== undefined) throw new UserError("--wave and --trace-window: the HLS backend is a C simulation and has no waveforms; use --backend rtl");
         if (a.backend === "hls") return hlsSimCommand(a);
         if (a.tensor === undefined) return modelSimCommand(a);
@@ -187,8 +194,9 @@ await yargs(hideBin(process.argv))
     (y) =>
       y
         .positional("dir", { type: "string", demandOption: true })
-        .option("sim", { type: "boolean", default: true, describe: "compile directories: run the first tensor in Verilator for measured cycles (--no-sim skips)" }),
-    (a) => guarded(() => reportCommand({ dir: a.dir, sim: a.sim })),
+        .option("sim", { type: "boolean", default: true, describe: "compile directories: run the first tensor in Verilator for measured cycles (--no-sim skips)" })
+        .option("json", { type: "boolean", default: false }),
+    (a) => guarded(() => reportCommand({ dir: a.dir, sim: a.sim, json: a.json })),
   )
   .command(
     "demo",

@@ -9,14 +9,19 @@ import { type ReportData } from "../report/collect.js";
 import { writeReport } from "../report/write.js";
 import { activations, readTensor } from "../sim/inputs.js";
 import { firstCycles } from "../report/waveform.js";
+import { printJson } from "./output.js";
 
 /**
  * `trilut report DIR`, and the report `compile` writes: for a compile directory, the first compiled
  * tensor also runs one decode token in Verilator, so the report shows measured against predicted
  * cycles (a sweep's report takes its measurements from --verify-top).
  */
-export async function reportCommand(args: { dir: string; sim: boolean }): Promise<void> {
+export async function reportCommand(args: { dir: string; sim: boolean; json?: boolean }): Promise<void> {
   const { files, data } = await writeReport(args.dir, args.sim ? (d) => withSimulation(args.dir, d) : undefined);
+  if (args.json) {
+    printJson({ dir: args.dir, kind: data.kind, title: data.title, files: files.map((f) => join(args.dir, f)), simulation: data.simulation });
+    return;
+  }
   console.log(`wrote ${files.map((f) => join(args.dir, f)).join(", ")}${data.simulation.length ? ` (${data.simulation.length} simulated run${data.simulation.length > 1 ? "s" : ""})` : ""}`);
 }
 

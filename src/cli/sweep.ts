@@ -6,7 +6,10 @@ import { verifyPoints, type VerifiedPoint } from "../sweep/verify.js";
 import { writeReport } from "../report/write.js";
 import { runSweep } from "../sweep/run.js";
 import { parseShard } from "../sweep/space.js";
-import { mergeSweeps } from "../sweep/store.js";
+import { markComplete, markIncomplete, mergeSweeps } from "../sweep/store.js";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { writeDirAtomicAsync } from "../util/atomic.js";
 import { UserError } from "../util/errors.js";
 import { printJson, table } from "./output.js";
 
@@ -97,7 +100,14 @@ export async function sweepCommand(args: SweepArgs): Promise<number> {
         })
       : undefined;
   const ok = verified === undefined || verified.every((v) => v.bitExact && v.cyclesMatch);
-  if (run.summary.best) await writeReport(args.out);
+  // the report reads a finished sweep; if it fails, the directory is again one to resume
+  markComplete(args.out);
+  try {
+    if (run.summary.best) await writeReport(args.out);
+  } catch (err) {
+    markIncomplete(args.out);
+    throw err;
+  }
   if (args.json) {
     printJson({
       ...run.summary,
@@ -113,11 +123,25 @@ export async function sweepCommand(args: SweepArgs): Promise<number> {
   return ok ? 0 : 1;
 }
 
+/** merge replaces only an earlier sweep directory, or fills a new or empty one. */
+function checkMergeOutput(out: string): void {
+  if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory()) throw new UserError(`merge: ${out}: exists and is not a directory; name a new one`);
+  const entries = readdirSync(out);
+  if (entries.length > 0 && !entries.includes("sweep.json")) throw new UserError(`merge: ${out}: exists and is not a sweep directory; name a new or empty one`);
+}
+
 export async function mergeCommand(args: { dirs: string[]; out: string; json: boolean }): Promise<void> {
-  if (args.dirs.includes(args.out)) throw new UserError(`merge: the output ${args.out} is also an input; name a new directory`);
-  const { manifest, results } = mergeSweeps(args.dirs, args.out);
-  const summary = await writeOutputs(args.out, manifest, results);
-  if (summary.best) await writeReport(args.out);
+  if (args.out === "") throw new UserError("merge: --out: expected a directory name, got an empty one");
+  if (args.dirs.some((d) => resolve(d) === resolve(args.out))) throw new UserError(`merge: the output ${args.out} is also an input; name a new directory`);
+  checkMergeOutput(args.out);
+  // the merged directory, report included, appears whole or not at all
+  const summary = await writeDirAtomicAsync(args.out, async (tmp) => {
+    const { manifest, results } = mergeSweeps(args.dirs, tmp);
+    const s = await writeOutputs(tmp, manifest, results);
+    if (s.best) await writeReport(tmp);
+    return s;
+  });
   if (args.json) printJson({ ...summary, out: args.out });
   else printSummary(summary, args.out, undefined);
 }

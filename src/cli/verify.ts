@@ -1,7 +1,8 @@
 import { basename } from "node:path";
-import { writeFileAtomic } from "../util/atomic.js";
+import { checkOutputFile, writeFileAtomic } from "../util/atomic.js";
 import { junitXml } from "../verify/junit.js";
-import { planChecks, runCheck, type CheckResult } from "../verify/run.js";
+import { planChecks, type CheckResult } from "../verify/run.js";
+import { runCheckWithin } from "../verify/isolate.js";
 import { loadVerifySpec } from "../verify/spec.js";
 import { printJson, table } from "./output.js";
 
@@ -12,11 +13,19 @@ import { printJson, table } from "./output.js";
 export async function verifyCommand(args: { spec: string; junit?: string | undefined; json: boolean }): Promise<number> {
   const planned = planChecks(loadVerifySpec(args.spec), args.spec);
   const results: CheckResult[] = [];
+  // the JUnit file is valid from the start and rewritten after every check: a CI job stopped
+  // midway (its own time limit) still has the results so far, and the rest as skipped
+  const suite = basename(args.spec);
+  const writeJunit = (): void => {
+    if (args.junit) writeFileAtomic(args.junit, junitXml(suite, results, planned.slice(results.length).map((p) => p.check)));
+  };
+  if (args.junit) checkOutputFile(args.junit, "--junit");
+  writeJunit();
   for (const [i, p] of planned.entries()) {
     if (!args.json) process.stderr.write(`check ${i + 1}/${planned.length}: ${p.check.name}\n`);
-    results.push(await runCheck(p));
+    results.push(await runCheckWithin(p));
+    writeJunit();
   }
-  if (args.junit) writeFileAtomic(args.junit, junitXml(basename(args.spec), results));
   const verdict = (r: CheckResult): string => (r.error !== undefined ? "ERROR" : r.failures.length > 0 ? "FAIL" : "pass");
   if (args.json) {
     printJson({

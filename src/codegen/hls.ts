@@ -3,6 +3,7 @@ import { entryPattern } from "../engine/encoding.js";
 import { wordsForBits } from "../engine/pack.js";
 import { packageVersion, renderTemplate } from "../util/templates.js";
 import { type SourceFile } from "./rtl.js";
+import { DESCRIPTOR_HEADER, descriptorHeader } from "./descriptor-header.js";
 import { UserError } from "../util/errors.js";
 
 /** The top function of the generated HLS engine. */
@@ -37,7 +38,7 @@ export function checkHlsSupport(geo: EngineGeometry, where = "engine"): void {
 }
 
 /** File names of the generated HLS sources, in the order a build compiles them. */
-export const HLS_HEADERS = ["trilut_hls_stream.h", "trilut_engine.h"] as const;
+export const HLS_HEADERS = [DESCRIPTOR_HEADER, "trilut_hls_stream.h", "trilut_engine.h"] as const;
 export const HLS_ENGINE = "trilut_engine.cpp";
 export const HLS_TESTBENCH = "trilut_tb.cpp";
 
@@ -73,6 +74,7 @@ export function generateHls(geo: EngineGeometry): SourceFile[] {
       : [],
   };
   return [
+    descriptorHeader(geo),
     { name: "trilut_hls_stream.h", content: renderTemplate("hls/trilut_hls_stream.h.hbs", { version }) },
     { name: "trilut_engine.h", content: renderTemplate("hls/trilut_engine.h.hbs", context) },
     { name: HLS_ENGINE, content: renderTemplate("hls/trilut_engine.cpp.hbs", context) },

@@ -45,7 +45,8 @@ export interface CompileOptions {
  * The output directory is replaced wholesale, so only ever replace an earlier compile's output (it
  * has engine.json) or an empty directory: `-o .` or `-o model.gguf` must not delete the user's files.
  */
-function checkReplaceable(outDir: string): void {
+export function checkReplaceable(outDir: string): void {
+  if (outDir === "") throw new UserError("--out: expected a directory name, got an empty one");
   if (!existsSync(outDir)) return;
   if (!statSync(outDir).isDirectory()) throw new UserError(`${outDir}: exists and is not a directory; refusing to replace it`);
   const entries = readdirSync(outDir);
@@ -77,12 +78,8 @@ function scheduleJson(schedule: Schedule): object {
 }
 
 /**
- * Writes an engine for a model into `outDir`: rtl/*.v, engine.json (configuration, geometry,
- * ports, budget and resource estimate), schedule.json (the decode schedule of every ternary
- * tensor with its predicted cycles) and mem/<tensor>.bin, each tensor's weight beats in the order
- * its LOAD commands stream them (little-endian 32-bit words, ⌈beat bits / 32⌉ words per beat);
- * with `options.hls`, also hls/ (src/hls/project.ts).
- * The directory appears only when everything is written.
+ * Writes an engine for a model into `outDir` (compileInto), replacing an earlier output only when
+ * every file is written.
  */
 export function compileModel(
   model: ModelReader,
@@ -92,18 +89,38 @@ export function compileModel(
   tensorNames?: readonly string[],
   options: CompileOptions = {},
 ): CompileResult {
+  checkReplaceable(outDir);
+  const result = writeDirAtomic(outDir, (tmp) => compileInto(model, budget, engine, tmp, tensorNames, options));
+  return { ...result, dir: outDir };
+}
+
+/**
+ * Writes an engine for a model into the empty directory `dir`: rtl/*.v, engine.json (configuration, geometry,
+ * ports, budget and resource estimate), schedule.json (the decode schedule of every ternary
+ * tensor with its predicted cycles) and mem/<tensor>.bin, each tensor's weight beats in the order
+ * its LOAD commands stream them (little-endian 32-bit words, ⌈beat bits / 32⌉ words per beat);
+ * with `options.hls`, also hls/ (src/codegen/hls-project.ts). Everything is checked before the first
+ * file is written.
+ */
+export function compileInto(
+  model: ModelReader,
+  budget: Budget,
+  engine: PlannedEngine,
+  tmp: string,
+  tensorNames?: readonly string[],
+  options: CompileOptions = {},
+): CompileResult {
   const { geo } = engine;
   if (options.hls) checkHlsProject(geo, budget);
   // predicted cycles count the memory at the engine's clock (the budget's, or its lower estimate)
   const memory = memoryTiming(engineBudget(geo, budget));
   for (const name of tensorNames ?? []) requireTernary(model, name);
-  checkReplaceable(outDir);
   const listing = model.listTensors().filter((t) => t.ternary && (!tensorNames || tensorNames.includes(t.name)));
   const tensors: CompiledTensor[] = [];
   const rtlFiles: string[] = [];
   const hlsFiles: string[] = [];
   let hlsTensor: { tensor: TernaryTensor; image: string } | undefined;
-  writeDirAtomic(outDir, (tmp) => {
+  {
     mkdirSync(join(tmp, "rtl"));
     mkdirSync(join(tmp, "mem"));
     for (const f of generateRtl(geo)) {
@@ -159,6 +176,6 @@ export function compileModel(
     };
     writeFileSync(join(tmp, "engine.json"), JSON.stringify(engineJson, null, 2) + "\n");
     writeFileSync(join(tmp, "schedule.json"), JSON.stringify({ tensors: schedules }, null, 2) + "\n");
-  });
-  return { dir: outDir, rtlFiles, tensors, hlsFiles };
+  }
+  return { dir: tmp, rtlFiles, tensors, hlsFiles };
 }

@@ -1,4 +1,5 @@
 import { type EngineGeometry } from "./config.js";
+import { DESCRIPTOR_FIELDS, descriptorPort, descriptorWidths, MEM_ADDRESS_BITS } from "./descriptor.js";
 
 export interface Port {
   readonly name: string;
@@ -13,31 +14,6 @@ function bitsFor(max: number): number {
 /** Bits of the command fields (preload engine). */
 export function commandWidths(geo: EngineGeometry): { countBits: number; groupBits: number } {
   return { countBits: bitsFor(geo.cfg.bufferDepth), groupBits: bitsFor(geo.maxGroups) };
-}
-
-/** AXI address bits: byte addresses of a model's weight image. */
-export const MEM_ADDRESS_BITS = 32;
-/** Bits of a descriptor's token count. */
-export const TOKEN_BITS = 16;
-
-/** Bits of the descriptor fields (axi engine). */
-export function descriptorWidths(geo: EngineGeometry): {
-  addrBits: number;
-  beatBits: number;
-  wordBits: number;
-  stepBits: number;
-  groupBits: number;
-  tokenBits: number;
-} {
-  const maxWords = geo.halfDepth * geo.columns;
-  return {
-    addrBits: MEM_ADDRESS_BITS,
-    beatBits: bitsFor(Math.ceil(maxWords / geo.slotsPerBeat)),
-    wordBits: bitsFor(maxWords),
-    stepBits: bitsFor(geo.cfg.bufferDepth),
-    groupBits: bitsFor(geo.maxGroups),
-    tokenBits: TOKEN_BITS,
-  };
 }
 
 /**
@@ -80,17 +56,10 @@ export function enginePorts(geo: EngineGeometry): Port[] {
     p("rst", "input"),
     p("desc_valid", "input"),
     p("desc_ready", "output"),
-    p("desc_addr", "input", d.addrBits),
-    p("desc_beats", "input", d.beatBits),
-    p("desc_words", "input", d.wordBits),
-    p("desc_steps", "input", d.stepBits),
-    p("desc_groups", "input", d.groupBits),
-    p("desc_tokens", "input", d.tokenBits),
-    p("desc_mode", "input", 9),
-    p("desc_gsteps", "input", d.stepBits),
+    ...DESCRIPTOR_FIELDS.map((f) => p(descriptorPort(f.name), "input", d[f.name])),
     p("ar_valid", "output"),
     p("ar_ready", "input"),
-    p("ar_addr", "output", d.addrBits),
+    p("ar_addr", "output", MEM_ADDRESS_BITS),
     p("ar_len", "output", 8),
     p("r_valid", "input"),
     p("r_ready", "output"),

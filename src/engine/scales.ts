@@ -1,5 +1,6 @@
 import { type TernaryTensor, type TritMatrix } from "../model/types.js";
 import { UserError } from "../util/errors.js";
+import { modeFieldMax } from "./descriptor.js";
 
 /**
  * Scales around the integer core. A scaled ternary matmul is W ≈ Σ_p diag(α_p)·T_p + μ·1ᵀ: one or
@@ -76,7 +77,7 @@ export function fixScales(s: ScaledMatmul): FixedScales {
     while (fracBits > 0 && Math.floor(maxAbs * 2 ** fracBits + 0.5) > MANTISSA_MAX) fracBits--;
   }
   const shift = fracBits - OUT_FRAC_BITS;
-  if (shift < 0 || shift > 63) throw new UserError(`scales up to ${maxAbs} cannot be dequantized with ${OUT_FRAC_BITS} output fraction bits`);
+  if (shift < 0 || shift > modeFieldMax("shift")) throw new UserError(`scales up to ${maxAbs} cannot be dequantized with ${OUT_FRAC_BITS} output fraction bits`);
   const fix = (a: Float32Array): Int16Array => Int16Array.from(a, (v) => Math.floor(v * 2 ** fracBits + 0.5));
   return {
     fracBits,

@@ -1,5 +1,6 @@
 import { type TritMatrix } from "../model/types.js";
 import { type EngineGeometry } from "./config.js";
+import { DESCRIPTOR_WORDS, packDescriptor } from "./descriptor.js";
 import { activationBeats, encodeIndices, weightBeats, wordsForBits } from "./pack.js";
 import { type RunCommand, type Schedule } from "./schedule.js";
 import { planImage, type TilePlan } from "./tiles.js";
@@ -76,9 +77,6 @@ export function unpackResults(geo: EngineGeometry, schedule: Schedule, results: 
   return y;
 }
 
-/** Words per descriptor in the descriptor stream: addr, beats, words, steps, groups, tokens, mode, gsteps. */
-export const DESCRIPTOR_WORDS = 8;
-
 /** What the streaming engine's host and memory model need for one matmul. */
 export interface AxiStreams {
   readonly descriptors: Uint32Array;
@@ -102,7 +100,8 @@ export function axiStreams(geo: EngineGeometry, plan: TilePlan, ws: readonly Tri
   const acts: Uint32Array[] = [];
   let resultBeats = 0;
   plan.tiles.forEach((tile, i) => {
-    descriptors.set([tile.addr, tile.beats, tile.words, tile.steps, tile.groups, plan.tokens, tile.mode, tile.gsteps], i * DESCRIPTOR_WORDS);
+    const { addr, beats, words, steps, groups, mode, gsteps } = tile;
+    packDescriptor(geo, { addr, beats, words, steps, groups, tokens: plan.tokens, mode, gsteps }, descriptors, i * DESCRIPTOR_WORDS);
     acts.push(...perToken[tile.matmul]!);
     resultBeats += plan.tokens * tile.groups;
   });

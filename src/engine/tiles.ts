@@ -2,6 +2,7 @@ import { UserError } from "../util/errors.js";
 import { type EngineGeometry } from "./config.js";
 import { type FixedScales } from "./scales.js";
 import { putBits, wordsForBits, type PackedIndices } from "./pack.js";
+import { INTEGER_MODE, MEM_ADDRESS_BITS, modeField, packMode, TOKEN_BITS } from "./descriptor.js";
 
 /**
  * How matmuls run on the streaming engine: tiles of whole rows. A tile holds every step of its
@@ -27,7 +28,7 @@ export interface Tile {
   readonly beats: number;
   /** Byte address of the tile's weights in the memory image. */
   readonly addr: number;
-  /** The descriptor's mode word: dequant | pair << 1 | asym << 2 | shift << 3 (0: integer results). */
+  /** The descriptor's mode word (packMode in descriptor.ts). */
   readonly mode: number;
   /** Steps per column group of scales (0: one group); a scale sweep follows each group. */
   readonly gsteps: number;
@@ -97,7 +98,7 @@ export function matmulTiling(geo: EngineGeometry, { n, k, scales }: MatmulShape)
     gsteps = scales.groupSize / geo.stepActivations;
   }
   const scaleSteps = scales ? scales.groups : 0;
-  const mode = scales ? 1 | (scales.pair ? 2 : 0) | (scales.asym ? 4 : 0) | (scales.shift << 3) : 0;
+  const mode = packMode(scales ? { dequant: true, pair: scales.pair, asym: scales.asym, shift: scales.shift } : INTEGER_MODE);
   checkPositive("n", n);
   checkPositive("k", k);
   const steps = Math.ceil(k / geo.stepActivations);
@@ -126,7 +127,7 @@ export function tileBeats(geo: EngineGeometry, tiling: MatmulTiling, groups: num
 /** Refuses a token count a descriptor cannot hold. */
 export function checkTokens(tokens: number): void {
   if (!Number.isInteger(tokens) || tokens < 1) throw new UserError(`tokens must be a positive integer, got ${tokens}`);
-  if (tokens >= 2 ** 16) throw new UserError(`tokens = ${tokens}: a descriptor holds at most ${2 ** 16 - 1}`);
+  if (tokens >= 2 ** TOKEN_BITS) throw new UserError(`tokens = ${tokens}: a descriptor holds at most ${2 ** TOKEN_BITS - 1}`);
 }
 
 export function planMatmuls(geo: EngineGeometry, shapes: readonly MatmulShape[], tokens: number): TilePlan {
@@ -149,7 +150,7 @@ export function planMatmuls(geo: EngineGeometry, shapes: readonly MatmulShape[],
     }
     matmuls.push({ n, k, scales, steps, groupsPerTile, firstTile, tileCount: tiles.length - firstTile });
   });
-  if (addr > 2 ** 32) throw new UserError(`the weight image needs ${addr} bytes, past the 4 GB a 32-bit AXI address reaches`);
+  if (addr > 2 ** MEM_ADDRESS_BITS) throw new UserError(`the weight image needs ${addr} bytes, past the ${2 ** (MEM_ADDRESS_BITS - 30)} GB a ${MEM_ADDRESS_BITS}-bit AXI address reaches`);
   return { tokens, matmuls, tiles, imageBytes: addr };
 }
 
@@ -194,7 +195,7 @@ export function writeTileImage(geo: EngineGeometry, packed: PackedIndices, tile:
  * column group b right after its last step.
  */
 function stepAddress(tile: Tile, s: number): number {
-  return (tile.mode & 1) !== 0 && tile.gsteps > 0 ? s + Math.floor(s / tile.gsteps) : s;
+  return modeField(tile.mode, "dequant") === 1 && tile.gsteps > 0 ? s + Math.floor(s / tile.gsteps) : s;
 }
 
 function scaleAddress(tile: Tile, b: number): number {

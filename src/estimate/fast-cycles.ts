@@ -1,5 +1,6 @@
 import { type EngineGeometry } from "../engine/config.js";
 import { checkTokens, matmulTiling, tileBeats, TILE_ALIGN, type MatmulShape, type TilePlan } from "../engine/tiles.js";
+import { modeField } from "../engine/descriptor.js";
 import { type MemoryTiming } from "../budget/memory.js";
 import { UserError } from "../util/errors.js";
 import { CreditPort, ceilDiv } from "./credit-port.js";
@@ -61,7 +62,7 @@ export function fastStreamCycles(geo: EngineGeometry, plan: TilePlan, memory: Me
   for (const matmul of plan.matmuls) {
     const runs: TileRun[] = [];
     for (const tile of plan.tiles.slice(matmul.firstTile, matmul.firstTile + matmul.tileCount)) {
-      const sweep = (tile.mode & 1) === 1 ? { gsteps: tile.gsteps } : undefined;
+      const sweep = modeField(tile.mode, "dequant") === 1 ? { gsteps: tile.gsteps } : undefined;
       const key = `${tile.steps}/${tile.groups}/${sweep ? tile.gsteps : -1}`;
       let pc = passes.get(key);
       if (pc === undefined) {
@@ -128,7 +129,7 @@ export function matmulRuns(geo: EngineGeometry, shapes: readonly MatmulShape[]):
       continue;
     }
     const tiling = matmulTiling(geo, shape);
-    const sweep = tiling.mode & 1 ? { gsteps: tiling.gsteps } : undefined;
+    const sweep = modeField(tiling.mode, "dequant") === 1 ? { gsteps: tiling.gsteps } : undefined;
     const runs: TileRun[] = [];
     const fullBeats = tileBeats(geo, tiling, tiling.groupsPerTile);
     if (tiling.tileCount > 1) pushRun(runs, fullBeats, passCycles(geo, tiling.steps, tiling.groupsPerTile, sweep), tiling.tileCount - 1);

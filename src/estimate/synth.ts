@@ -1,3 +1,4 @@
+import { asStep } from "../util/progress.js";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -308,7 +309,9 @@ export async function synthesizeSources(
   if (!raw) {
     const started = performance.now();
     const files = Object.fromEntries(rtl.map((f) => [f.name, f.content]));
-    const out = await runYosys(TOP_MODULE, script, files, ["stat.json", "netlist.json"], opts.timeoutSeconds ?? 600);
+    const out = await asStep(`synthesizing ${TOP_MODULE} with yosys (${family})`, 120, () =>
+      runYosys(TOP_MODULE, script, files, ["stat.json", "netlist.json"], opts.timeoutSeconds ?? 600),
+    );
     const stat = out["stat.json"];
     const netlist = out["netlist.json"];
     if (stat === undefined || netlist === undefined) {

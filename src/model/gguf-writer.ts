@@ -4,8 +4,7 @@
  * write a model far larger than memory. The file appears atomically: a temp sibling is renamed
  * into place only when complete.
  */
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { writeFileAtomicStream } from "../util/atomic.js";
 import { UserError } from "../util/errors.js";
 import { ByteSink } from "./byte-sink.js";
 import { GGUF_DEFAULT_ALIGNMENT, alignUp } from "./gguf-header.js";
@@ -105,30 +104,15 @@ export function writeGguf(path: string, spec: GgufWriteSpec): void {
   }
   head.zeros(alignUp(head.length, alignment) - head.length);
 
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const fd = openSync(tmp, "w");
-  let open = true;
-  try {
-    writeAll(fd, head.bytes());
+  // validated and laid out above; the file appears only when every tensor is written
+  writeFileAtomicStream(path, (put) => {
+    put(head.bytes());
     for (const t of planned) {
-      writeTensorData(fd, t);
+      writeTensorData(put, t);
       const pad = alignUp(t.byteLength, alignment) - t.byteLength;
-      if (pad > 0) writeAll(fd, Buffer.alloc(pad));
+      if (pad > 0) put(Buffer.alloc(pad));
     }
-    open = false;
-    closeSync(fd);
-    renameSync(tmp, path);
-  } catch (err) {
-    if (open) closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-}
-
-function writeAll(fd: number, data: Uint8Array): void {
-  let done = 0;
-  while (done < data.length) done += writeSync(fd, data, done, data.length - done);
+  });
 }
 
 function withAlignment(metadata: GgufWriteSpec["metadata"]): Array<readonly [string, GgufTypedValue]> {
@@ -204,12 +188,12 @@ function tensorNe(spec: GgufWriteTensor, what: string): number[] {
 }
 
 /** Encodes and writes one tensor's data, about CHUNK_ELEMENTS at a time (whole rows). */
-function writeTensorData(fd: number, t: PlannedTensor): void {
+function writeTensorData(put: (data: Uint8Array) => void, t: PlannedTensor): void {
   const spec = t.spec;
   const what = `tensor "${spec.name}"`;
   checkWholeLength(t, what);
   if (spec.type === "I2_S") {
-    writeI2sData(fd, spec, t, what);
+    writeI2sData(put, spec, t, what);
     return;
   }
   const rowsPerChunk = Math.max(1, Math.floor(CHUNK_ELEMENTS / t.rowLength));
@@ -220,7 +204,7 @@ function writeTensorData(fd: number, t: PlannedTensor): void {
     const dst = out.subarray(0, count * bytesPerRow);
     if (isTernary(spec)) encodeTernaryRows(spec, t, row, count, dst, what);
     else encodeFloatRows(spec, t, row, count, dst, what);
-    writeAll(fd, dst);
+    put(dst);
   }
 }
 
@@ -228,7 +212,7 @@ function writeTensorData(fd: number, t: PlannedTensor): void {
  * I2_S: chunks of whole rows that are also whole 128-weight blocks (a block may span rows), then
  * the one f32 tensor scale padded to 32 bytes. Every chunk must carry the same single scale.
  */
-function writeI2sData(fd: number, spec: GgufWriteTernaryTensor, t: PlannedTensor, what: string): void {
+function writeI2sData(put: (data: Uint8Array) => void, spec: GgufWriteTernaryTensor, t: PlannedTensor, what: string): void {
   const rowsPerBlockUnit = I2S_BLOCK_WEIGHTS / gcd(t.rowLength, I2S_BLOCK_WEIGHTS);
   const rowsPerChunk = Math.max(1, Math.floor(CHUNK_ELEMENTS / t.rowLength / rowsPerBlockUnit)) * rowsPerBlockUnit;
   const whole = typeof spec.data !== "function";
@@ -248,11 +232,11 @@ function writeI2sData(fd: number, spec: GgufWriteTernaryTensor, t: PlannedTensor
     if (bad >= 0) {
       throw new UserError(`${what}: value ${data.trits[base + bad]} at element ${row * t.rowLength + bad} is not a trit (-1, 0, +1)`);
     }
-    writeAll(fd, dst);
+    put(dst);
   }
   const tail = Buffer.alloc(I2S_TAIL_BYTES);
   tail.writeFloatLE(scale ?? 0, 0);
-  writeAll(fd, tail);
+  put(tail);
 }
 
 function singleScale(scales: Float32Array | number, what: string): number {

@@ -9,10 +9,10 @@ import { budgetShares, estimateModules, modelFamily } from "../estimate/resource
 import { describeArchitecture } from "../model/architecture.js";
 import { withModel } from "../model/open.js";
 import { defaultContextLength, modelWorkload, type Workload } from "../model/workload.js";
-import { loadSweepModel } from "../sweep/model.js";
+import { loadSweepModel, workloadAt } from "../sweep/model.js";
 import { type SweepSummary } from "../sweep/results.js";
 import { pointEngine } from "../sweep/evaluate.js";
-import { readManifest } from "../sweep/store.js";
+import { readManifest, requireComplete } from "../sweep/store.js";
 import { type ModelDimensions } from "../sweep/spec.js";
 import { type VerifiedPoint } from "../sweep/verify.js";
 import { UserError } from "../util/errors.js";
@@ -143,6 +143,7 @@ async function compileReport(dir: string): Promise<ReportData> {
 /** A directory `trilut sweep` wrote: the summary, plots, verification, and the best engine in full. */
 async function sweepReport(dir: string): Promise<ReportData> {
   const manifest = readManifest(dir);
+  requireComplete(dir);
   if (!existsSync(join(dir, "summary.json"))) throw new UserError(`${dir}: the sweep has no summary.json yet; finish it (run the sweep again) or merge its shards`);
   const summary = readJson<SweepSummary>(join(dir, "summary.json"));
   if (!summary.best) throw new UserError(`${dir}: the sweep kept no point; nothing to report`);
@@ -161,7 +162,7 @@ async function sweepReport(dir: string): Promise<ReportData> {
   try {
     if (source === undefined) throw new UserError("the manifest names no model path");
     const m = loadSweepModel(source, context !== undefined ? [context] : undefined);
-    workload = [...m.workloads.values()][0];
+    workload = workloadAt(m.unitWorkload, context ?? m.defaultContext);
     const d = m.architecture.dimensions;
     model = { name: fromFile ? (spec.model as { file: string }).file : "given dimensions", architecture: m.architecture.name, layers: d.layers, hidden: d.hidden, ffn: d.ffn, vocab: d.vocab };
   } catch (err) {

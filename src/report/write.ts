@@ -10,9 +10,12 @@ export async function writeReport(dir: string, extend?: (d: ReportData) => Promi
   let data = await collectReport(dir);
   if (extend) data = await extend(data);
   const generator = `trilut ${packageVersion()}`;
-  const files = ["report.html", "report.md", "report.json"];
-  writeFileAtomic(join(dir, files[0]!), reportHtml(data, generator));
-  writeFileAtomic(join(dir, files[1]!), reportMarkdown(data));
-  writeFileAtomic(join(dir, files[2]!), JSON.stringify(data, null, 1) + "\n");
-  return { data, files };
+  // every file rendered before the first is written: a failure leaves the earlier report whole
+  const contents: [string, string][] = [
+    ["report.html", reportHtml(data, generator)],
+    ["report.md", reportMarkdown(data)],
+    ["report.json", JSON.stringify(data, null, 1) + "\n"],
+  ];
+  for (const [name, text] of contents) writeFileAtomic(join(dir, name), text);
+  return { data, files: contents.map(([name]) => name) };
 }

@@ -1,3 +1,4 @@
+import { asStep } from "../util/progress.js";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync } from "node:fs";
@@ -5,6 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { type EngineGeometry } from "../engine/config.js";
 import { enginePorts } from "../engine/ports.js";
+import { descriptorHeader } from "../codegen/descriptor-header.js";
 import { generateRtl, TOP_MODULE, type SourceFile } from "../codegen/rtl.js";
 import { PACKAGE_ROOT, packageVersion, renderTemplate } from "../util/templates.js";
 import { cacheRoot } from "../util/cache.js";
@@ -138,12 +140,14 @@ export async function buildSimulator(geo: EngineGeometry, trace?: TraceFormat): 
   const tc = toolchain();
   const rtl = generateRtl(geo);
   const binding = bindingSource(geo, trace);
+  const descriptor = descriptorHeader(geo);
   const hostHeaders = ["trilut_host.h", "trilut_memory.h", "trilut_stream_host.h"].map((f) =>
     readFileSync(join(PACKAGE_ROOT, "sim", f), "utf8"),
   );
   const key = hash([
     ...rtl.flatMap((f) => [f.name, f.content]),
     binding.content,
+    descriptor.content,
     ...hostHeaders,
     tc.verilatorVersion,
     tc.cxxVersion,
@@ -160,7 +164,9 @@ export async function buildSimulator(geo: EngineGeometry, trace?: TraceFormat): 
 
   const tmp = `${dir}.${process.pid}.tmp`;
   try {
-    await compileAddon(tc, rtl, binding, trace, tmp);
+    await asStep(`building the Verilator simulator of the engine (G=${geo.cfg.G} T=${geo.cfg.T} P=${geo.cfg.P})`, 90, () =>
+      compileAddon(tc, rtl, binding, [descriptor], trace, tmp),
+    );
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     throw err;
@@ -173,6 +179,8 @@ async function compileAddon(
   tc: Toolchain,
   rtl: SourceFile[],
   binding: SourceFile,
+  /** Generated headers the binding includes. */
+  headers: SourceFile[],
   trace: TraceFormat | undefined,
   tmp: string,
 ): Promise<void> {
@@ -183,7 +191,7 @@ async function compileAddon(
   const rtlDir = join(tmp, "rtl");
   mkdirSync(rtlDir, { recursive: true });
   for (const f of rtl) writeFileSync(join(rtlDir, f.name), f.content);
-  writeFileSync(join(tmp, binding.name), binding.content);
+  for (const f of [binding, ...headers]) writeFileSync(join(tmp, f.name), f.content);
   const obj = join(tmp, "obj");
   await run(
     tc.verilator,
@@ -211,6 +219,7 @@ async function compileAddon(
       "-shared",
       ...runtimeDefines(trace),
       "-DNODE_GYP_MODULE_NAME=trilut_sim",
+      `-I${tmp}`,
       `-I${obj}`,
       `-I${include}`,
       `-I${join(include, "vltstd")}`,

@@ -1,3 +1,4 @@
+import { asStep } from "../util/progress.js";
 import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -62,9 +63,11 @@ export async function buildHls(geo: EngineGeometry): Promise<BuiltHls> {
   mkdirSync(tmp, { recursive: true });
   try {
     for (const f of sources) writeFileSync(join(tmp, f.name), f.content);
-    await execFileAsync(cxx, [...HLS_CXX_FLAGS, `-I${tmp}`, join(tmp, HLS_ENGINE), join(tmp, HLS_TESTBENCH), "-o", join(tmp, "trilut_tb")], {
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    await asStep(`building the HLS engine with ${cxx}`, 30, () =>
+      execFileAsync(cxx, [...HLS_CXX_FLAGS, `-I${tmp}`, join(tmp, HLS_ENGINE), join(tmp, HLS_TESTBENCH), "-o", join(tmp, "trilut_tb")], {
+        maxBuffer: 64 * 1024 * 1024,
+      }),
+    );
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     const e = err as { stderr?: string; message: string };

@@ -1,3 +1,4 @@
+import { step } from "../util/progress.js";
 import { type TritMatrix } from "../model/types.js";
 import { type EngineGeometry } from "../engine/config.js";
 import { scheduleMatmul, type Schedule } from "../engine/schedule.js";
@@ -259,10 +260,18 @@ function preloadStimulus(geo: EngineGeometry, w: TritMatrix, x: Int8Array, token
   return { schedule, request: hostStreams(geo, schedule, w, x), predicted: { cycles: scheduleCycles(geo, schedule).total, firstPass } };
 }
 
-function timed<R>(run: () => R): { reply: R; simSeconds: number } {
+/** Runs that a user waits for visibly (Verilator runs a few million cycles a second). */
+const LARGE_RUN_CYCLES = 5_000_000;
+
+function timed<R>(predictedCycles: number, run: () => R): { reply: R; simSeconds: number } {
+  const shown = predictedCycles >= LARGE_RUN_CYCLES ? step(`simulating ${predictedCycles.toLocaleString("en-US")} cycles in Verilator`, predictedCycles / 3e6) : undefined;
   const started = performance.now();
-  const reply = run();
-  return { reply, simSeconds: (performance.now() - started) / 1000 };
+  try {
+    const reply = run();
+    return { reply, simSeconds: (performance.now() - started) / 1000 };
+  } finally {
+    shown?.done();
+  }
 }
 
 /**
@@ -281,7 +290,7 @@ export async function simulateMatmuls(
   checkTraceWindow(options, predicted.cycles);
   const built = await buildSimulator(geo, traceFormat(options.trace));
   const addon = loadAddon(built.addonPath);
-  const { reply, simSeconds } = timed(() => runTraced(options, (host) => addon.run({ ...request, ...host })));
+  const { reply, simSeconds } = timed(predicted.cycles, () => runTraced(options, (host) => addon.run({ ...request, ...host })));
   if (reply.error) throw new SimulationError(reply.error);
   const matmuls = checkStream(geo, { prepared, tiles }, reply.results);
   return {
@@ -320,7 +329,7 @@ export async function simulateMatmul(
   checkTraceWindow(options, predicted.cycles);
   const built = await buildSimulator(geo, traceFormat(options.trace));
   const addon = loadAddon(built.addonPath);
-  const { reply, simSeconds } = timed(() => runTraced(options, (host) => addon.run({ ...request, ...host })));
+  const { reply, simSeconds } = timed(predicted.cycles, () => runTraced(options, (host) => addon.run({ ...request, ...host })));
   if (reply.error) throw new SimulationError(reply.error);
   const y = unpackResults(geo, schedule, reply.results);
   return {

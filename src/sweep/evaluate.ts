@@ -1,3 +1,4 @@
+import { workloadAt } from "./model.js";
 import { type Budget } from "../budget/budget.js";
 import { DEFAULT_ENGINE, engineProblem, engineGeometry, widthFor, type EngineConfig, type EngineGeometry } from "../engine/config.js";
 import { partDefaults } from "../plan/plan.js";
@@ -19,7 +20,8 @@ export interface SweepInputs {
   readonly spec: SweepSpec;
   readonly space: Space;
   readonly budgets: Readonly<Record<string, Budget>>;
-  readonly workloads: ReadonlyMap<number, Workload>;
+  /** The model's workload at context length 1 (workloadAt: at any other). */
+  readonly unitWorkload: Workload;
   readonly defaultContext: number;
   readonly maxContext: number | undefined;
 }
@@ -94,11 +96,19 @@ export function pointSetup(inputs: SweepInputs, params: Readonly<Record<string, 
  * streaming cycle model through latencyFigures), so no memo is worth its key.
  */
 export class PointEvaluator {
-  /** The workload prepared once per context length (a worker prepares its own). */
+  /** The workload prepared per context length, for the last few lengths met (a worker keeps its own). */
   private readonly prepared = new Map<number, PreparedWorkload>();
 
-  constructor(private readonly inputs: SweepInputs) {
-    for (const [context, w] of inputs.workloads) this.prepared.set(context, prepareWorkload(w));
+  constructor(private readonly inputs: SweepInputs) {}
+
+  private preparedAt(context: number): PreparedWorkload {
+    let p = this.prepared.get(context);
+    if (!p) {
+      // bounded: a context axis may hold a million lengths
+      if (this.prepared.size >= 64) this.prepared.clear();
+      this.prepared.set(context, (p = prepareWorkload(workloadAt(this.inputs.unitWorkload, context))));
+    }
+    return p;
   }
 
   evaluate(index: number): PointResult {
@@ -118,7 +128,7 @@ export class PointEvaluator {
   }
 
   private figures(geo: EngineGeometry, run: RunParams, need: ResourceEstimate): Figures {
-    const e = latencyFigures(this.prepared.get(run.context)!, geo, run.budget, [run.prompt]);
+    const e = latencyFigures(this.preparedAt(run.context), geo, run.budget, [run.prompt]);
     const prefill = e.prefill[0]!;
     return {
       tokensPerSecond: run.mode === "decode" ? e.decodeTokensPerSecond : run.prompt / prefill.seconds,

@@ -13,8 +13,8 @@ import { type ModelDimensions } from "./spec.js";
  */
 export interface SweepModel {
   readonly architecture: ModelArchitecture;
-  /** Workload by context length. */
-  readonly workloads: ReadonlyMap<number, Workload>;
+  /** The workload at context length 1: workloadAt gives it at any other. */
+  readonly unitWorkload: Workload;
   /** The context a point without a context axis uses: the model's, at most 1024 (like `estimate`). */
   readonly defaultContext: number;
   /** What identifies the model in a spec hash: a file's name and size (not its path), or its dimensions. */
@@ -56,12 +56,26 @@ function finish(
 ): SweepModel {
   const defaultContext = defaultContextLength(architecture);
   const max = architecture.contextLength;
-  const workloads = new Map<number, Workload>();
-  for (const c of contexts ?? [defaultContext]) {
+  // every length checked, none built: a range may hold a million, and one workload serves them all
+  for (const c of contexts ?? []) {
     if (max !== undefined && c > max) throw new UserError(`/axes/context: ${c} is longer than the model's context length ${max}`);
-    workloads.set(c, make(c));
   }
-  return { architecture, workloads, defaultContext, identity };
+  return { architecture, unitWorkload: make(1), defaultContext, identity };
+}
+
+/**
+ * The workload at context length `context`, from the one at length 1: only attention depends on
+ * the context, and linearly (every KV entry read once, one multiply-add and exponential per entry),
+ * so a sweep over a million context lengths needs no million workloads.
+ */
+export function workloadAt(unit: Workload, context: number): Workload {
+  const a = unit.attention;
+  const kvBytesRead = a.kvBytesRead * context;
+  return {
+    ...unit,
+    attention: { ...a, contextLength: context, kvBytesRead, multiplyAdds: a.multiplyAdds * context, exponentials: a.exponentials * context },
+    totals: { ...unit.totals, bytesPerTokenWithKv: unit.totals.bytesPerToken + kvBytesRead },
+  };
 }
 
 /** Bytes of a model file, or of the files of a checkpoint directory. */

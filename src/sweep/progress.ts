@@ -5,6 +5,8 @@
 export class Progress {
   private readonly start = performance.now();
   private last = 0;
+  /** Lines printed so far: off a terminal, a run too short for any says nothing at its end either. */
+  private shown = 0;
   private readonly tty: boolean;
 
   constructor(
@@ -21,12 +23,14 @@ export class Progress {
     const now = performance.now();
     if (now - this.last < (this.tty ? 100 : 5000)) return;
     this.last = now;
+    this.shown++;
     const line = this.line(done, now);
     this.stream.write(this.tty ? `\r${line}\x1b[K` : `${line}\n`);
   }
 
   finish(done: number): void {
-    if (this.quiet) return;
+    // a short run off a terminal stays quiet, so a failure after it is still the one line on stderr
+    if (this.quiet || (!this.tty && this.shown === 0)) return;
     this.stream.write(`${this.tty ? "\r" : ""}${this.line(done, performance.now())}${this.tty ? "\x1b[K" : ""}\n`);
   }
 

@@ -8,7 +8,10 @@ import { type SweepSummary } from "./results.js";
 import { Progress } from "./progress.js";
 import { buildSpace, chunkRange, shardChunks, type Shard } from "./space.js";
 import { loadSweepSpec, type SweepSpec } from "./spec.js";
-import { doneChunks, openSweepDir, readResults, specHash, writeChunk, type Manifest } from "./store.js";
+import { chunksDone, doneChunks, markIncomplete, openSweepDir, readResults, specHash, writeChunk, type Manifest } from "./store.js";
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { whileRunning, yieldToSignals } from "../util/atomic.js";
 
 /**
  * `trilut sweep`: loads the spec, the model and the budgets, evaluates the chunks of the space (or
@@ -53,7 +56,7 @@ export function prepareSweep(spec: SweepSpec, specPath: string, shard: Shard | u
     if (maxContext !== undefined && p > maxContext) throw new UserError(`${specPath}: /axes/prompt: ${p} is longer than the model's context length ${maxContext}`);
   }
   const space = buildSpace(spec, Object.keys(budgets), specPath);
-  const inputs: SweepInputs = { spec, space, budgets, workloads: model.workloads, defaultContext: model.defaultContext, maxContext };
+  const inputs: SweepInputs = { spec, space, budgets, unitWorkload: model.unitWorkload, defaultContext: model.defaultContext, maxContext };
   const identity = { ...spec, model: model.identity, budgets: Object.values(budgets) };
   const hash = specHash(identity);
   const manifest: Manifest = {
@@ -75,7 +78,29 @@ export async function runSweep(specPath: string, opts: SweepRunOptions): Promise
   const { inputs, manifest } = prepareSweep(loadSweepSpec(specPath), specPath, opts.shard);
   if (!(Number.isInteger(opts.jobs) && opts.jobs >= 1 && opts.jobs <= 256)) throw new UserError(`--jobs ${opts.jobs}: expected 1..256 worker threads`);
   const mine = shardChunks(inputs.space, opts.shard);
+  // everything above validated the spec, model and budgets; only now is anything written
+  const existed = existsSync(opts.out);
+  const created = !existsSync(join(opts.out, "sweep.json"));
   openSweepDir(opts.out, manifest);
+  markIncomplete(opts.out);
+  const forget = whileRunning(() =>
+    process.stderr.write(
+      `trilut: interrupted; ${opts.out} keeps ${chunksDone(opts.out, mine.length)} and is marked INCOMPLETE: run the same command again to resume\n`,
+    ),
+  );
+  try {
+    return await evaluateAndSummarize(inputs, manifest, mine, opts);
+  } catch (err) {
+    // a directory this run made holds nothing worth resuming after a failure: leave no trace
+    if (created && !existed) rmSync(opts.out, { recursive: true, force: true });
+    else if (created) for (const e of readdirSync(opts.out)) rmSync(join(opts.out, e), { recursive: true, force: true });
+    throw err;
+  } finally {
+    forget();
+  }
+}
+
+async function evaluateAndSummarize(inputs: SweepInputs, manifest: Manifest, mine: readonly number[], opts: SweepRunOptions): Promise<SweepRun> {
   const done = doneChunks(opts.out);
   const todo = mine.filter((c) => !done.has(c));
   const points = (cs: readonly number[]): number => cs.reduce((s, c) => s + (chunkRange(inputs.space, c)[1] - chunkRange(inputs.space, c)[0]), 0);
@@ -91,7 +116,10 @@ export async function runSweep(specPath: string, opts: SweepRunOptions): Promise
   };
   if (opts.jobs === 1 || todo.length <= 1) {
     const ev = new PointEvaluator(inputs);
-    for (const c of todo) record(c, evaluateChunk(ev, inputs.space, c));
+    for (const c of todo) {
+      record(c, evaluateChunk(ev, inputs.space, c));
+      await yieldToSignals(); // Ctrl-C between chunks, not after the whole sweep
+    }
   } else {
     await inWorkers(inputs, todo, Math.min(opts.jobs, todo.length), record);
   }

@@ -232,6 +232,16 @@ function expandRange(name: string, r: { from: number; to: number; step?: number 
   return Array.from({ length: count }, (_, i) => (integer ? r.from + i * step : Number((r.from + i * step).toPrecision(12))));
 }
 
+/** The first value listed twice, in one pass (a range may hold a million values). */
+function firstRepeat(values: readonly AxisValue[]): AxisValue | undefined {
+  const seen = new Set<AxisValue>();
+  for (const v of values) {
+    if (seen.has(v)) return v;
+    seen.add(v);
+  }
+  return undefined;
+}
+
 /** Reads, merges (`extends`), validates and normalizes a sweep spec. */
 export function loadSweepSpec(path: string): SweepSpec {
   return normalizeSpec(loadMerged(path, []), path);
@@ -247,7 +257,7 @@ function normalizeSpec(raw: Record<string, unknown>, path: string): SweepSpec {
   const axes: Record<string, AxisValue[]> = {};
   for (const [name, v] of Object.entries((merged["axes"] ?? {}) as Record<string, unknown>)) {
     const values = Array.isArray(v) ? (v as AxisValue[]) : expandRange(name, v as { from: number; to: number; step?: number }, path);
-    const dup = values.find((x, i) => values.indexOf(x) !== i);
+    const dup = firstRepeat(values);
     if (dup !== undefined) throw new UserError(`${path}: /axes/${name}: the value ${JSON.stringify(dup)} is listed twice`);
     axes[name] = values;
   }

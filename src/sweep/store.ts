@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../util/atomic.js";
+import { makeDirs, writeFileAtomic } from "../util/atomic.js";
 import { UserError } from "../util/errors.js";
 import { type PointResult } from "./evaluate.js";
 import { type Axis } from "./space.js";
@@ -37,6 +37,16 @@ export function specHash(spec: unknown): string {
 }
 
 const MANIFEST = "sweep.json";
+/**
+ * Present while a sweep directory is not finished (running, interrupted or failed): the chunks in it
+ * are good and a rerun of the same command resumes from them, but its outputs are not all written,
+ * so `report` and `merge` refuse it.
+ */
+export const INCOMPLETE = "INCOMPLETE";
+const INCOMPLETE_TEXT =
+  "This sweep has not finished (it is running, or was interrupted or failed). Its chunks/ are kept:\n" +
+  "run the same `trilut sweep SPEC -o DIR` command again to resume from them. `trilut report` and\n" +
+  "`trilut merge` refuse this directory until the sweep finishes (and this file is removed).\n";
 const CHUNKS = "chunks";
 const chunkFile = (dir: string, c: number): string => join(dir, CHUNKS, `${String(c).padStart(6, "0")}.json`);
 
@@ -48,6 +58,27 @@ export function readManifest(dir: string): Manifest {
   } catch (err) {
     throw new UserError(`${path}: unreadable sweep manifest (${(err as Error).message})`);
   }
+}
+
+/** Refuses a sweep directory that is not finished, in one line. */
+export function requireComplete(dir: string): void {
+  if (existsSync(join(dir, INCOMPLETE))) {
+    throw new UserError(`${dir}: the sweep did not finish (${INCOMPLETE} is present); run the same trilut sweep command again to resume it`);
+  }
+}
+
+/** Marks DIR as being swept: finished only when markComplete runs. */
+export function markIncomplete(dir: string): void {
+  writeFileAtomic(join(dir, INCOMPLETE), INCOMPLETE_TEXT);
+}
+
+export function markComplete(dir: string): void {
+  rmSync(join(dir, INCOMPLETE), { force: true });
+}
+
+/** Chunks of DIR's share of the sample that are done, as "N of M". */
+export function chunksDone(dir: string, of: number): string {
+  return `${doneChunks(dir).size} of ${of} chunks`;
 }
 
 /**
@@ -65,8 +96,10 @@ export function openSweepDir(dir: string, manifest: Manifest): void {
     }
     return;
   }
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UserError(`${dir}: exists and is not a directory; name a new or empty one`);
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new UserError(`${dir}: exists and is not a sweep directory; name a new or empty one`);
-  mkdirSync(join(dir, CHUNKS), { recursive: true });
+  makeDirs(dir, "sweep directory");
+  makeDirs(join(dir, CHUNKS), "sweep directory");
   writeFileAtomic(join(dir, MANIFEST), JSON.stringify(manifest, null, 1) + "\n");
 }
 
@@ -111,6 +144,7 @@ export function readResults(dir: string, chunks: Iterable<number>): PointResult[
 export function mergeSweeps(dirs: readonly string[], out: string): { manifest: Manifest; results: PointResult[] } {
   if (dirs.length === 0) throw new UserError("merge: name the shard directories to merge");
   const manifests = dirs.map(readManifest);
+  dirs.forEach(requireComplete);
   const first = manifests[0]!;
   manifests.forEach((m, i) => {
     if (m.specHash !== first.specHash) {

@@ -1,3 +1,4 @@
+import { workloadAt } from "./model.js";
 import { join } from "node:path";
 import { memoryTiming, type MemoryTiming } from "../budget/memory.js";
 import { engineGeometry, type EngineGeometry } from "../engine/config.js";
@@ -81,7 +82,7 @@ export async function verifyPoints(
     if (typeof setup === "string") throw new Error(`a kept point has no engine (${setup}): a bug`);
     const { cfg, run } = setup;
     const geo = engineGeometry(cfg);
-    const block = inputs.workloads.get(run.context)!.block.filter((m) => m.ternary);
+    const block = workloadAt(inputs.unitWorkload, run.context).block.filter((m) => m.ternary);
     const tokens = run.mode === "decode" ? 1 : run.prompt;
     // at the engine's clock, as the sweep's latency model counts it
     const memory = memoryTiming(engineBudget(geo, run.budget));

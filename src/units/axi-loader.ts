@@ -1,6 +1,6 @@
 import { type EngineGeometry } from "../engine/config.js";
 import { ceilLog2 } from "../engine/encoding.js";
-import { descriptorWidths, MEM_ADDRESS_BITS } from "../engine/ports.js";
+import { descriptorWidths, MEM_ADDRESS_BITS } from "../engine/descriptor.js";
 import { type PathStep } from "../fabric/delays.js";
 import { adderSteps, PathList } from "../fabric/paths.js";
 import { familyCarry, res, type Family, type ModuleResources } from "../fabric/resources.js";
@@ -39,7 +39,7 @@ export const axiLoaderUnit: HardwareUnit = {
     // beats left with maxBurst, added above the beat's byte offset); past 6 + 6 bits of beats
     // yosys compares on a carry chain
     const addrBits = MEM_ADDRESS_BITS - ceilLog2(geo.beatBytes);
-    const beatBits = descriptorWidths(geo).beatBits;
+    const beatBits = descriptorWidths(geo).beats;
     p.add("trilut_axi_loader", "request handshake", "ff", ["lut", "lut", "lut", "lut"], "ff");
     const compare: PathStep[] = beatBits > 12 ? ["lut", "lut", { carry: 4 }, "lut"] : ["lut"];
     p.add("trilut_axi_loader", "next burst address", "ff", [...compare, ...adderSteps(addrBits), "lut"], "ff");

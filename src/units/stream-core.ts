@@ -1,6 +1,5 @@
 import { type EngineGeometry } from "../engine/config.js";
-import { ceilLog2 } from "../engine/encoding.js";
-import { descriptorWidths } from "../engine/ports.js";
+import { descriptorWidths } from "../engine/descriptor.js";
 import { type PathStep } from "../fabric/delays.js";
 import { PathList } from "../fabric/paths.js";
 import { familyCarry, lutramLuts, res, type Family, type ModuleResources } from "../fabric/resources.js";
@@ -15,9 +14,7 @@ import { hw, type HardwareUnit } from "./unit.js";
 /** Widths of the two descriptor queues of trilut_stream_core (loader, compute). */
 export function descriptorQueueWidths(geo: EngineGeometry): [number, number] {
   const d = descriptorWidths(geo);
-  const cw = ceilLog2(geo.cfg.bufferDepth + 1);
-  const rgw = ceilLog2(geo.maxGroups + 1);
-  return [d.addrBits + d.beatBits + d.wordBits, cw + cw + rgw + d.tokenBits + 9];
+  return [d.addr + d.beats + d.words, d.steps + d.gsteps + d.groups + d.tokens + d.mode];
 }
 
 /**

@@ -15,11 +15,12 @@ import { type Check } from "./spec.js";
 /**
  * Running the checks of a verify spec. Every check is planned first (budget, engine), so a spec
  * naming an impossible engine fails before anything runs; an engine over its budget is a test
- * failure, not bad input, since that is what a design's CI must catch. Each check then runs in
+ * failure, not bad input, since that is what a design's CI must catch, and it fails at once,
+ * before any simulation. Each check then runs in
  * simulation (Verilator, or the HLS engine with `backend: hls`) and optionally in yosys.
  */
 export interface Failure {
-  readonly type: "mismatch" | "cycles" | "resources" | "hang";
+  readonly type: "mismatch" | "cycles" | "resources" | "hang" | "timeout";
   readonly message: string;
 }
 
@@ -33,7 +34,7 @@ export interface CheckResult {
   readonly properties: Record<string, number | string | boolean>;
 }
 
-interface Planned {
+export interface Planned {
   readonly check: Check;
   readonly budget: Budget;
   readonly geo: EngineGeometry;
@@ -67,6 +68,8 @@ export async function runCheck(p: Planned): Promise<CheckResult> {
   for (const [k, v] of Object.entries(analytic)) properties[`analytic.${k}`] = v;
   failures.push(...resourceFailures("analytic", analytic, budget));
   const done = (error?: string): CheckResult => ({ check, seconds: (performance.now() - started) / 1000, failures, properties, ...(error !== undefined ? { error } : {}) });
+  // what `estimate` refuses at once is not worth minutes of Verilator build to fail again
+  if (failures.length > 0) return done();
   try {
     const tokens = modeTokens(check.mode, check.tokens);
     properties["tokens"] = tokens;

@@ -30,7 +30,12 @@ export interface Check {
   readonly backend: "rtl" | "hls";
   /** Also synthesize the engine with yosys and hold its resources to the budget. */
   readonly synth: boolean;
+  /** Seconds the check may take, builds included; past them it fails as "timeout". */
+  readonly timeout: number;
 }
+
+/** A check's time limit unless the spec gives one: a cold Verilator build and a long run fit. */
+export const DEFAULT_CHECK_TIMEOUT_SECONDS = 1800;
 
 const CHECK_PROPERTIES = {
   name: { type: "string", minLength: 1 },
@@ -50,6 +55,7 @@ const CHECK_PROPERTIES = {
   backpressure: { type: "number", minimum: 0, exclusiveMaximum: 1 },
   backend: { enum: ["rtl", "hls"] },
   synth: { type: "boolean" },
+  timeout: { type: "number", exclusiveMinimum: 0, maximum: 604800 },
 };
 
 const validate = compileSchema<{ defaults?: Record<string, unknown>; checks: Record<string, unknown>[] }>({
@@ -110,6 +116,7 @@ export function loadVerifySpec(path: string): Check[] {
       backpressure: (c["backpressure"] as number | undefined) ?? 0,
       backend: (c["backend"] as Check["backend"] | undefined) ?? "rtl",
       synth: (c["synth"] as boolean | undefined) ?? false,
+      timeout: (c["timeout"] as number | undefined) ?? DEFAULT_CHECK_TIMEOUT_SECONDS,
     };
   });
 }
