@@ -1,7 +1,6 @@
 import { printable } from "../util/quote.js";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type Budget } from "../budget/budget.js";
 import { openOptions, plan, round, type EngineArgs, type ModelArgs } from "./common.js";
 import { activations, engineMatmul, readTensor } from "../sim/inputs.js";
 import { checkReplaceable, compileInto, compileModel } from "../compile/compile.js";
@@ -18,6 +17,7 @@ import { withModel } from "../model/open.js";
 import { type TernaryTensor } from "../model/types.js";
 import { ternaryMatmul } from "../ref/kernel.js";
 import { memoryTiming } from "../budget/memory.js";
+import { atEngineClock, describeEngineClock, engineBudget, engineClockMHz, type EngineClock } from "../estimate/clock.js";
 import { simulateMatmul, type SimulationResult } from "../sim/simulate.js";
 import { UserError } from "../util/errors.js";
 import { readInt8Matrix, writeInt32Matrix } from "../util/rawio.js";
@@ -159,7 +159,7 @@ export interface SimArgs extends EngineArgs, ModelArgs, WaveArgs {
   json: boolean;
 }
 
-function simJson(r: SimulationResult, tensor: TernaryTensor, budget: Budget): object {
+function simJson(r: SimulationResult, tensor: TernaryTensor, clock: EngineClock): object {
   return {
     tensor: tensor.name,
     n: tensor.n,
@@ -171,7 +171,9 @@ function simJson(r: SimulationResult, tensor: TernaryTensor, budget: Budget): ob
     cycles: r.cycles,
     predictedCycles: r.predictedCycles,
     weightsPerCycle: r.weightsPerCycle,
-    microseconds: r.cycles / budget.clockMHz,
+    microseconds: r.cycles / clock.mhz,
+    clockMHz: clock.mhz,
+    clockUsed: { ...clock, note: `microseconds ${describeEngineClock(clock)}` },
     bytesRead: r.bytesRead,
     memBusyFraction: round(r.memBusyFraction),
     computeUtilization: round(r.computeUtilization),
@@ -190,21 +192,24 @@ export async function simCommand(args: SimArgs): Promise<number> {
   const bp = args.backpressure;
   if (!(bp >= 0 && bp < 1)) throw new UserError(`--backpressure ${bp}: expected a probability in [0, 1)`);
   const waves = waveFlags(args);
-  const options = { tokens, memory: memoryTiming(budget), validProb: 1 - bp, readyProb: 1 - bp, seed: args.seed };
+  // the engine runs at its own clock (the budget's, or its lower estimate): the memory in its cycles
+  const clock = engineClockMHz(engine.geo, budget);
+  const options = { tokens, memory: memoryTiming(atEngineClock(budget, clock)), validProb: 1 - bp, readyProb: 1 - bp, seed: args.seed };
   const matmul = engineMatmul(engine.geo, tensor);
   const wave = await drawWave(args, waves, engine.geo, [matmul], [x], options, `${tensor.name} on ${budget.device}`);
   const r = await simulateMatmul(engine.geo, matmul, x, { ...options, ...waves.trace });
   if (args.out) writeInt32Matrix(args.out, r.y);
   const drawn = writeWave(args, wave);
   if (args.json) {
-    printJson({ ...simJson(r, tensor, budget), ...cyclesReport(r.cycles, r.predictedCycles, bp).json, ...drawn.json });
+    printJson({ ...simJson(r, tensor, clock), ...cyclesReport(r.cycles, r.predictedCycles, bp).json, ...drawn.json });
   } else {
     const verdict = outputsVerdict(r.match, r.mismatches, r.expected.length);
     console.log(`${printable(tensor.name)} (${tensor.n}×${tensor.k}, ${tokens} token${tokens > 1 ? "s" : ""}) on ${budget.device}: ${verdict}`);
     console.log(
       `  ${cyclesReport(r.cycles, r.predictedCycles, bp).text}, ` +
-        `${(r.cycles / budget.clockMHz).toFixed(1)} µs at ${budget.clockMHz} MHz, ${r.weightsPerCycle} weights/cycle`,
+        `${(r.cycles / clock.mhz).toFixed(1)} µs at ${clock.mhz} MHz, ${r.weightsPerCycle} weights/cycle`,
     );
+    if (clock.limitedBy === "estimate") console.log(`  NOTE: microseconds and memory timing ${describeEngineClock(clock)}`);
     if (r.tiles) {
       console.log(
         `  memory ${r.bytesRead.toLocaleString("en-US")} bytes, port ${(r.memBusyFraction * 100).toFixed(1)}% busy ` +
@@ -235,7 +240,7 @@ export async function demoCommand(args: { out: string }): Promise<number> {
   for (const name of names) {
     const tensor = readTensor(model, name);
     const { x } = activations(tensor, undefined, 1, 1);
-    const r = await simulateMatmul(engine.geo, tensor, x, { memory: memoryTiming(budget) });
+    const r = await simulateMatmul(engine.geo, tensor, x, { memory: memoryTiming(engineBudget(engine.geo, budget)) });
     failed ||= !r.match;
     demoRuns.push({ what: name, mode: "decode", tokens: 1, predictedCycles: r.predictedCycles, measuredCycles: r.cycles, bitExact: r.match });
     rows.push([
@@ -243,7 +248,7 @@ export async function demoCommand(args: { out: string }): Promise<number> {
       `${tensor.n}×${tensor.k}`,
       r.cycles,
       r.predictedCycles,
-      (r.cycles / budget.clockMHz).toFixed(1),
+      (r.cycles / engineClockMHz(engine.geo, budget).mhz).toFixed(1),
       `${(r.memBusyFraction * 100).toFixed(0)}%`,
       r.match ? "yes" : "NO",
     ]);
@@ -251,11 +256,11 @@ export async function demoCommand(args: { out: string }): Promise<number> {
   console.log(table(["tensor", "n×k", "cycles", "predicted", "µs", "memory busy", "bit-exact"], rows));
   const { cfg } = engine;
   console.log(
-    `\nengine: G=${cfg.G} ${cfg.encoding} tables, T=${cfg.T}, P=${cfg.P}, c=${cfg.c}: ${engine.geo.weightsPerCycle} weights/cycle at ${budget.clockMHz} MHz`,
+    `\nengine: G=${cfg.G} ${cfg.encoding} tables, T=${cfg.T}, P=${cfg.P}, c=${cfg.c}: ${engine.geo.weightsPerCycle} weights/cycle at ${engineClockMHz(engine.geo, budget).mhz} MHz`,
   );
   console.log(`RTL, schedule and weight images: ${args.out}`);
   const tensor = readTensor(model, names[0]!);
-  const waveform = await firstCycles(engine.geo, tensor, activations(tensor, undefined, 1, 1).x, budget);
+  const waveform = await firstCycles(engine.geo, tensor, activations(tensor, undefined, 1, 1).x, engineBudget(engine.geo, budget));
   await writeReport(args.out, async (d) => ({ ...d, simulation: demoRuns, waveform }));
   console.log(`report: ${join(args.out, "report.html")}`);
   return failed ? 1 : 0;

@@ -1,4 +1,5 @@
 import { memoryTiming } from "../budget/memory.js";
+import { atEngineClock, describeEngineClock, engineClockMHz } from "../estimate/clock.js";
 import { modelCalls, modeTokens } from "../sim/inputs.js";
 import { simulateMatmuls } from "../sim/simulate.js";
 import { UserError } from "../util/errors.js";
@@ -38,12 +39,14 @@ export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
   const waves = waveFlags(args);
   const matmuls = calls.map((c) => (engine.cfg.dequant ? c.matmul : c.matmul.planes[0]!));
   const xs = calls.map((c) => c.x);
-  const options = { tokens, memory: memoryTiming(budget), validProb: 1 - bp, readyProb: 1 - bp, seed: args.seed };
+  // the engine runs at its own clock (the budget's, or its lower estimate): the memory in its cycles
+  const clock = engineClockMHz(engine.geo, budget);
+  const options = { tokens, memory: memoryTiming(atEngineClock(budget, clock)), validProb: 1 - bp, readyProb: 1 - bp, seed: args.seed };
   const scope = args.all ? "every matmul" : `block ${args.block}`;
   const wave = await drawWave(args, waves, engine.geo, matmuls, xs, options, `${scope}, ${args.mode}, on ${budget.device}`);
   const r = await simulateMatmuls(engine.geo, matmuls, xs, { ...options, ...waves.trace });
   const tensors = calls.map((c) => ({ name: c.name, n: c.matmul.planes[0]!.n, k: c.matmul.planes[0]!.k }));
-  const achievedGBps = (r.bytesRead / r.cycles) * budget.clockMHz * 1e-3;
+  const achievedGBps = (r.bytesRead / r.cycles) * clock.mhz * 1e-3;
   const drawn = writeWave(args, wave);
   if (args.json) {
     printJson({
@@ -55,7 +58,9 @@ export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
       cycles: r.cycles,
       predictedCycles: r.predictedCycles,
       ...cyclesReport(r.cycles, r.predictedCycles, bp).json,
-      microseconds: r.cycles / budget.clockMHz,
+      microseconds: r.cycles / clock.mhz,
+      clockMHz: clock.mhz,
+      clockUsed: { ...clock, note: `microseconds ${describeEngineClock(clock)}` },
       bytesRead: r.bytesRead,
       achievedGBps: round(achievedGBps),
       memBusyFraction: round(r.memBusyFraction),
@@ -79,8 +84,9 @@ export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
         outputsVerdict(r.match, r.mismatches),
     );
     console.log(
-      `  ${cyclesReport(r.cycles, r.predictedCycles, bp).text}, ${(r.cycles / budget.clockMHz).toFixed(1)} µs at ${budget.clockMHz} MHz`,
+      `  ${cyclesReport(r.cycles, r.predictedCycles, bp).text}, ${(r.cycles / clock.mhz).toFixed(1)} µs at ${clock.mhz} MHz`,
     );
+    if (clock.limitedBy === "estimate") console.log(`  NOTE: microseconds and memory timing ${describeEngineClock(clock)}`);
     console.log(
       `  memory ${r.bytesRead.toLocaleString("en-US")} bytes at ${achievedGBps.toFixed(2)} GB/s achieved ` +
         `(${(r.memBusyFraction * 100).toFixed(1)}% of ${budget.memoryGBps}); lookup slots ${(r.computeUtilization * 100).toFixed(1)}% used`,

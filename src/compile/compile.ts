@@ -7,6 +7,7 @@ import { streamCycles } from "../estimate/stream-cycles.js";
 import { planMatmuls, planImage, type TilePlan } from "../engine/tiles.js";
 import { fixScales, tensorScales } from "../engine/scales.js";
 import { memoryTiming } from "../budget/memory.js";
+import { engineBudget } from "../estimate/clock.js";
 import { requireTernary, type ModelReader } from "../model/reader.js";
 import { writeDirAtomic } from "../util/atomic.js";
 import { UserError, withContext } from "../util/errors.js";
@@ -106,7 +107,8 @@ export function compileInto(
 ): CompileResult {
   const { geo } = engine;
   if (options.hls) checkHlsProject(geo, budget);
-  const memory = memoryTiming(budget);
+  // predicted cycles count the memory at the engine's clock (the budget's, or its lower estimate)
+  const memory = memoryTiming(engineBudget(geo, budget));
   for (const name of tensorNames ?? []) requireTernary(model, name);
   const listing = model.listTensors().filter((t) => t.ternary && (!tensorNames || tensorNames.includes(t.name)));
   if (listing.length === 0) {

@@ -18,6 +18,14 @@ import { RESOURCE_NAMES, type Budgeted } from "../estimate/resources.js";
  * merged sweep writes the same bytes.
  */
 
+const CLOCK = FIGURE_NAMES.indexOf("clockMHz");
+const CLOCK_ESTIMATE = FIGURE_NAMES.indexOf("clockEstimateMHz");
+
+/** Whether a point's clock is its clock estimate rather than the budget's (figures in FIGURE_NAMES order). */
+export function atClockEstimate(figures: readonly number[]): boolean {
+  return figures[CLOCK] === figures[CLOCK_ESTIMATE];
+}
+
 function asPoint(space: Pick<Space, "axes">, r: PointResult): SweepPoint {
   const figures = Object.fromEntries(FIGURE_NAMES.map((f, i) => [f, r.figures![i]!])) as Record<FigureName, number>;
   return { index: r.index, params: pointParams(space, r.index), figures };
@@ -56,6 +64,7 @@ export function summarize(manifest: Manifest, results: readonly PointResult[]): 
     shard: manifest.shard,
     evaluated: results.length,
     feasible: kept.length,
+    atClockEstimate: kept.filter((r) => atClockEstimate(r.figures!)).length,
     dropped,
     invalidReasons: Object.fromEntries(topReasons),
     objectives: manifest.objectives,

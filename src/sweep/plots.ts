@@ -10,7 +10,9 @@ import { type Manifest } from "./store.js";
  * Trade-off plots of a sweep, drawn with vega-lite and rendered to SVG by vega in Node (no
  * browser): every kept point, and the two-figure Pareto front of each plot's pair drawn over them.
  * The plots are the first objective against each other objective, plus decode tokens/s against
- * LUTs and URAM and time to first token against LUTs.
+ * LUTs and URAM and time to first token against LUTs. Every time is at the point's own clock
+ * (clockMHz); when some points run at their clock estimate, below the budget's clock, their marks
+ * are triangles and the subtitle counts them.
  */
 
 /** Points drawn behind a front at most: an SVG of a million marks helps nobody. */
@@ -39,17 +41,22 @@ function colourAxis(manifest: Manifest): string | undefined {
 }
 
 function spec(points: readonly SweepPoint[], front: readonly SweepPoint[], y: FigureName, x: FigureName, colour: string | undefined, total: number): TopLevelSpec {
+  const limited = (p: SweepPoint): boolean => p.figures.clockMHz === p.figures.clockEstimateMHz;
   const row = (p: SweepPoint, layer: string): Record<string, unknown> => ({
     x: p.figures[x],
     y: p.figures[y],
     layer,
     ...(colour ? { colour: String(p.params[colour]) } : {}),
+    clock: limited(p) ? "its clock estimate" : "the budget's",
+    clockMHz: p.figures.clockMHz,
     index: p.index,
   });
   const shown = total > points.length ? ` (${points.length} of ${total} kept points drawn)` : "";
+  const atEstimate = points.filter(limited).length;
+  const clockNote = atEstimate > 0 ? `; ${atEstimate} drawn point${atEstimate === 1 ? "" : "s"} at their own clock estimate (triangles), below the budget's clock` : "";
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: { text: `${FIGURES[y].label} vs ${FIGURES[x].label}`, subtitle: `Pareto front in red${shown}` },
+    title: { text: `${FIGURES[y].label} vs ${FIGURES[x].label}`, subtitle: `Pareto front in red${shown}; times at each point's clock${clockNote}` },
     width: 480,
     height: 320,
     layer: [
@@ -60,6 +67,9 @@ function spec(points: readonly SweepPoint[], front: readonly SweepPoint[], y: Fi
           x: { field: "x", type: "quantitative", title: FIGURES[x].label, scale: { zero: false } },
           y: { field: "y", type: "quantitative", title: FIGURES[y].label, scale: { zero: false } },
           ...(colour ? { color: { field: "colour", type: "nominal", title: colour } } : { color: { value: "#7a7a7a" } }),
+          ...(atEstimate > 0
+            ? { shape: { field: "clock", type: "nominal", title: "clock", scale: { domain: ["the budget's", "its clock estimate"], range: ["circle", "triangle-up"] } } }
+            : {}),
         },
       },
       {

@@ -1,5 +1,6 @@
 import { presetBudget, readBudgetFile, type Budget } from "../budget/budget.js";
 import { memoryTiming } from "../budget/memory.js";
+import { engineBudget } from "../estimate/clock.js";
 import { engineGeometry, type EngineGeometry } from "../engine/config.js";
 import { configFor } from "../plan/plan.js";
 import { estimateResources, overrun, RESOURCE_NAMES, type ResourceEstimate } from "../estimate/resources.js";
@@ -106,7 +107,8 @@ export async function runCheck(p: Planned): Promise<CheckResult> {
       properties["compileSeconds"] = r.compileSeconds;
       if (!r.match) failures.push({ type: "mismatch", message: `${r.mismatches} outputs differ from the reference (HLS C simulation)` });
     } else {
-      const memory = memoryTiming(budget);
+      // the memory at the engine's clock, as the latency model and `trilut sim` count it
+      const memory = memoryTiming(engineBudget(geo, budget));
       const r = tensor
         ? await simulateMatmul(geo, ws[0]!, xs[0]!, { tokens, memory, ...handshakes })
         : await simulateMatmuls(geo, ws, xs, { tokens, memory, ...handshakes });
