@@ -7,9 +7,9 @@ import { engineGeometry, resolveEngine, type EngineConfig, type EngineGeometry }
 import { type ScaledMatmul } from "../src/engine/scales.js";
 import { generateRtl } from "../src/codegen/rtl.js";
 import { checkHlsSupport, generateHls } from "../src/codegen/hls.js";
-import { simulateMatmulsHls } from "../src/sim/hls-simulate.js";
+import { hlsBackend } from "../src/sim/hls-simulate.js";
 import { type TritMatrix } from "../src/model/types.js";
-import { checkStream, descriptorStream, simulateMatmuls, type EngineMatmul } from "../src/sim/simulate.js";
+import { checkStream, descriptorStream, runOnBackend, simulateMatmuls, type EngineMatmul } from "../src/sim/simulate.js";
 import { Rng } from "../src/util/random.js";
 import { cli, FIXTURES, loadManifest, randomActs, randomTrits, throwsUser, type CliRun } from "./helpers.js";
 
@@ -111,7 +111,7 @@ describe("HLS engine: RTL (Verilator), HLS (g++ C simulation) and the reference 
         const cases = entry.workload(rng, geo);
         const ms = cases.map(([, m]) => m);
         const xs = ms.map((m) => randomActs(rng, tokens * ("planes" in m ? m.planes[0]!.k : m.k)));
-        const hls = await simulateMatmulsHls(geo, ms, xs, { tokens });
+        const hls = await runOnBackend(hlsBackend, geo, ms, xs, { tokens });
         const rtl = await simulateMatmuls(geo, ms, xs, { tokens, memory: MEMORY });
         cases.forEach(([name], i) => {
           assert.equal(hls.matmuls[i]!.mismatches, 0, `HLS, ${name}: ${JSON.stringify(hls.matmuls[i]!.firstMismatches)}`);

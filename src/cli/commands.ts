@@ -18,10 +18,11 @@ import { type TernaryTensor } from "../model/types.js";
 import { ternaryMatmul } from "../ref/kernel.js";
 import { memoryTiming } from "../budget/memory.js";
 import { atEngineClock, describeEngineClock, engineBudget, engineClockMHz, type EngineClock } from "../estimate/clock.js";
-import { simulateMatmul, type SimulationResult } from "../sim/simulate.js";
+import { simulateMatmul, runOnBackend, type BackendResult } from "../sim/simulate.js";
+import { backendNamed } from "../sim/backend.js";
 import { UserError } from "../util/errors.js";
 import { readInt8Matrix, writeInt32Matrix } from "../util/rawio.js";
-import { cyclesReport, outputsVerdict, printJson, table } from "./output.js";
+import { cyclesReport, measuredCycles, outputsVerdict, printJson, table } from "./output.js";
 import { PACKAGE_ROOT } from "../util/templates.js";
 import { drawWave, waveFlags, writeWave, type WaveArgs } from "./wave.js";
 
@@ -157,30 +158,37 @@ export interface SimArgs extends EngineArgs, ModelArgs, WaveArgs {
   backpressure: number;
   seed: number;
   json: boolean;
+  /** A cycle-accurate backend: rtl (Verilator, the default) or icarus. */
+  backend?: "rtl" | "icarus" | undefined;
 }
 
-function simJson(r: SimulationResult, tensor: TernaryTensor, clock: EngineClock): object {
+/** A figure rounded for JSON, absent where the backend does not measure it. */
+const maybeRound = (v: number | undefined): number | undefined => (v === undefined ? undefined : round(v));
+
+function simJson(r: BackendResult, tensor: TernaryTensor, clock: EngineClock, cycles: number, predicted: number): object {
+  const m = r.matmuls[0]!;
   return {
+    ...(r.backend !== "verilator" ? { backend: r.backend } : {}),
     tensor: tensor.name,
     n: tensor.n,
     k: tensor.k,
     tokens: r.tokens,
-    match: r.match,
-    mismatches: r.mismatches,
-    firstMismatches: r.firstMismatches,
-    cycles: r.cycles,
-    predictedCycles: r.predictedCycles,
+    match: m.match,
+    mismatches: m.mismatches,
+    firstMismatches: m.firstMismatches,
+    cycles,
+    predictedCycles: predicted,
     weightsPerCycle: r.weightsPerCycle,
-    microseconds: r.cycles / clock.mhz,
+    microseconds: cycles / clock.mhz,
     clockMHz: clock.mhz,
     clockUsed: { ...clock, note: `microseconds ${describeEngineClock(clock)}` },
     bytesRead: r.bytesRead,
-    memBusyFraction: round(r.memBusyFraction),
-    computeUtilization: round(r.computeUtilization),
+    memBusyFraction: maybeRound(r.memBusyFraction),
+    computeUtilization: maybeRound(r.computeUtilization),
     buildSeconds: round(r.buildSeconds),
     simSeconds: round(r.simSeconds),
     cached: r.cached,
-    cyclesPerSecond: Math.round(r.cyclesPerSecond),
+    cyclesPerSecond: Math.round(r.cyclesPerSecond ?? 0),
   };
 }
 
@@ -197,33 +205,36 @@ export async function simCommand(args: SimArgs): Promise<number> {
   const options = { tokens, memory: memoryTiming(atEngineClock(budget, clock)), validProb: 1 - bp, readyProb: 1 - bp, seed: args.seed };
   const matmul = engineMatmul(engine.geo, tensor);
   const wave = await drawWave(args, waves, engine.geo, [matmul], [x], options, `${tensor.name} on ${budget.device}`);
-  const r = await simulateMatmul(engine.geo, matmul, x, { ...options, ...waves.trace });
-  if (args.out) writeInt32Matrix(args.out, r.y);
+  const r = await runOnBackend(backendNamed(args.backend ?? "rtl"), engine.geo, [matmul], [x], { ...options, ...waves.trace });
+  const m = r.matmuls[0]!;
+  const { cycles, predicted } = measuredCycles(r);
+  if (args.out) writeInt32Matrix(args.out, m.y);
   const drawn = writeWave(args, wave);
   if (args.json) {
-    printJson({ ...simJson(r, tensor, clock), ...cyclesReport(r.cycles, r.predictedCycles, bp).json, ...drawn.json });
+    printJson({ ...simJson(r, tensor, clock, cycles, predicted), ...cyclesReport(cycles, predicted, bp).json, ...drawn.json });
   } else {
-    const verdict = outputsVerdict(r.match, r.mismatches, r.expected.length);
-    console.log(`${printable(tensor.name)} (${tensor.n}×${tensor.k}, ${tokens} token${tokens > 1 ? "s" : ""}) on ${budget.device}: ${verdict}`);
+    const verdict = outputsVerdict(m.match, m.mismatches, m.expected.length);
+    const on = r.backend === "verilator" ? "" : ` (${r.backend})`;
+    console.log(`${printable(tensor.name)} (${tensor.n}×${tensor.k}, ${tokens} token${tokens > 1 ? "s" : ""}) on ${budget.device}${on}: ${verdict}`);
     console.log(
-      `  ${cyclesReport(r.cycles, r.predictedCycles, bp).text}, ` +
-        `${(r.cycles / clock.mhz).toFixed(1)} µs at ${clock.mhz} MHz, ${r.weightsPerCycle} weights/cycle`,
+      `  ${cyclesReport(cycles, predicted, bp).text}, ` +
+        `${(cycles / clock.mhz).toFixed(1)} µs at ${clock.mhz} MHz, ${r.weightsPerCycle} weights/cycle`,
     );
     if (clock.limitedBy === "estimate") console.log(`  NOTE: microseconds and memory timing ${describeEngineClock(clock)}`);
-    if (r.tiles) {
+    if (r.bytesRead !== undefined && r.memBusyFraction !== undefined) {
       console.log(
         `  memory ${r.bytesRead.toLocaleString("en-US")} bytes, port ${(r.memBusyFraction * 100).toFixed(1)}% busy ` +
-          `(${budget.memoryGBps} GB/s); lookup slots ${(r.computeUtilization * 100).toFixed(1)}% used`,
+          `(${budget.memoryGBps} GB/s); lookup slots ${((r.computeUtilization ?? 0) * 100).toFixed(1)}% used`,
       );
     }
     console.log(
       `  simulator ${r.cached ? "cached" : "built"} in ${r.buildSeconds.toFixed(2)} s; ran ${r.simSeconds.toFixed(2)} s ` +
-        `(${Math.round(r.cyclesPerSecond).toLocaleString("en-US")} cycles/s)`,
+        `(${Math.round(r.cyclesPerSecond ?? 0).toLocaleString("en-US")} cycles/s)`,
     );
-    for (const m of r.firstMismatches) console.log(`  token ${m.token} row ${m.row}: expected ${m.expected}, got ${m.actual}`);
+    for (const f of m.firstMismatches) console.log(`  token ${f.token} row ${f.row}: expected ${f.expected}, got ${f.actual}`);
     for (const line of drawn.lines) console.log(line);
   }
-  return r.match ? 0 : 1;
+  return m.match ? 0 : 1;
 }
 
 /** The bundled example: compile for the KV260 and simulate every matmul of block 0. */

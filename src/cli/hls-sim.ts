@@ -1,5 +1,6 @@
 import { checkHlsSupport } from "../codegen/hls.js";
-import { simulateMatmulsHls, type HlsResult } from "../sim/hls-simulate.js";
+import { hlsBackend } from "../sim/hls-simulate.js";
+import { runOnBackend, type BackendResult } from "../sim/simulate.js";
 import { UserError } from "../util/errors.js";
 import { writeInt32Matrix } from "../util/rawio.js";
 import { activations, engineMatmul, modelCalls, modeTokens, readTensor } from "../sim/inputs.js";
@@ -22,19 +23,19 @@ export interface HlsSimArgs extends EngineArgs, ModelArgs {
   json: boolean;
 }
 
-function figures(r: HlsResult): object {
+function figures(r: BackendResult): object {
   return {
     match: r.match,
     mismatches: r.mismatches,
     descriptors: r.tiles.tiles.length,
-    compileSeconds: round(r.compileSeconds),
+    compileSeconds: round(r.buildSeconds),
     cached: r.cached,
-    runSeconds: round(r.runSeconds),
+    runSeconds: round(r.simSeconds),
   };
 }
 
-function buildLine(r: HlsResult): string {
-  return `  HLS engine ${r.cached ? "found in the cache" : "built with g++"} in ${r.compileSeconds.toFixed(2)} s; C simulation ran ${r.runSeconds.toFixed(2)} s`;
+function buildLine(r: BackendResult): string {
+  return `  HLS engine ${r.cached ? "found in the cache" : "built with g++"} in ${r.buildSeconds.toFixed(2)} s; C simulation ran ${r.simSeconds.toFixed(2)} s (not cycle-accurate: no cycles)`;
 }
 
 /**
@@ -54,7 +55,7 @@ export async function hlsSimCommand(args: HlsSimArgs): Promise<number> {
     // as the RTL backend: decode infers the tokens from --input; prefill defaults to 16
     const wanted = args.mode === "decode" ? args.tokens : modeTokens(args.mode, args.tokens);
     const { x, tokens } = activations(tensor, args.input, wanted, args.seed);
-    const r = await simulateMatmulsHls(engine.geo, [engineMatmul(engine.geo, tensor)], [x], { tokens });
+    const r = await runOnBackend(hlsBackend, engine.geo, [engineMatmul(engine.geo, tensor)], [x], { tokens });
     const m = r.matmuls[0]!;
     if (args.out) writeInt32Matrix(args.out, m.y);
     if (args.json) {
@@ -70,7 +71,8 @@ export async function hlsSimCommand(args: HlsSimArgs): Promise<number> {
 
   const tokens = modeTokens(args.mode, args.tokens);
   const calls = modelCalls(args, tokens, openOptions(args));
-  const r = await simulateMatmulsHls(
+  const r = await runOnBackend(
+    hlsBackend,
     engine.geo,
     calls.map((c) => (engine.cfg.dequant ? c.matmul : c.matmul.planes[0]!)),
     calls.map((c) => c.x),

@@ -14,6 +14,12 @@ import { printable } from "../util/quote.js";
 
 const debug = process.argv.includes("--debug");
 
+/** What the Icarus testbench cannot do, refused by flag before anything runs. */
+function refuseForIcarus(a: { backpressure: number; trace?: string | undefined; wave?: string | undefined; traceWindow?: string | undefined }): void {
+  if (a.backpressure !== 0) throw new UserError("--backpressure: the Icarus testbench drives the streams without stalls; use --backend rtl");
+  if ((a.trace ?? a.wave ?? a.traceWindow) !== undefined) throw new UserError("--trace, --wave and --trace-window: the Icarus backend writes no waveforms; use --backend rtl");
+}
+
 function engineOptions<T>(y: Argv<T>) {
   return y
     .option("device", { type: "string", describe: "budget preset: kv260, zcu104, zcu102, vck190, u55c, u280" })
@@ -134,7 +140,11 @@ await yargs(hideBin(process.argv))
         .option("backpressure", { type: "number", default: 0, describe: "probability a stream stalls in a cycle" })
         .option("seed", { type: "number", default: 1 })
         .option("json", { type: "boolean", default: false })
-        .option("backend", { choices: ["rtl", "hls"], default: "rtl", describe: "rtl: the Verilog in Verilator; hls: the HLS C++ built with g++" }),
+        .option("backend", {
+          choices: ["rtl", "icarus", "hls"] as const,
+          default: "rtl" as const,
+          describe: "rtl: the Verilog in Verilator; icarus: the same Verilog in Icarus Verilog (no backpressure, no waveforms); hls: the HLS C++ built with g++",
+        }),
     (a) =>
       guarded(() => {
         const scopes = [a.tensor !== undefined, a.block !== undefined, a.all === true].filter(Boolean).length;
@@ -144,8 +154,10 @@ await yargs(hideBin(process.argv))
         if (a.trace !== undefined) checkOutputFile(a.trace, "--trace");
         if (a.backend === "hls" && (a.wave ?? a.traceWindow) !== undefined) throw new UserError("--wave and --trace-window: the HLS backend is a C simulation and has no waveforms; use --backend rtl");
         if (a.backend === "hls") return hlsSimCommand(a);
-        if (a.tensor === undefined) return modelSimCommand(a);
-        return simCommand({ ...a, tensor: a.tensor, tokens: a.mode === "decode" ? a.tokens : modeTokens(a.mode, a.tokens) });
+        if (a.backend === "icarus") refuseForIcarus(a);
+        const rtl = { ...a, backend: a.backend };
+        if (a.tensor === undefined) return modelSimCommand(rtl);
+        return simCommand({ ...rtl, tensor: a.tensor, tokens: a.mode === "decode" ? a.tokens : modeTokens(a.mode, a.tokens) });
       }),
   )
   .command(

@@ -1,10 +1,11 @@
 import { memoryTiming } from "../budget/memory.js";
 import { atEngineClock, describeEngineClock, engineClockMHz } from "../estimate/clock.js";
 import { modelCalls, modeTokens } from "../sim/inputs.js";
-import { simulateMatmuls } from "../sim/simulate.js";
+import { backendNamed } from "../sim/backend.js";
+import { runOnBackend } from "../sim/simulate.js";
 import { UserError } from "../util/errors.js";
 import { openOptions, plan, round, type EngineArgs, type ModelArgs } from "./common.js";
-import { cyclesReport, outputsVerdict, printJson, table } from "./output.js";
+import { cyclesReport, measuredCycles, outputsVerdict, printJson, table } from "./output.js";
 import { drawWave, waveFlags, writeWave, type WaveArgs } from "./wave.js";
 
 export interface ModelSimArgs extends EngineArgs, ModelArgs, WaveArgs {
@@ -18,6 +19,8 @@ export interface ModelSimArgs extends EngineArgs, ModelArgs, WaveArgs {
   backpressure: number;
   seed: number;
   json: boolean;
+  /** A cycle-accurate backend: rtl (Verilator, the default) or icarus. */
+  backend?: "rtl" | "icarus" | undefined;
 }
 
 
@@ -44,27 +47,29 @@ export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
   const options = { tokens, memory: memoryTiming(atEngineClock(budget, clock)), validProb: 1 - bp, readyProb: 1 - bp, seed: args.seed };
   const scope = args.all ? "every matmul" : `block ${args.block}`;
   const wave = await drawWave(args, waves, engine.geo, matmuls, xs, options, `${scope}, ${args.mode}, on ${budget.device}`);
-  const r = await simulateMatmuls(engine.geo, matmuls, xs, { ...options, ...waves.trace });
+  const r = await runOnBackend(backendNamed(args.backend ?? "rtl"), engine.geo, matmuls, xs, { ...options, ...waves.trace });
+  const { cycles, predicted } = measuredCycles(r);
   const tensors = calls.map((c) => ({ name: c.name, n: c.matmul.planes[0]!.n, k: c.matmul.planes[0]!.k }));
-  const achievedGBps = (r.bytesRead / r.cycles) * clock.mhz * 1e-3;
+  const achievedGBps = r.bytesRead !== undefined ? (r.bytesRead / cycles) * clock.mhz * 1e-3 : undefined;
   const drawn = writeWave(args, wave);
   if (args.json) {
     printJson({
+      ...(r.backend !== "verilator" ? { backend: r.backend } : {}),
       scope: args.all ? "all" : `block ${args.block}`,
       mode: args.mode,
       tokens,
       match: r.match,
       mismatches: r.mismatches,
-      cycles: r.cycles,
-      predictedCycles: r.predictedCycles,
-      ...cyclesReport(r.cycles, r.predictedCycles, bp).json,
-      microseconds: r.cycles / clock.mhz,
+      cycles,
+      predictedCycles: predicted,
+      ...cyclesReport(cycles, predicted, bp).json,
+      microseconds: cycles / clock.mhz,
       clockMHz: clock.mhz,
       clockUsed: { ...clock, note: `microseconds ${describeEngineClock(clock)}` },
       bytesRead: r.bytesRead,
-      achievedGBps: round(achievedGBps),
-      memBusyFraction: round(r.memBusyFraction),
-      computeUtilization: round(r.computeUtilization),
+      achievedGBps: achievedGBps !== undefined ? round(achievedGBps) : undefined,
+      memBusyFraction: r.memBusyFraction !== undefined ? round(r.memBusyFraction) : undefined,
+      computeUtilization: r.computeUtilization !== undefined ? round(r.computeUtilization) : undefined,
       weightsPerCycle: r.weightsPerCycle,
       buildSeconds: round(r.buildSeconds),
       simSeconds: round(r.simSeconds),
@@ -80,17 +85,18 @@ export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
       ),
     );
     console.log(
-      `\n${args.all ? "every matmul" : `block ${args.block}`}, ${args.mode} (${tokens} token${tokens > 1 ? "s" : ""}) on ${budget.device}: ` +
+      `\n${args.all ? "every matmul" : `block ${args.block}`}, ${args.mode} (${tokens} token${tokens > 1 ? "s" : ""}) on ${budget.device}` +
+        `${r.backend === "verilator" ? "" : ` (${r.backend})`}: ` +
         outputsVerdict(r.match, r.mismatches),
     );
-    console.log(
-      `  ${cyclesReport(r.cycles, r.predictedCycles, bp).text}, ${(r.cycles / clock.mhz).toFixed(1)} µs at ${clock.mhz} MHz`,
-    );
+    console.log(`  ${cyclesReport(cycles, predicted, bp).text}, ${(cycles / clock.mhz).toFixed(1)} µs at ${clock.mhz} MHz`);
     if (clock.limitedBy === "estimate") console.log(`  NOTE: microseconds and memory timing ${describeEngineClock(clock)}`);
-    console.log(
-      `  memory ${r.bytesRead.toLocaleString("en-US")} bytes at ${achievedGBps.toFixed(2)} GB/s achieved ` +
-        `(${(r.memBusyFraction * 100).toFixed(1)}% of ${budget.memoryGBps}); lookup slots ${(r.computeUtilization * 100).toFixed(1)}% used`,
-    );
+    if (r.bytesRead !== undefined && achievedGBps !== undefined && r.memBusyFraction !== undefined) {
+      console.log(
+        `  memory ${r.bytesRead.toLocaleString("en-US")} bytes at ${achievedGBps.toFixed(2)} GB/s achieved ` +
+          `(${(r.memBusyFraction * 100).toFixed(1)}% of ${budget.memoryGBps}); lookup slots ${((r.computeUtilization ?? 0) * 100).toFixed(1)}% used`,
+      );
+    }
     console.log(
       `  inputs: the host model's activations for a seeded ${args.mode === "decode" ? `token after a ${args.context ?? 8}-token prompt` : `${tokens}-token prompt`}` +
         `; outputs ${engine.cfg.dequant ? "dequantized by the engine" : "as integers (the host applies the scales)"}`,

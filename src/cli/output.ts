@@ -1,4 +1,5 @@
 import { printable } from "../util/quote.js";
+import { type BackendResult } from "../sim/simulate.js";
 
 /** Prints one JSON document (commands with --json). */
 export function printJson(value: unknown): void {
@@ -36,4 +37,10 @@ export function cyclesReport(cycles: number, predicted: number, backpressure: nu
   }
   const note = `predictedCycles is for no backpressure; with --backpressure ${backpressure} streams stall at random and the cycle model does not predict this run`;
   return { text: `cycles ${fmt(cycles)} under backpressure ${backpressure} (the model's ${fmt(predicted)} is for no backpressure and does not apply)`, json: { predictionApplies: false, predictionNote: note } };
+}
+
+/** The cycles a cycle-accurate backend measured and the model's prediction. */
+export function measuredCycles(r: BackendResult): { cycles: number; predicted: number } {
+  if (r.cycles === undefined || r.predictedCycles === undefined) throw new Error(`the ${r.backend} backend returned no cycles: a bug`);
+  return { cycles: r.cycles, predicted: r.predictedCycles };
 }

@@ -3,56 +3,44 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { type EngineGeometry } from "../engine/config.js";
-import { type TilePlan } from "../engine/tiles.js";
-import { checkStream, descriptorStream, type EngineMatmul, type MatmulCheck } from "./simulate.js";
-import { SimulationError } from "../util/errors.js";
+import { type AxiStreams } from "../engine/streams.js";
+import { SimulationError, UserError } from "../util/errors.js";
+import type { BackendRun, SimBackend } from "./backend.js";
 import { buildHls } from "./hls-build.js";
 
 const execFileAsync = promisify(execFile);
-
-export interface HlsSimulateOptions {
-  /** Tokens (rows of each x). */
-  tokens?: number;
-}
-
-/** Matmuls through the HLS engine built with g++ (C simulation), each checked against the reference. */
-export interface HlsResult {
-  readonly match: boolean;
-  readonly mismatches: number;
-  readonly matmuls: MatmulCheck[];
-  readonly tiles: TilePlan;
-  readonly tokens: number;
-  /** Seconds spent building the engine (or finding it in the cache), and running it. */
-  readonly compileSeconds: number;
-  readonly cached: boolean;
-  readonly runSeconds: number;
-}
 
 function bytes(words: Uint32Array): Uint8Array {
   return new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
 }
 
 /**
- * Runs matmuls back to back through the HLS engine as one descriptor stream, on exactly the
- * inputs the RTL simulation gets (the same descriptors, activation beats and memory image), and
- * checks every output against the reference (the kernel, then the dequantization for scaled
- * matmuls). ws[i] and xs[i] (tokens × k int8) are matmul i's weights and inputs. Throws
- * SimulationError when the engine's testbench fails.
+ * The HLS engine built with g++ (C simulation), run on exactly the inputs the RTL simulation gets
+ * (the same descriptors, activation beats and memory image). Not cycle-accurate: the C simulation
+ * runs the engine's dataflow without a clock, so its runs have results but no cycles, and it
+ * neither stalls its streams nor writes waveforms. Throws SimulationError when the testbench fails.
  */
-export async function simulateMatmulsHls(
-  geo: EngineGeometry,
-  ws: readonly EngineMatmul[],
-  xs: readonly Int8Array[],
-  options: HlsSimulateOptions = {},
-): Promise<HlsResult> {
-  const tokens = options.tokens ?? 1;
-  const stream = descriptorStream(geo, ws, xs, tokens);
-  const { tiles, streams } = stream;
-  const built = await buildHls(geo);
+export const hlsBackend: SimBackend = {
+  name: "hls",
+  cycleAccurate: false,
+  async build(geo, options) {
+    if ((options.validProb ?? 1) < 1 || (options.readyProb ?? 1) < 1) {
+      throw new UserError("backpressure: the HLS backend's C simulation has no handshakes to stall; use the Verilator backend (rtl)");
+    }
+    if (options.trace) throw new UserError("a waveform: the HLS backend is a C simulation and has none; use the Verilator backend (rtl)");
+    const built = await buildHls(geo);
+    return {
+      buildSeconds: built.compileSeconds,
+      cached: built.cached,
+      run: (streams) => runHls(built.exePath, streams),
+    };
+  },
+};
+
+async function runHls(exePath: string, streams: AxiStreams): Promise<BackendRun> {
   const dir = mkdtempSync(join(tmpdir(), "trilut-hls-"));
   let results: Uint32Array;
-  let runSeconds: number;
+  let simSeconds: number;
   try {
     const files = ["descriptors.bin", "acts.bin", "image.bin", "results.bin"].map((f) => join(dir, f));
     writeFileSync(files[0]!, bytes(streams.descriptors));
@@ -60,12 +48,12 @@ export async function simulateMatmulsHls(
     writeFileSync(files[2]!, bytes(streams.image));
     const started = performance.now();
     try {
-      await execFileAsync(built.exePath, files, { maxBuffer: 64 * 1024 * 1024 });
+      await execFileAsync(exePath, files, { maxBuffer: 64 * 1024 * 1024 });
     } catch (err) {
       const e = err as { stderr?: string; message: string };
       throw new SimulationError(`the HLS engine's C simulation failed: ${(e.stderr ?? "").trim() || e.message}`);
     }
-    runSeconds = (performance.now() - started) / 1000;
+    simSeconds = (performance.now() - started) / 1000;
     const raw = readFileSync(files[3]!);
     results = new Uint32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   } finally {
@@ -74,15 +62,5 @@ export async function simulateMatmulsHls(
   if (results.length !== streams.resultBeats * streams.resultWords) {
     throw new SimulationError(`the HLS engine wrote ${results.length} result words, expected ${streams.resultBeats * streams.resultWords}`);
   }
-  const matmuls = checkStream(geo, stream, results);
-  return {
-    match: matmuls.every((m) => m.match),
-    mismatches: matmuls.reduce((sum, m) => sum + m.mismatches, 0),
-    matmuls,
-    tiles,
-    tokens,
-    compileSeconds: built.compileSeconds,
-    cached: built.cached,
-    runSeconds,
-  };
+  return { results, cycles: undefined, bytesRead: undefined, simSeconds };
 }

@@ -7,7 +7,8 @@ import { type EngineGeometry } from "../engine/config.js";
 import { DESCRIPTOR_FIELDS, DESCRIPTOR_WORDS, descriptorPort, descriptorWidths } from "../engine/descriptor.js";
 import { generateRtl } from "../codegen/rtl.js";
 import { packageVersion, renderTemplate } from "../util/templates.js";
-import { ToolError } from "../util/errors.js";
+import { SimulationError, ToolError, UserError } from "../util/errors.js";
+import type { SimBackend } from "./backend.js";
 import { type AxiStreams } from "../engine/streams.js";
 import { type MemoryTiming } from "../budget/memory.js";
 
@@ -88,12 +89,39 @@ export async function runIcarus(geo: EngineGeometry, s: AxiStreams, memory: Memo
       } else if (line.startsWith("cycles ")) {
         cycles = Number(line.slice(7));
       } else if (line.startsWith("timeout")) {
-        throw new Error("Icarus simulation timed out");
+        throw new SimulationError("the Icarus simulation timed out");
       }
     }
-    if (cycles < 0 || beat !== s.resultBeats) throw new Error(`Icarus run ended early: ${beat}/${s.resultBeats} result beats`);
+    if (cycles < 0 || beat !== s.resultBeats) throw new SimulationError(`the Icarus run ended early: ${beat}/${s.resultBeats} result beats`);
     return { cycles, results };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Icarus Verilog as a backend: the same RTL as Verilator, cycle-accurate, an independent second
+ * simulator. Its testbench drives the streams without stalls and writes no waveform. The testbench
+ * is compiled with the stream's sizes, so there is nothing to build ahead: iverilog's compile is
+ * part of each run's seconds.
+ */
+export const icarusBackend: SimBackend = {
+  name: "icarus",
+  cycleAccurate: true,
+  async build(geo, options) {
+    if ((options.validProb ?? 1) < 1 || (options.readyProb ?? 1) < 1) {
+      throw new UserError("backpressure: the Icarus testbench drives the streams without stalls; use the Verilator backend (rtl)");
+    }
+    if (options.trace) throw new UserError("a waveform: the Icarus backend writes none; use the Verilator backend (rtl)");
+    return {
+      buildSeconds: 0,
+      cached: false,
+      async run(streams, runOptions) {
+        if (!runOptions.memory) throw new UserError("an engine that streams weights needs a memory timing (a budget)");
+        const started = performance.now();
+        const r = await runIcarus(geo, streams, runOptions.memory);
+        return { results: r.results, cycles: r.cycles, bytesRead: undefined, simSeconds: (performance.now() - started) / 1000 };
+      },
+    };
+  },
+};

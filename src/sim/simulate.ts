@@ -10,7 +10,8 @@ import { loadAddon } from "./binding.js";
 import { buildSimulator, type TraceFormat } from "./build.js";
 import { bytesPerCycle, type MemoryTiming } from "../budget/memory.js";
 import { axiStreams, unpackTileResults } from "../engine/streams.js";
-import { type AxiRunRequest, type HostOptions, type RunReply } from "./binding.js";
+import { type HostOptions, type RunReply } from "./binding.js";
+import type { BackendName, SimBackend } from "./backend.js";
 import { checkWindowShape, windowInRun, type CycleWindow } from "./window.js";
 import { renameSync, rmSync } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
@@ -149,25 +150,6 @@ function utilization(geo: EngineGeometry, ws: readonly TritMatrix[], tokens: num
   return useful / (geo.cfg.P * geo.cfg.T * Math.max(cycles, 1));
 }
 
-/** The figures every run reports, from the simulator's reply and the prediction. */
-function runFigures(
-  geo: EngineGeometry,
-  built: { buildSeconds: number; cached: boolean },
-  run: { cycles: number; simSeconds: number; predictedCycles: number; tokens: number; cores: readonly TritMatrix[] },
-): Omit<RunFigures, "bytesRead" | "memBusyFraction"> {
-  return {
-    cycles: run.cycles,
-    predictedCycles: run.predictedCycles,
-    weightsPerCycle: geo.weightsPerCycle,
-    buildSeconds: built.buildSeconds,
-    simSeconds: run.simSeconds,
-    cached: built.cached,
-    cyclesPerSecond: run.cycles / Math.max(run.simSeconds, 1e-9),
-    tokens: run.tokens,
-    computeUtilization: utilization(geo, run.cores, run.tokens, run.cycles),
-  };
-}
-
 function handshakes(options: SimulateOptions): HostOptions {
   return {
     validProb: options.validProb ?? 1,
@@ -212,15 +194,6 @@ export function checkStream(geo: EngineGeometry, s: Pick<ReturnType<typeof descr
   return unpackTileResults(geo, s.tiles, results).map((y, i) => compare(s.prepared[i]!.expected, s.prepared[i]!.n, y));
 }
 
-/** A run of matmuls as one descriptor stream: its request and what checking needs. */
-interface AxiStimulus {
-  readonly prepared: ReturnType<typeof prepare>[];
-  readonly tiles: TilePlan;
-  readonly memory: MemoryTiming;
-  readonly request: Omit<AxiRunRequest, keyof HostOptions>;
-  readonly predicted: PredictedRun;
-}
-
 /** What the cycle model says of a run (exact when no stream stalls). */
 export interface PredictedRun {
   readonly cycles: number;
@@ -228,18 +201,14 @@ export interface PredictedRun {
   readonly firstPass: number;
 }
 
-function axiStimulus(geo: EngineGeometry, ws: readonly EngineMatmul[], xs: readonly Int8Array[], options: Pick<SimulateOptions, "memory" | "tokens">): AxiStimulus {
-  const memory = options.memory;
-  if (!memory) throw new UserError("an engine that streams weights needs a memory timing (a budget)");
-  const { prepared, tiles, streams } = descriptorStream(geo, ws, xs, options.tokens ?? 1);
+function predictRun(geo: EngineGeometry, tiles: TilePlan, memory: MemoryTiming): PredictedRun {
   const model = streamCycles(geo, tiles, memory);
-  return {
-    prepared,
-    tiles,
-    memory,
-    request: { ...streams, beatBytes: geo.beatBytes, ...memory },
-    predicted: { cycles: model.total, firstPass: model.tileLoaded[0] ?? 0 },
-  };
+  return { cycles: model.total, firstPass: model.tileLoaded[0] ?? 0 };
+}
+
+function requireMemory(options: Pick<SimulateOptions, "memory">): MemoryTiming {
+  if (!options.memory) throw new UserError("an engine that streams weights needs a memory timing (a budget)");
+  return options.memory;
 }
 
 /** Runs that a user waits for visibly (Verilator runs a few million cycles a second). */
@@ -256,10 +225,113 @@ function timed<R>(predictedCycles: number, run: () => R): { reply: R; simSeconds
   }
 }
 
+/** The verilated RTL, through its N-API addon: cycle-accurate, with backpressure and waveforms. */
+export const verilatorBackend: SimBackend = {
+  name: "verilator",
+  cycleAccurate: true,
+  async build(geo, options) {
+    if (options.predictedCycles !== undefined) checkTraceWindow(options, options.predictedCycles);
+    const built = await buildSimulator(geo, traceFormat(options.trace));
+    const addon = loadAddon(built.addonPath);
+    return {
+      buildSeconds: built.buildSeconds,
+      cached: built.cached,
+      async run(streams, runOptions) {
+        const request = { ...streams, beatBytes: geo.beatBytes, ...requireMemory(runOptions) };
+        const { reply, simSeconds } = timed(runOptions.predictedCycles ?? 0, () => runTraced(runOptions, (host) => addon.run({ ...request, ...host })));
+        if (reply.error) throw new SimulationError(reply.error);
+        return { results: reply.results, cycles: reply.cycles, bytesRead: reply.bytesRead, simSeconds };
+      },
+    };
+  },
+};
+
+/** A run of matmuls on any backend, checked against the reference and, where it counts cycles, the cycle model. */
+export interface BackendResult {
+  readonly backend: BackendName;
+  readonly match: boolean;
+  readonly mismatches: number;
+  readonly matmuls: MatmulCheck[];
+  readonly tiles: TilePlan;
+  readonly tokens: number;
+  readonly weightsPerCycle: number;
+  /** Measured cycles: undefined for a backend that is not cycle-accurate (HLS). */
+  readonly cycles: number | undefined;
+  /** The cycle model's cycles for the run (given a memory timing), or the caller's own prediction. */
+  readonly predictedCycles: number | undefined;
+  /**
+   * The measured cycles against the prediction: true or false when the run is free-running on a
+   * cycle-accurate backend (the model is then exact), undefined when there is nothing to hold to it
+   * (backpressure stalls by chance; HLS has no cycles).
+   */
+  readonly cyclesAsPredicted: boolean | undefined;
+  readonly bytesRead: number | undefined;
+  readonly memBusyFraction: number | undefined;
+  readonly computeUtilization: number | undefined;
+  readonly cyclesPerSecond: number | undefined;
+  readonly buildSeconds: number;
+  readonly simSeconds: number;
+  readonly cached: boolean;
+}
+
 /**
- * Runs matmuls back to back through the engine as one descriptor stream and checks every
- * output against the reference (the kernel, then the dequantization for scaled matmuls). ws[i]
- * and xs[i] (tokens × k int8) are matmul i's weights and inputs. Throws SimulationError when the
+ * Runs matmuls back to back on a backend as one descriptor stream and checks every output
+ * against the reference (the kernel, then the dequantization for scaled matmuls), and the cycles
+ * against the cycle model (or `predictedCycles`, a caller's own model of the same run). ws[i] and
+ * xs[i] (tokens × k int8) are matmul i's weights and inputs. A cycle-accurate backend needs
+ * `memory`. Throws SimulationError when the run hangs or fails; a wrong output is reported, not thrown.
+ */
+export async function runOnBackend(
+  backend: SimBackend,
+  geo: EngineGeometry,
+  ws: readonly EngineMatmul[],
+  xs: readonly Int8Array[],
+  options: SimulateOptions & { predictedCycles?: number } = {},
+): Promise<BackendResult> {
+  const tokens = options.tokens ?? 1;
+  const { prepared, tiles, streams } = descriptorStream(geo, ws, xs, tokens);
+  const memory = backend.cycleAccurate ? requireMemory(options) : options.memory;
+  const predictedCycles = options.predictedCycles ?? (memory ? predictRun(geo, tiles, memory).cycles : undefined);
+  const runOptions = { ...options, predictedCycles };
+  const built = await backend.build(geo, runOptions);
+  const run = await built.run(streams, runOptions);
+  const matmuls = checkStream(geo, { prepared, tiles }, run.results);
+  const freeRunning = (options.validProb ?? 1) >= 1 && (options.readyProb ?? 1) >= 1;
+  const { cycles, bytesRead } = run;
+  return {
+    backend: backend.name,
+    match: matmuls.every((m) => m.match),
+    mismatches: matmuls.reduce((sum, m) => sum + m.mismatches, 0),
+    matmuls,
+    tiles,
+    tokens,
+    weightsPerCycle: geo.weightsPerCycle,
+    cycles,
+    predictedCycles,
+    cyclesAsPredicted: cycles !== undefined && predictedCycles !== undefined && freeRunning ? cycles === predictedCycles : undefined,
+    bytesRead,
+    memBusyFraction: bytesRead !== undefined && cycles !== undefined && memory ? bytesRead / (bytesPerCycle(memory) * Math.max(cycles, 1)) : undefined,
+    computeUtilization: cycles !== undefined ? utilization(geo, prepared.map((p) => p.core), tokens, cycles) : undefined,
+    cyclesPerSecond: cycles !== undefined ? cycles / Math.max(run.simSeconds, 1e-9) : undefined,
+    buildSeconds: built.buildSeconds,
+    simSeconds: run.simSeconds,
+    cached: built.cached,
+  };
+}
+
+/** A result's cycle figures, which a cycle-accurate backend always has. */
+function measured(r: BackendResult): RunFigures {
+  const { cycles, predictedCycles, bytesRead, memBusyFraction, computeUtilization, cyclesPerSecond } = r;
+  if (cycles === undefined || predictedCycles === undefined || bytesRead === undefined || memBusyFraction === undefined || computeUtilization === undefined || cyclesPerSecond === undefined) {
+    throw new Error(`the ${r.backend} backend returned a run without its cycle figures: a bug`);
+  }
+  const { weightsPerCycle, buildSeconds, simSeconds, cached, tokens } = r;
+  return { cycles, predictedCycles, bytesRead, memBusyFraction, computeUtilization, cyclesPerSecond, weightsPerCycle, buildSeconds, simSeconds, cached, tokens };
+}
+
+/**
+ * Runs matmuls back to back through the verilated engine as one descriptor stream (runOnBackend
+ * on Verilator), every output checked against the reference. Throws SimulationError when the
  * simulation hangs.
  */
 export async function simulateMatmuls(
@@ -268,28 +340,8 @@ export async function simulateMatmuls(
   xs: readonly Int8Array[],
   options: SimulateOptions = {},
 ): Promise<MatmulsResult> {
-  const { prepared, tiles, memory, request, predicted } = axiStimulus(geo, ws, xs, options);
-  checkTraceWindow(options, predicted.cycles);
-  const built = await buildSimulator(geo, traceFormat(options.trace));
-  const addon = loadAddon(built.addonPath);
-  const { reply, simSeconds } = timed(predicted.cycles, () => runTraced(options, (host) => addon.run({ ...request, ...host })));
-  if (reply.error) throw new SimulationError(reply.error);
-  const matmuls = checkStream(geo, { prepared, tiles }, reply.results);
-  return {
-    match: matmuls.every((m) => m.match),
-    mismatches: matmuls.reduce((sum, m) => sum + m.mismatches, 0),
-    matmuls,
-    tiles,
-    ...runFigures(geo, built, {
-      cycles: reply.cycles,
-      simSeconds,
-      predictedCycles: predicted.cycles,
-      tokens: options.tokens ?? 1,
-      cores: prepared.map((p) => p.core),
-    }),
-    bytesRead: reply.bytesRead,
-    memBusyFraction: reply.bytesRead / (bytesPerCycle(memory) * Math.max(reply.cycles, 1)),
-  };
+  const r = await runOnBackend(verilatorBackend, geo, ws, xs, options);
+  return { match: r.match, mismatches: r.mismatches, matmuls: r.matmuls, tiles: r.tiles, ...measured(r) };
 }
 
 /**
@@ -331,7 +383,10 @@ export async function traceMatmuls(
   xs: readonly Int8Array[],
   options: Omit<SimulateOptions, "traceWindow"> & { trace: string; traceWindow: CycleWindow | ((predicted: PredictedRun) => CycleWindow) },
 ): Promise<TraceRun> {
-  const { request, predicted } = axiStimulus(geo, ws, xs, options);
+  const memory = requireMemory(options);
+  const { tiles, streams } = descriptorStream(geo, ws, xs, options.tokens ?? 1);
+  const predicted = predictRun(geo, tiles, memory);
+  const request = { ...streams, beatBytes: geo.beatBytes, ...memory };
   const asked = options.traceWindow;
   const [start, end] = checkWindowShape(typeof asked === "function" ? asked(predicted) : asked);
   if (end === Infinity) throw new UserError("a waveform of part of a run needs a window with an end");

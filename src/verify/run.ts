@@ -5,10 +5,9 @@ import { engineGeometry, type EngineGeometry } from "../engine/config.js";
 import { configFor } from "../plan/plan.js";
 import { estimateResources, overrun, RESOURCE_NAMES, type ResourceEstimate } from "../estimate/resources.js";
 import { synthesize } from "../estimate/synth.js";
-import { simulateMatmulsHls } from "../sim/hls-simulate.js";
-import { simulateMatmul, simulateMatmuls, type EngineMatmul } from "../sim/simulate.js";
+import { backendNamed } from "../sim/backend.js";
+import { runOnBackend, type EngineMatmul } from "../sim/simulate.js";
 import { SimulationError, ToolError, UserError } from "../util/errors.js";
-import { type TernaryTensor } from "../model/types.js";
 import { activations, engineMatmul, modelCalls, modeTokens, readTensor } from "../sim/inputs.js";
 import { type Check } from "./spec.js";
 import { withModel } from "../model/open.js";
@@ -20,7 +19,7 @@ import { describeArchitecture } from "../model/architecture.js";
  * naming an impossible engine fails before anything runs; an engine over its budget is a test
  * failure, not bad input, since that is what a design's CI must catch, and it fails at once,
  * before any simulation. Each check then runs in
- * simulation (Verilator, or the HLS engine with `backend: hls`) and optionally in yosys.
+ * simulation (Verilator, Icarus with `backend: icarus`, or the HLS engine with `backend: hls`) and optionally in yosys.
  */
 export interface Failure {
   readonly type: "mismatch" | "cycles" | "resources" | "hang" | "timeout";
@@ -91,9 +90,8 @@ export async function runCheck(p: Planned): Promise<CheckResult> {
     const handshakes = { validProb: 1 - bp, readyProb: 1 - bp, seed: check.seed };
     let ws: EngineMatmul[];
     let xs: Int8Array[];
-    let tensor: TernaryTensor | undefined;
     if (check.tensor !== undefined) {
-      tensor = readTensor(check.model, check.tensor);
+      const tensor = readTensor(check.model, check.tensor);
       ws = [engineMatmul(geo, tensor)];
       xs = [activations(tensor, undefined, tokens, check.seed).x];
     } else {
@@ -101,23 +99,18 @@ export async function runCheck(p: Planned): Promise<CheckResult> {
       ws = calls.map((c) => (geo.cfg.dequant ? c.matmul : c.matmul.planes[0]!));
       xs = calls.map((c) => c.x);
     }
-    if (check.backend === "hls") {
-      const r = await simulateMatmulsHls(geo, ws, xs, { tokens });
-      properties["mismatches"] = r.mismatches;
-      properties["compileSeconds"] = r.compileSeconds;
-      if (!r.match) failures.push({ type: "mismatch", message: `${r.mismatches} outputs differ from the reference (HLS C simulation)` });
-    } else {
-      // the memory at the engine's clock, as the latency model and `trilut sim` count it
-      const memory = memoryTiming(engineBudget(geo, budget));
-      const r = tensor
-        ? await simulateMatmul(geo, ws[0]!, xs[0]!, { tokens, memory, ...handshakes })
-        : await simulateMatmuls(geo, ws, xs, { tokens, memory, ...handshakes });
-      Object.assign(properties, { cycles: r.cycles, predictedCycles: r.predictedCycles, mismatches: r.mismatches, bytesRead: r.bytesRead });
-      if (!r.match) failures.push({ type: "mismatch", message: `${r.mismatches} outputs differ from the reference` });
-      // backpressure stalls the engine by chance: only a free-running run must meet the model
-      if (bp === 0 && r.cycles !== r.predictedCycles) {
-        failures.push({ type: "cycles", message: `measured ${r.cycles} cycles, the cycle model predicts ${r.predictedCycles}` });
-      }
+    const backend = backendNamed(check.backend);
+    // the memory at the engine's clock, as the latency model and `trilut sim` count it
+    const memory = memoryTiming(engineBudget(geo, budget));
+    const r = await runOnBackend(backend, geo, ws, xs, { tokens, memory, ...handshakes });
+    properties["mismatches"] = r.mismatches;
+    if (backend.cycleAccurate) Object.assign(properties, { cycles: r.cycles, predictedCycles: r.predictedCycles });
+    if (r.bytesRead !== undefined) properties["bytesRead"] = r.bytesRead;
+    if (!backend.cycleAccurate) properties["compileSeconds"] = r.buildSeconds;
+    if (!r.match) failures.push({ type: "mismatch", message: `${r.mismatches} outputs differ from the reference${backend.name === "hls" ? " (HLS C simulation)" : ""}` });
+    // backpressure stalls the engine by chance: only a free-running run must meet the model
+    if (r.cyclesAsPredicted === false) {
+      failures.push({ type: "cycles", message: `measured ${r.cycles} cycles, the cycle model predicts ${r.predictedCycles}` });
     }
     if (check.synth) {
       const s = await synthesize(geo, budget.family);

@@ -27,7 +27,8 @@ export interface Check {
   readonly context?: number;
   readonly seed: number;
   readonly backpressure: number;
-  readonly backend: "rtl" | "hls";
+  /** rtl: Verilator; icarus: Icarus Verilog (the same RTL, no backpressure); hls: the HLS C++ built with g++. */
+  readonly backend: "rtl" | "icarus" | "hls";
   /** Also synthesize the engine with yosys and hold its resources to the budget. */
   readonly synth: boolean;
   /** Seconds the check may take, builds included; past them it fails as "timeout". */
@@ -53,7 +54,7 @@ const CHECK_PROPERTIES = {
   context: { type: "integer", minimum: 0 },
   seed: { type: "integer", minimum: 0 },
   backpressure: { type: "number", minimum: 0, exclusiveMaximum: 1 },
-  backend: { enum: ["rtl", "hls"] },
+  backend: { enum: ["rtl", "icarus", "hls"] },
   synth: { type: "boolean" },
   timeout: { type: "number", exclusiveMinimum: 0, maximum: 604800 },
 };
@@ -89,6 +90,9 @@ export function loadVerifySpec(path: string): Check[] {
     if ((c["device"] === undefined) === (c["budget"] === undefined)) throw new UserError(`${where}: give one of device (a preset) or budget (a file)`);
     const mode = (c["mode"] as Check["mode"] | undefined) ?? "decode";
     if (mode === "decode" && c["tokens"] !== undefined && c["tokens"] !== 1) throw new UserError(`${where}/tokens: decode runs one token; use mode: prefill`);
+    if (c["backend"] !== undefined && c["backend"] !== "rtl" && ((c["backpressure"] as number | undefined) ?? 0) > 0) {
+      throw new UserError(`${where}/backpressure: the ${String(c["backend"])} backend drives its streams without stalls; use backend: rtl`);
+    }
     const model = at(c["model"] as string);
     if (!existsSync(model)) throw new UserError(`${where}/model: ${model}: no such model file`);
     for (const key of ["budget", "engine"] as const) {
@@ -100,7 +104,7 @@ export function loadVerifySpec(path: string): Check[] {
     return {
       name:
         (c["name"] as string | undefined) ??
-        `${what} on ${String(c["device"] ?? c["budget"])}${setText ? ` (${setText})` : ""}, ${mode}${c["backend"] === "hls" ? ", HLS" : ""}`,
+        `${what} on ${String(c["device"] ?? c["budget"])}${setText ? ` (${setText})` : ""}, ${mode}${c["backend"] === "hls" ? ", HLS" : c["backend"] === "icarus" ? ", Icarus" : ""}`,
       model,
       ...(c["tensor"] !== undefined ? { tensor: c["tensor"] as string } : {}),
       ...(c["block"] !== undefined ? { block: c["block"] as number } : {}),
