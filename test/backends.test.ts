@@ -1,4 +1,8 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { makeLlamaModel } from "../src/model/make-model.js";
 import { engineGeometry, resolveEngine } from "../src/engine/config.js";
 import { streamCycles } from "../src/estimate/stream-cycles.js";
 import { ternaryMatmul } from "../src/ref/kernel.js";
@@ -6,7 +10,7 @@ import { backendNamed, type BackendName } from "../src/sim/backend.js";
 import { descriptorStream, runOnBackend, type BackendResult } from "../src/sim/simulate.js";
 import { UserError } from "../src/util/errors.js";
 import { Rng } from "../src/util/random.js";
-import { randomActs, randomTrits } from "./helpers.js";
+import { cli, randomActs, randomTrits } from "./helpers.js";
 
 const MEMORY = { bwNum: 16, bwDen: 1, latency: 10, maxQueued: 16 };
 
@@ -47,5 +51,39 @@ describe("one backend interface: Verilator, Icarus and HLS run the same stream",
     }
     // a cycle-accurate backend needs the memory it streams weights from
     await assert.rejects(runOnBackend(backendNamed("icarus"), geo, ws, xs, { tokens }), UserError);
+  });
+});
+
+describe("Icarus where the other backends are: sim --backend icarus, verify backend: icarus", function () {
+  let dir: string;
+  before(function () {
+    dir = mkdtempSync(join(tmpdir(), "trilut-backends-"));
+    makeLlamaModel({ path: join(dir, "m.gguf"), format: "tq2_0", architecture: "llama", hidden: 256, ffn: 512, layers: 1, heads: 4, kvHeads: 2, vocab: 64, seed: 3 });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("sim --backend icarus: a tensor bit-exact in the predicted cycles, as JSON", function () {
+    const r = cli(["sim", join(dir, "m.gguf"), "--tensor", "blk.0.attn_k.weight", "--device", "kv260", "--backend", "icarus", "--json"]);
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    const s = JSON.parse(r.stdout) as { backend: string; match: boolean; cycles: number; predictedCycles: number };
+    assert.equal(s.backend, "icarus");
+    assert.equal(s.match, true);
+    assert.ok(s.cycles > 0);
+    assert.equal(s.cycles, s.predictedCycles);
+  });
+
+  it("verify backend: icarus runs a tensor and reports its cycles against the model", function () {
+    writeFileSync(join(dir, "ci.yaml"), "checks:\n  - {model: m.gguf, tensor: blk.0.attn_k.weight, device: kv260, backend: icarus}\n");
+    const junit = join(dir, "ci.xml");
+    const r = cli(["verify", join(dir, "ci.yaml"), "--junit", junit]);
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    const xml = readFileSync(junit, "utf8");
+    assert.match(xml, /tests="1" failures="0" errors="0"/);
+    assert.match(xml, /classname="trilut\.icarus\.m_gguf"/);
+    const prop = (name: string): string => new RegExp(`<property name="${name}" value="([^"]*)"/>`).exec(xml)![1]!;
+    assert.equal(prop("backend"), "icarus");
+    assert.equal(prop("mismatches"), "0");
+    assert.ok(Number(prop("cycles")) > 0);
+    assert.equal(prop("cycles"), prop("predictedCycles"));
   });
 });
