@@ -12,7 +12,7 @@ import { engineGeometry, resolveEngine, type EngineGeometry } from "../src/engin
 import { presetBudget } from "../src/budget/budget.js";
 import { estimateClock, type ClockEstimate } from "../src/estimate/clock.js";
 import { estimateModules, type ModuleResources } from "../src/estimate/resources.js";
-import { synthesize, type SynthCounts } from "../src/estimate/synth.js";
+import { synthesize, type SynthCounts } from "../src/estimate/synth/synth.js";
 import { CALIBRATION_CONFIGS, type CalibrationConfig } from "./calibration-configs.js";
 
 const KEYS = ["lut", "lutram", "ff", "carry", "bram36", "uram", "dsp"] as const;

@@ -3,7 +3,7 @@ import { withModel } from "../model/open.js";
 import { defaultContextLength, modelWorkload } from "../model/workload.js";
 import { estimateLatency } from "../estimate/latency.js";
 import { estimateModules, modelFamily, type ModuleEstimate } from "../estimate/resources.js";
-import { synthesize, type SynthCounts, type SynthResult } from "../estimate/synth.js";
+import { synthesize, type SynthCounts, type SynthResult } from "../estimate/synth/synth.js";
 import { estimateClock, type ClockEstimate, type ClockSide, type EngineClock } from "../estimate/clock.js";
 import { type Budget } from "../budget/budget.js";
 import { openOptions, plan, type EngineArgs, type ModelArgs } from "./common.js";

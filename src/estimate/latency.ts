@@ -6,7 +6,7 @@ import { ROW_SCALES_FOR_TIMING } from "../engine/scales.js";
 import { type MatmulWork, type Workload } from "../model/workload.js";
 import { UserError } from "../util/errors.js";
 import { atEngineClock, describeEngineClock, engineClockMHz, type EngineClock } from "./clock.js";
-import { matmulRuns, runsCycles } from "./fast-cycles.js";
+import { matmulRuns, runsCycles } from "./cycles/closed-form.js";
 
 /**
  * The latency model: decode tokens per second, prefill time and time to first token of a whole

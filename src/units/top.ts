@@ -74,5 +74,6 @@ export const top: HardwareUnit = {
   resources: () => [{ module: TOP_MODULE, instances: 1, resources: res({}) }],
   paths: () => [],
   cycles: "none: wiring",
+  cycleFigures: () => ({}),
   hls: "trilut_engine() in trilut_engine.cpp: the DATAFLOW region and its interfaces",
 };

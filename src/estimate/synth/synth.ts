@@ -1,19 +1,19 @@
-import { asStep } from "../util/progress.js";
+import { asStep } from "../../util/progress.js";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { version as yosysVersion } from "@yowasp/yosys";
-import { type Budget } from "../budget/budget.js";
-import { generateRtl, type SourceFile, TOP_MODULE } from "../codegen/rtl.js";
-import { type EngineGeometry } from "../engine/config.js";
-import { cacheRoot } from "../util/cache.js";
-import { writeFileAtomic } from "../util/atomic.js";
-import { ToolError, UserError } from "../util/errors.js";
-import { delayModel } from "../fabric/delays.js";
-import { moduleBaseName, netlistTiming, type NetlistPath, type YosysNetlist } from "./netlist-timing.js";
+import { type Budget } from "../../budget/budget.js";
+import { generateRtl, type SourceFile, TOP_MODULE } from "../../codegen/rtl.js";
+import { type EngineGeometry } from "../../engine/config.js";
+import { cacheRoot } from "../../util/cache.js";
+import { writeFileAtomic } from "../../util/atomic.js";
+import { ToolError, UserError } from "../../util/errors.js";
+import { delayModel } from "../../fabric/delays.js";
+import { moduleBaseName, netlistTiming, type NetlistPath, type YosysNetlist } from "../netlist-timing.js";
 import { runYosys } from "./yosys.js";
-import { type ModuleResources } from "../fabric/resources.js";
+import { type ModuleResources } from "../../fabric/resources.js";
 
 /**
  * Resources of synthesized logic, in the units of a part's datasheet.
