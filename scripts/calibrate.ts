@@ -208,7 +208,7 @@ function clockSection(rows: Row[]): string[] {
   out.push("## Clock estimate: analytic critical path vs the netlist's longest path");
   out.push("");
   out.push(
-    "Both are timed with the rough delay model of src/estimate/delays.ts for the engine's family; the " +
+    "Both are timed with the rough delay model of src/fabric/delays.ts for the engine's family; the " +
       "figures are estimates (no placement or routing, docs/clock.md). Levels count LUTs, carry primitives " +
       "(CARRY8, or CARRY4 on 7-series), MUXFs, LUTRAM reads and DSPs on the path, as Vivado counts logic " +
       "levels. The critical module is the one whose register or memory the path ends in. Period error = " +

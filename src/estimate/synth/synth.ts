@@ -63,7 +63,7 @@ export interface SynthResult {
 /**
  * Logic depth of the synthesized engine: the longest register-to-register path of yosys's mapped
  * netlist, and the longest ending in each module, timed with the delay model of the family
- * (src/estimate/delays.ts). An estimate: yosys does not place or route.
+ * (src/fabric/delays.ts). An estimate: yosys does not place or route.
  */
 export interface SynthTiming {
   model: "ultrascale+" | "7series";
