@@ -320,16 +320,16 @@ objectives: [decodeTokensPerSecond, lut]   # each maximized or minimized by its 
       assert.match(bad.stderr, /--objective speed: expected one of/);
     });
 
-    it("holds memory flat: 200,000 points sweep in a heap too small to hold them, in the memory 20,000 take", function () {
+    it("holds memory flat: 256,000 points sweep in a heap too small to hold them, in the memory 25,600 take; points.json up to 250,000", function () {
       this.timeout(120_000);
-      // 20,480 or 204,800 points of a small model, every one kept (u280 fits them all); before the
-      // sweep streamed its outputs, 204,800 kept points ran out of a 96 MB heap
+      // 25,600 or 256,000 points of a small model, every one kept (u280 fits them all); before the
+      // sweep streamed its outputs, 204,800 kept points already ran out of a 96 MB heap
       const memSpec = (clocks: string): string =>
         spec(
           `mem-${clocks.length}.yaml`,
           `model: {arch: llama, hidden: 256, ffn: 512, layers: 2, heads: 4, kvHeads: 2, vocab: 64, weights: TQ2_0, lmHead: F16}
 budgets: [u280]
-axes: {G: [2, 3, 4, 5], encoding: [full, mirrored], T: {from: 1, to: 20}, P: {from: 1, to: 64}, kind: [tlmm, baseline], clock: ${clocks}}
+axes: {G: [2, 3, 4, 5], encoding: [full, mirrored], T: {from: 1, to: 25}, P: {from: 1, to: 64}, kind: [tlmm, baseline], clock: ${clocks}}
 objectives: [decodeTokensPerSecond, lutTotal]
 `,
         );
@@ -337,16 +337,20 @@ objectives: [decodeTokensPerSecond, lutTotal]
       const script = `const { runSweep } = await import(${JSON.stringify(runJs)});
 const r = await runSweep(process.argv[1], { out: process.argv[2], jobs: 1, quiet: true });
 console.log(JSON.stringify({ kept: r.summary.feasible, maxRSS: process.resourceUsage().maxRSS }));`;
-      const run = (clocks: string): { kept: number; maxRSS: number } => {
+      const run = (clocks: string): { kept: number; maxRSS: number; json: boolean; csvLines: number } => {
         const out = join(dir, `mem-out-${clocks.length}`);
         const r = spawnSync(process.execPath, ["--max-old-space-size=96", "--input-type=module", "-e", script, memSpec(clocks), out], { encoding: "utf8" });
         assert.equal(r.status, 0, r.stderr.slice(-2000));
+        const csv = readFileSync(join(out, "points.csv"));
+        const files = { json: existsSync(join(out, "points.json")), csvLines: csv.filter((b) => b === 0x0a).length };
         rmSync(out, { recursive: true, force: true });
-        return JSON.parse(r.stdout) as { kept: number; maxRSS: number };
+        return { ...(JSON.parse(r.stdout) as { kept: number; maxRSS: number }), ...files };
       };
       const small = run("[250]");
       const large = run("{from: 200, to: 290, step: 10}");
-      assert.deepEqual([small.kept, large.kept], [20_480, 204_800]);
+      assert.deepEqual([small.kept, large.kept], [25_600, 256_000]);
+      assert.deepEqual([small.json, large.json], [true, false], "points.json only for samples of at most 250,000 points");
+      assert.deepEqual([small.csvLines, large.csvLines], [25_601, 256_001]);
       assert.ok(large.maxRSS < 1.5 * small.maxRSS, `peak RSS ${large.maxRSS} kB for 204,800 points, ${small.maxRSS} kB for 20,480`);
     });
 
