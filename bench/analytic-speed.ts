@@ -6,7 +6,7 @@
  * default except c, the fewest URAM words a bank word of T indices needs (with --c N, c is fixed
  * instead and the engines whose bank word does not fit are skipped). Per point: the geometry, the
  * resource estimate, the budget test, and the decode and prefill (128-token prompt) cycles of
- * the whole model.
+ * the whole model at the engine's clock (engineClockMHz, inside latencyFigures).
  *
  *   node dist/bench/analytic-speed.js [--rounds N] [--baseline N] [--c N]
  * --baseline N also times N sampled points with the event-by-event model (streamCycles over the
@@ -19,6 +19,7 @@ import { checkEngine, DEFAULT_ENGINE, engineGeometry, type EngineConfig, type En
 import { indexBits } from "../src/engine/encoding.js";
 import { planMatmuls } from "../src/engine/tiles.js";
 import { matmulRuns, runsCycles, type FastCycleStats } from "../src/estimate/fast-cycles.js";
+import { engineClockMHz } from "../src/estimate/clock.js";
 import { latencyFigures, prepareWorkload } from "../src/estimate/latency.js";
 import { estimateResources, fitsBudget } from "../src/estimate/resources.js";
 import { streamCycles } from "../src/estimate/stream-cycles.js";
@@ -169,6 +170,7 @@ const part = (name: string, fn: (cfg: EngineConfig, geo: EngineGeometry) => numb
 console.log("µs per point, by part:");
 part("engineGeometry", (cfg) => engineGeometry(cfg).entries);
 part("estimateResources + fitsBudget", (_cfg, geo) => (fitsBudget(geo, estimateResources(geo, budget.family), budget) ? 1 : 0));
+part("engineClockMHz (cached path walk)", (_cfg, geo) => engineClockMHz(geo, budget).mhz);
 part("latencyFigures (decode + prefill 128)", (_cfg, geo) => {
   try {
     return latencyFigures(prepared, geo, budget, prompts).decode.totalCycles;

@@ -45,7 +45,7 @@ async function cacheHits(geo: ReturnType<typeof engineGeometry>, family: "ultras
 const kv260 = presetBudget("kv260");
 const family = "ultrascale+";
 const configs: [string, object][] = [
-  ["small preload engine (G=2 T=3 P=2 c=1)", { G: 2, T: 3, P: 2, c: 1, loader: "preload", bufferDepth: 4096, maxRows: 64 }],
+  ["small engine (G=2 T=3 P=2 c=1)", { G: 2, T: 3, P: 2, c: 1, bufferDepth: 4096, maxRows: 64 }],
   [`kv260 default engine (G=${DEFAULT_ENGINE.G} T=${DEFAULT_ENGINE.T} P=${DEFAULT_ENGINE.P} c=${DEFAULT_ENGINE.c})`, {}],
 ];
 try {

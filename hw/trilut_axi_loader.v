@@ -7,7 +7,8 @@ module trilut_axi_loader #(
     parameter ADDRW = 32,
     parameter Q = 14,           // 72-bit column words per beat
     parameter PC = 32,          // buffer columns
-    parameter AW = 12,          // buffer address bits (the MSB selects the half)
+    parameter AW = 12,          // buffer address bits
+    parameter HALF = 1 << (AW - 1),  // words per bank in a half: the second half starts there
     parameter BW = 20,          // beat-count bits
     parameter WW = 24,          // word-count bits
     parameter MAXBURST = 32,
@@ -57,6 +58,19 @@ module trilut_axi_loader #(
   reg [OW-1:0] outstanding;
   reg [CLW-1:0] col0;
   reg [AW-2:0] addr0;
+  // a beat's first bank word: in the second half from HALF on, which is the address's top bit when
+  // the depth is a power of two (kept as a plain wire then), else an offset added
+  wire [AW-1:0] beat_addr;
+  generate
+    if (HALF == (1 << (AW - 1))) begin : g_top_bit
+      assign beat_addr = {half, addr0};
+    end else begin : g_offset
+      /* verilator lint_off WIDTH */
+      localparam [AW-1:0] HALF_BASE = HALF;
+      /* verilator lint_on WIDTH */
+      assign beat_addr = (half ? HALF_BASE : {AW{1'b0}}) + {1'b0, addr0};
+    end
+  endgenerate
 
   assign loading = active;
   wire start = !active && tile_valid && !half_full[half];
@@ -127,7 +141,7 @@ module trilut_axi_loader #(
     if (r_fire) begin
       ld_data <= r_data[Q*72-1:0];
       ld_col0 <= col0;
-      ld_addr0 <= {half, addr0};
+      ld_addr0 <= beat_addr;
       /* verilator lint_off WIDTH */
       ld_slots <= (words_left > Q) ? Q : words_left;
       /* verilator lint_on WIDTH */

@@ -108,7 +108,7 @@ module trilut_stream_core #(
   wire [AW-1:0] ld_addr0;
   wire [QW-1:0] ld_slots;
   trilut_axi_loader #(
-      .DW(DW), .ADDRW(ADDRW), .Q(Q), .PC(PC), .AW(AW), .BW(BW), .WW(WW), .MAXBURST(MAXBURST), .MAXOUT(MAXOUT)
+      .DW(DW), .ADDRW(ADDRW), .Q(Q), .PC(PC), .AW(AW), .HALF(DEPTH / 2), .BW(BW), .WW(WW), .MAXBURST(MAXBURST), .MAXOUT(MAXOUT)
   ) loader (
       .clk(clk), .rst(rst),
       .tile_valid(!lq_empty), .tile_pop(lq_pop),
@@ -163,13 +163,26 @@ module trilut_stream_core #(
     end
   end
 
+  // the half the pass reads starts at DEPTH/2: the address's top bit when DEPTH is a power of two
+  wire [AW-1:0] run_base;
+  generate
+    if (DEPTH == (1 << AW)) begin : g_top_bit
+      assign run_base = {run_half, {(AW - 1) {1'b0}}};
+    end else begin : g_offset
+      /* verilator lint_off WIDTH */
+      localparam [AW-1:0] HALF_BASE = DEPTH / 2;
+      /* verilator lint_on WIDTH */
+      assign run_base = run_half ? HALF_BASE : {AW{1'b0}};
+    end
+  endgenerate
+
   /* verilator lint_off PINCONNECTEMPTY */
   trilut_compute #(
       .G(G), .E(E), .EB(EB), .IB(IB), .EW(EW), .MIRRORED(MIRRORED), .T(T), .P(P),
       .AW(AW), .CW(CW), .MAXRG(MAXRG), .SHIFTW(SHIFTW), .LEVELS_PER_STAGE(LEVELS_PER_STAGE), .BASELINE(BASELINE), .DEQUANT(DEQUANT)
   ) compute (
       .clk(clk), .rst(rst),
-      .start(pass_start), .steps(steps), .groups(groups), .base({run_half, {(AW - 1) {1'b0}}}),
+      .start(pass_start), .steps(steps), .groups(groups), .base(run_base),
       .clear(1'b1), .drain(1'b1),
       .dequant(run_dequant), .pair(run_pair), .asym(run_asym), .shift(run_shift), .gsteps(gsteps),
       .idle(compute_idle),

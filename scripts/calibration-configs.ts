@@ -15,13 +15,12 @@ export interface CalibrationConfig {
   family?: "ultrascale+" | "7series";
 }
 
-const axi = { loader: "axi", maxRows: 512, bufferDepth: 4096 };
+const axi = { maxRows: 512, bufferDepth: 4096 };
 /** 7-series parts have no UltraRAM: the weight buffer is block RAM. */
 const x7 = { family: "7series" as const, heldOut: true };
 const bram = { weightMemory: "bram", bufferDepth: 1024 };
 
 export const CALIBRATION_CONFIGS: CalibrationConfig[] = [
-  { name: "t-g2f-t3p2-pre", engine: { G: 2, encoding: "full", T: 3, P: 2, c: 1, loader: "preload", bufferDepth: 4096, maxRows: 64 } },
   { name: "t-g2m-t4p4", engine: { ...axi, G: 2, encoding: "mirrored", T: 4, P: 4, c: 1 } },
   { name: "t-g2f-t8p4", engine: { ...axi, G: 2, encoding: "full", T: 8, P: 4, c: 1 } },
   { name: "t-g3f-t4p2", engine: { ...axi, G: 3, encoding: "full", T: 4, P: 2, c: 1 } },
@@ -38,10 +37,8 @@ export const CALIBRATION_CONFIGS: CalibrationConfig[] = [
   { name: "t-g3f-t8p4-dq", engine: { ...axi, G: 3, encoding: "full", T: 8, P: 4, c: 1, dequant: true } },
   { name: "t-g3f-t8p2-dq", engine: { ...axi, G: 3, encoding: "full", T: 8, P: 2, c: 1, dequant: true } },
   { name: "t-g3f-t8p4-bram", engine: { ...axi, G: 3, encoding: "full", T: 8, P: 4, c: 1, weightMemory: "bram", bufferDepth: 1024 } },
-  { name: "t-g3f-t8p4-pre", engine: { G: 3, encoding: "full", T: 8, P: 4, c: 1, loader: "preload", bufferDepth: 4096, maxRows: 512 } },
   { name: "t-g3f-t8p4-rows4k", engine: { ...axi, G: 3, encoding: "full", T: 8, P: 4, c: 1, maxRows: 4096, bufferDepth: 8192 } },
   { name: "t-g3f-t8p4-m256", engine: { ...axi, G: 3, encoding: "full", T: 8, P: 4, c: 1, memBits: 256 } },
-  { name: "b-g2-t3p2-pre", pair: "t-g2f-t3p2-pre", engine: { kind: "baseline", G: 2, T: 3, P: 2, c: 1, loader: "preload", bufferDepth: 4096, maxRows: 64 } },
   { name: "b-g2-t8p4", pair: "t-g2f-t8p4", engine: { ...axi, kind: "baseline", G: 2, T: 8, P: 4, c: 1 } },
   { name: "b-g3-t4p4", pair: "t-g3f-t4p4", engine: { ...axi, kind: "baseline", G: 3, T: 4, P: 4, c: 1 } },
   { name: "b-g3-t8p4", pair: "t-g3f-t8p4", engine: { ...axi, kind: "baseline", G: 3, T: 8, P: 4, c: 1 } },
@@ -68,7 +65,6 @@ export const CALIBRATION_CONFIGS: CalibrationConfig[] = [
   { name: "s-g3f-t8p4", ...x7, engine: { ...axi, ...bram, G: 3, encoding: "full", T: 8, P: 4, c: 1 } },
   { name: "s-g2m-t4p4", ...x7, engine: { ...axi, ...bram, G: 2, encoding: "mirrored", T: 4, P: 4, c: 1 } },
   { name: "s-g4f-t4p2", ...x7, engine: { ...axi, ...bram, G: 4, encoding: "full", T: 4, P: 2, c: 1 } },
-  { name: "s-g3f-t8p4-pre", ...x7, engine: { ...bram, G: 3, encoding: "full", T: 8, P: 4, c: 1, loader: "preload", maxRows: 512 } },
   { name: "s-g3f-t8p4-dq", family: "7series", engine: { ...axi, ...bram, G: 3, encoding: "full", T: 8, P: 4, c: 1, dequant: true } },
   { name: "s-g3f-t8p2-dq", family: "7series", engine: { ...axi, ...bram, G: 3, encoding: "full", T: 8, P: 2, c: 1, dequant: true } },
   { name: "s-b-g3-t8p4", ...x7, pair: "s-g3f-t8p4", engine: { ...axi, ...bram, kind: "baseline", G: 3, T: 8, P: 4, c: 1 } },

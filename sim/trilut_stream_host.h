@@ -1,16 +1,121 @@
-// The host side of a streaming engine's simulation: descriptors and activations stream in, results
-// stream out, and weights come from the memory model over the AXI read port; all in C++.
-// Backpressure on the host streams is random but seeded, as in trilut_host.h.
+// The host side of the engine's simulation: descriptors and activations stream in, results stream
+// out, and weights come from the memory model over the AXI read port; one clock at a time, all in C++.
+//
+// Backpressure is random but seeded: a host stream with data raises valid with probability
+// `validProb` and then holds it until the handshake (as AXI requires); the result sink raises
+// ready with probability `readyProb` every cycle.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "trilut_descriptor.h"  // generated from src/engine/descriptor.ts
-#include "trilut_host.h"
 #include "trilut_memory.h"
+#include "verilated.h"
 
 namespace trilut {
+
+// ---- port access for every width Verilator may choose
+inline void put(CData& port, const uint32_t* w) { port = static_cast<CData>(w[0]); }
+inline void put(SData& port, const uint32_t* w) { port = static_cast<SData>(w[0]); }
+inline void put(IData& port, const uint32_t* w) { port = w[0]; }
+inline void put(QData& port, const uint32_t* w) { port = static_cast<QData>(w[0]) | (static_cast<QData>(w[1]) << 32); }
+template <std::size_t N>
+inline void put(VlWide<N>& port, const uint32_t* w) {
+  for (std::size_t i = 0; i < N; i++) port[i] = w[i];
+}
+inline void get(const CData& port, uint32_t* w) { w[0] = port; }
+inline void get(const SData& port, uint32_t* w) { w[0] = port; }
+inline void get(const IData& port, uint32_t* w) { w[0] = port; }
+inline void get(const QData& port, uint32_t* w) {
+  w[0] = static_cast<uint32_t>(port);
+  w[1] = static_cast<uint32_t>(port >> 32);
+}
+template <std::size_t N>
+inline void get(const VlWide<N>& port, uint32_t* w) {
+  for (std::size_t i = 0; i < N; i++) w[i] = port[i];
+}
+
+// ---- seeded randomness (splitmix64): cheap, and the same sequence on every platform
+struct Random {
+  uint64_t state;
+  explicit Random(uint64_t seed) : state(seed) {}
+  uint64_t next() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  // true with probability p (p >= 1 never draws, so full-speed runs are unaffected by the seed)
+  bool chance(double p) { return p >= 1.0 || static_cast<double>(next() >> 11) * 0x1.0p-53 < p; }
+};
+
+struct Stream {
+  const uint32_t* data = nullptr;
+  uint64_t beats = 0;
+  uint64_t wordsPerBeat = 0;
+  uint64_t next = 0;    // beats handed over
+  bool valid = false;
+  const uint32_t* beat() const { return data + next * wordsPerBeat; }
+  bool more() const { return next < beats; }
+  // The engine took the current beat: the next one is offered anew.
+  void handed() {
+    next++;
+    valid = false;
+  }
+};
+
+// Valid rises at random on a stream with data and then holds until the handshake (as AXI requires).
+inline void offer(Stream* const* streams, int count, Random& rng, double validProb) {
+  for (int i = 0; i < count; i++)
+    if (!streams[i]->valid && streams[i]->more() && rng.chance(validProb)) streams[i]->valid = true;
+}
+
+// Where result beats go; an engine that drains more than the schedule expects is an error.
+struct ResultSink {
+  uint32_t* data;
+  uint64_t beats;
+  uint64_t wordsPerBeat;
+  uint64_t received = 0;
+  template <class Port>
+  bool take(const Port& port, uint64_t cycle, std::string& error) {
+    if (received >= beats) {
+      error = "engine produced more result beats than the schedule drains (" + std::to_string(beats) + ") at cycle " +
+              std::to_string(cycle);
+      return false;
+    }
+    get(port, data + received * wordsPerBeat);
+    received++;
+    return true;
+  }
+};
+
+// Something that records the waveform, called after every half clock.
+struct TraceSink {
+  virtual ~TraceSink() = default;
+  virtual void dump(uint64_t halfCycles) = 0;
+};
+
+// One half of a clock period: set clk, evaluate, record the waveform.
+template <class Top>
+void halfCycle(Top& top, int level, TraceSink* trace, uint64_t& halfCycles) {
+  top.clk = level;
+  top.eval();
+  if (trace) trace->dump(halfCycles);
+  halfCycles++;
+}
+
+// Two cycles of reset; the caller has set every valid and ready low.
+template <class Top>
+void reset(Top& top, TraceSink* trace, uint64_t& halfCycles) {
+  top.rst = 1;
+  for (int i = 0; i < 2; i++) {
+    halfCycle(top, 0, trace, halfCycles);
+    halfCycle(top, 1, trace, halfCycles);
+  }
+  top.rst = 0;
+}
 
 struct StreamRunSpec {
   Stream descriptors;  // DESCRIPTOR_WORDS words per beat (trilut_descriptor.h)

@@ -102,7 +102,7 @@ describe("analytic resource model vs yosys (calibration subset)", function () {
     rmSync(cache, { recursive: true, force: true });
   });
 
-  for (const name of ["t-g2f-t3p2-pre", "t-g3m-t8p4", "b-g2-t3p2-pre", "s-g2m-t4p4"]) {
+  for (const name of ["t-g3f-t4p2", "t-g3m-t8p4", "b-g4-t4p2", "s-g2m-t4p4"]) {
     it(`${name}: BRAM/URAM/DSP exact, LUT+LUTRAM and FF within 5%`, async function () {
       const c = CALIBRATION_CONFIGS.find((x) => x.name === name)!;
       const geo = geometry(c.engine);

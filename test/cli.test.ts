@@ -58,8 +58,7 @@ interface ScheduleEntry {
   k: number;
   predictedCycles: number;
   image: string;
-  commands?: ({ op: "load"; beats: number } | { op: "run" })[];
-  descriptors?: { addr: number; beats: number }[];
+  descriptors: { addr: number; beats: number }[];
 }
 
 let TMP = "";
@@ -556,7 +555,7 @@ describe("trilut command line", function () {
     it("without --json prints a human verdict; random activations by default", () => {
       const r = cli(["sim", TQ2, "--tensor", "blk.0.attn_k.weight", "--device", "kv260", "--tokens", "2"]);
       ok(r, "sim");
-      assert.match(r.stdout, /blk\.0\.attn_k\.weight \(128×256, 2 tokens\) on kv260: match/);
+      assert.match(r.stdout, /blk\.0\.attn_k\.weight \(128×256, 2 tokens\) on kv260: outputs match the reference bit for bit/);
       assert.match(r.stdout, /cycles [\d,]+ \(predicted [\d,]+\)/);
     });
 
@@ -614,7 +613,7 @@ describe("trilut command line", function () {
       assert.equal(engine.engine["weightMemory"], "uram");
       const { G, T, P } = engine.engine as { G: number; T: number; P: number };
       assert.equal(engine.geometry["weightsPerCycle"], G * T * P);
-      assert.equal(engine.engine["loader"], "axi");
+      assert.equal("loader" in engine.engine, false, "one engine: no loader to choose");
       const beatBytes = engine.geometry["beatBytes"]!;
       assert.equal(beatBytes * 8, engine.engine["memBits"]);
 
@@ -631,7 +630,7 @@ describe("trilut command line", function () {
         images.add(s.image);
         // tiles sit back to back, each rounded up to 4 KB so no burst crosses a 4 KB boundary
         let addr = 0;
-        for (const d of s.descriptors!) {
+        for (const d of s.descriptors) {
           assert.equal(d.addr, addr, `${t.name}: tile address`);
           assert.ok(d.beats > 0);
           addr += Math.ceil((d.beats * beatBytes) / 4096) * 4096;
@@ -865,6 +864,20 @@ describe("trilut command line", function () {
       assertCompileFails(TQ2, [...dev, "--engine", join(TMP, "no-engine.json")], "no-engine.json");
       // the same checks guard sim
       assertUserError(cli(["sim", TQ2, "--tensor", "blk.0.attn_q.weight", ...dev, "--set", "G=7"]), "/G");
+    });
+
+    it("an engine that names the removed loader: one line saying the streaming engine is the only one", () => {
+      const dev = ["--device", "kv260"];
+      const removed = "the preload engine was removed and the streaming engine is the only one";
+      assertCompileFails(TQ2, [...dev, "--set", "loader=preload"], "/loader", removed);
+      const file = join(TMP, "engine-loader.json");
+      writeFileSync(file, JSON.stringify({ G: 3, loader: "axi" }));
+      assertCompileFails(TQ2, [...dev, "--engine", file], "engine-loader.json", "/loader", removed);
+      assertUserError(cli(["sim", TQ2, "--tensor", "blk.0.attn_q.weight", ...dev, "--set", "loader=axi"]), "/loader", removed);
+      const spec = join(TMP, "sweep-loader.json");
+      writeFileSync(spec, JSON.stringify({ model: { path: TQ2 }, budgets: ["kv260"], engine: { loader: "preload" } }));
+      assertUserError(cli(["sweep", spec, "-o", join(TMP, "sweep-loader")]), "sweep-loader.json", "/engine/loader", removed);
+      assert.ok(!existsSync(join(TMP, "sweep-loader")));
     });
 
     it("engines that do not fit the budget", () => {

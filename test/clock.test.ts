@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import { presetBudget } from "../src/budget/budget.js";
 import { engineGeometry, resolveEngine, type EngineGeometry } from "../src/engine/config.js";
-import { analyticPaths, estimateClock } from "../src/estimate/clock.js";
+import { analyticPaths, engineClockMHz, estimateClock } from "../src/estimate/clock.js";
+import { estimateLatency } from "../src/estimate/latency.js";
 import { treeStageSteps } from "../src/units/adder-tree.js";
 import { pathDelay, SERIES7, ULTRASCALE_PLUS } from "../src/fabric/delays.js";
 import { netlistTiming, type YosysNetlist } from "../src/estimate/netlist-timing.js";
+import { modelWorkload } from "../src/model/workload.js";
+import { Rng } from "../src/util/random.js";
 import { cli } from "./helpers.js";
 
 function geometry(partial: object): EngineGeometry {
@@ -66,7 +69,10 @@ describe("clock estimate: analytic paths", function () {
     assert.deepEqual(treeStageSteps(3, 10), ["lut", { carry: 12 }], "a ternary adder");
     const x7 = estimateClock(geometry({ weightMemory: "bram", bufferDepth: 1024 }), { ...presetBudget("zcu102"), family: "7series" });
     assert.ok(x7.analytic.fmaxMHz < 200, String(x7.analytic.fmaxMHz));
-    assert.equal(analyticPaths(geometry({ loader: "preload" }), "ultrascale+").some((p) => p.module === "trilut_engine_core"), true);
+    // one engine: its paths name the streaming core's modules, none of the removed preloaded core
+    const modules = new Set(analyticPaths(geometry({}), "ultrascale+").map((p) => p.module));
+    for (const m of ["trilut_stream_core", "trilut_axi_loader", "trilut_fifo"]) assert.ok(modules.has(m), m);
+    assert.equal(modules.has("trilut_engine_core"), false);
   });
 });
 
@@ -137,5 +143,141 @@ describe("clock estimate: estimate command", function () {
     assert.equal(typeof out.clock.analytic.fmaxMHz, "number");
     assert.equal(out.clock.analytic.criticalModule, "trilut_compute");
     assert.match(out.clock.note, /estimate/);
+  });
+
+  it("says which clock the latency uses: the budget's, or out loud the dequantizing engine's lower estimate", () => {
+    type Out = { clockMHz: number; clockUsed: { mhz: number; limitedBy: string; estimateMHz: number; budgetMHz: number; note: string }; clock: { analytic: { fmaxMHz: number } }; decode: { totalCycles: number }; decodeTokensPerSecond: number };
+    const json = (extra: string[]): Out => {
+      const r = cli(["estimate", "models/tiny-tq2_0.gguf", "--device", "kv260", "--json", ...extra]);
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as Out;
+    };
+    const plain = json([]);
+    assert.deepEqual([plain.clockUsed.mhz, plain.clockUsed.limitedBy, plain.clockUsed.budgetMHz], [250, "budget", 250]);
+    assert.equal(plain.clockUsed.estimateMHz, plain.clock.analytic.fmaxMHz);
+    const dq = json(["--set", "dequant=true"]);
+    const fmax = dq.clock.analytic.fmaxMHz;
+    assert.ok(fmax < 250);
+    assert.equal(dq.clockMHz, fmax, "not 250");
+    assert.deepEqual([dq.clockUsed.mhz, dq.clockUsed.limitedBy, dq.clockUsed.estimateMHz, dq.clockUsed.budgetMHz], [fmax, "estimate", fmax, 250]);
+    close(dq.decodeTokensPerSecond, (fmax * 1e6) / dq.decode.totalCycles, "tokens/s at the estimate");
+    const text = cli(["estimate", "models/tiny-tq2_0.gguf", "--device", "kv260", "--set", "dequant=true"]);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, new RegExp(`at ${fmax} MHz, memory`));
+    assert.match(text.stdout, new RegExp(`NOTE: latency at ${fmax} MHz: the clock estimate is below the budget's 250 MHz`));
+    assert.match(text.stdout, new RegExp(`latency and TTFT above use ${fmax} MHz \\(the analytic estimate`));
+    const plainText = cli(["estimate", "models/tiny-tq2_0.gguf", "--device", "kv260"]);
+    assert.match(plainText.stdout, /latency at the budget's 250 MHz \(the clock estimate, [\d.]+ MHz, reaches it\)/);
+  });
+});
+
+describe("clock estimate: the clock latency uses", function () {
+  const kv260 = presetBudget("kv260");
+
+  it("runs a dequantizing engine at its own estimate, below the budget's clock, and says so", () => {
+    const geo = geometry({ T: 8, P: 4, c: 1, dequant: true });
+    const c = engineClockMHz(geo, kv260);
+    const fmax = estimateClock(geo, kv260).analytic.fmaxMHz;
+    assert.ok(fmax < 250);
+    assert.deepEqual([c.mhz, c.limitedBy, c.estimateMHz, c.budgetMHz], [fmax, "estimate", fmax, 250]);
+    assert.match(c.criticalPath, /dequantize .* in trilut_psum_mem/);
+  });
+
+  it("runs the default engine, whose estimate exceeds the budget's clock, at the budget's clock", () => {
+    const geo = geometry({});
+    const c = engineClockMHz(geo, kv260);
+    assert.equal(c.limitedBy, "budget");
+    assert.equal(c.mhz, 250);
+    assert.equal(c.estimateMHz, estimateClock(geo, kv260).analytic.fmaxMHz);
+    assert.ok(c.estimateMHz > 250);
+  });
+
+  it("caches the estimate by exactly the fields the paths read: equal to estimateClock on random engines and their one-field variants", () => {
+    const rng = new Rng(7);
+    const pick = <T>(xs: readonly T[]): T => xs[rng.int(0, xs.length - 1)]!;
+    const draw = (): Record<string, unknown> => ({
+      kind: pick(["tlmm", "tlmm", "baseline"]),
+      G: rng.int(2, 5),
+      encoding: pick(["full", "mirrored"]),
+      T: rng.int(1, 40),
+      P: rng.int(1, 32),
+      c: rng.int(1, 4),
+      actBits: pick([8, 8, 6]),
+      bufferDepth: pick([256, 512, 1024, 4096, 8192]),
+      weightMemory: pick(["uram", "bram"]),
+      treeLevelsPerStage: rng.int(1, 4),
+      loader: pick(["axi", "axi", "preload"]),
+      memBits: pick([128, 256, 512, 1024]),
+      dequant: rng.int(0, 2) === 0,
+    });
+    const build = (partial: Record<string, unknown>): EngineGeometry | undefined => {
+      try {
+        return geometry(partial);
+      } catch {
+        return undefined; // an invalid combination
+      }
+    };
+    // each engine, then the same engine with one field changed: a field the cache key left out
+    // would answer the variant with the first engine's figure
+    const checkOne = (geo: EngineGeometry, device: string, what: string): void => {
+      const budget = presetBudget(device);
+      const want = estimateClock(geo, budget).analytic;
+      const got = engineClockMHz(geo, budget);
+      assert.equal(got.estimateMHz, want.fmaxMHz, what);
+      assert.equal(got.criticalPath, `${want.path} in ${want.criticalModule}`, what);
+      assert.equal(got.mhz, Math.min(budget.clockMHz, want.fmaxMHz), what);
+    };
+    let checked = 0;
+    const other: Record<string, (v: unknown) => unknown> = {
+      kind: (v) => (v === "tlmm" ? "baseline" : "tlmm"),
+      G: (v) => ((v as number) % 4) + 2,
+      encoding: (v) => (v === "full" ? "mirrored" : "full"),
+      T: (v) => (v as number) + rng.int(1, 20),
+      P: (v) => (v as number) + rng.int(1, 20),
+      c: (v) => (v as number) + 1,
+      actBits: (v) => (v === 8 ? 6 : 8),
+      bufferDepth: (v) => (v as number) * 2,
+      weightMemory: (v) => (v === "uram" ? "bram" : "uram"),
+      treeLevelsPerStage: (v) => ((v as number) % 4) + 1,
+      loader: (v) => (v === "axi" ? "preload" : "axi"),
+      memBits: (v) => ((v as number) === 1024 ? 128 : (v as number) * 2),
+      dequant: (v) => !v,
+    };
+    for (let i = 0; i < 150; i++) {
+      const base = draw();
+      const geo = build(base);
+      if (!geo) continue;
+      const device = pick(["kv260", "zcu102", "vck190"]);
+      checkOne(geo, device, `engine ${i} on ${device}`);
+      for (const [field, change] of Object.entries(other)) {
+        const variant = build({ ...base, [field]: change(base[field]) });
+        if (!variant) continue;
+        checkOne(variant, device, `engine ${i} with ${field} changed, on ${device}`);
+        checked++;
+      }
+    }
+    assert.ok(checked > 200, `${checked} variants checked`);
+  });
+
+  it("turns cycles into seconds at that clock, with the memory counted in its cycles", () => {
+    const arch = {
+      name: "t", source: "given" as const, tiedEmbeddings: false, activation: "silu" as const, subNorms: false, contextLength: 512,
+      dimensions: { hidden: 256, ffn: 512, layers: 2, heads: 4, kvHeads: 4, headDim: 64, vocab: 64 },
+    };
+    const workload = modelWorkload(arch, [], { contextLength: 128, assumeType: "I2_S" });
+    const geo = geometry({ T: 8, P: 4, c: 1, dequant: true });
+    const opts = { promptLengths: [16], contextLength: 128 };
+    const e = estimateLatency(workload, geo, kv260, opts);
+    const c = engineClockMHz(geo, kv260);
+    assert.equal(e.clockMHz, c.mhz);
+    assert.equal(e.clockUsed.limitedBy, "estimate");
+    assert.match(e.clockUsed.note, new RegExp(`^latency at ${c.mhz} MHz: the clock estimate is below the budget's 250 MHz`));
+    assert.ok(e.terms[0]!.startsWith(`clock: latency at ${c.mhz} MHz`));
+    close(e.decode.seconds, e.decode.totalCycles / (c.mhz * 1e6), "seconds at the engine's clock");
+    // the same engine on a budget already at its clock: the same cycles, the same seconds
+    const atClock = estimateLatency(workload, geo, { ...kv260, clockMHz: c.mhz }, opts);
+    assert.equal(atClock.clockUsed.limitedBy, "budget");
+    assert.equal(atClock.decode.totalCycles, e.decode.totalCycles);
+    assert.equal(atClock.prefill["16"]!.totalCycles, e.prefill["16"]!.totalCycles);
   });
 });

@@ -75,7 +75,7 @@ function schemes(rng: Rng, n: number, k: number, groupSize: number): [string, En
 
 describe("dequantization stage in Verilator", () => {
   for (const partial of ENGINES) {
-    const geo = engineGeometry(resolveEngine({ loader: "axi", dequant: true, ...partial }, "test"));
+    const geo = engineGeometry(resolveEngine({ dequant: true, ...partial }, "test"));
     for (const tokens of [1, 3]) {
       it(`${partial.kind ?? "tlmm"} G=${partial.G} ${partial.encoding} T=${partial.T} P=${partial.P}, ${tokens} token(s): every scale scheme bit-exact, cycles as predicted`, async () => {
         const rng = new Rng(tokens * 7 + partial.P!);
@@ -94,7 +94,7 @@ describe("dequantization stage in Verilator", () => {
   }
 
   it("a tile of one row group: the scale sweep reads the sum its last step wrote the cycle before", async () => {
-    const geo = engineGeometry(resolveEngine({ loader: "axi", dequant: true, ...ENGINES[0] }, "test"));
+    const geo = engineGeometry(resolveEngine({ dequant: true, ...ENGINES[0] }, "test"));
     const rng = new Rng(21);
     const k = geo.stepActivations * 3 + 1;
     const cases: EngineMatmul[] = [
@@ -114,7 +114,7 @@ describe("dequantization stage in Verilator", () => {
     const tensor: TernaryTensor = { ...trits, name: "blk.0.attn_q.weight", scale: { blockScales, uniform: false, tensorScale: Math.max(...blockScales) } };
     const scaled = tensorScales(tensor);
     assert.equal(scaled.groupSize, 256);
-    const geo = engineGeometry(resolveEngine({ ...ENGINES[1], loader: "axi", dequant: true }, "test")); // T·G = 32 divides 256
+    const geo = engineGeometry(resolveEngine({ ...ENGINES[1], dequant: true }, "test")); // T·G = 32 divides 256
     const x = randomActs(rng, 2 * k);
     const r = await simulateMatmuls(geo, [scaled], [x], { tokens: 2, memory: { bwNum: 16, bwDen: 1, latency: 10, maxQueued: 16 } });
     assert.equal(r.mismatches, 0);
@@ -129,13 +129,13 @@ describe("dequantization stage in Verilator", () => {
     const rng = new Rng(9);
     const scaled: ScaledMatmul = { planes: [randomTrits(rng, 4, 8), randomTrits(rng, 4, 8)], alpha: [new Float32Array(4).fill(1), new Float32Array(4).fill(1)] };
     const fixed = fixScales(scaled);
-    const plain = engineGeometry(resolveEngine({ ...ENGINES[0], loader: "axi" }, "test"));
+    const plain = engineGeometry(resolveEngine({ ...ENGINES[0] }, "test"));
     assert.throws(() => planMatmuls(plain, [{ n: 8, k: 8, scales: fixed }], 1), (e: unknown) => e instanceof UserError && /dequant=true/.test(e.message));
-    const odd = engineGeometry(resolveEngine({ ...ENGINES[0], P: 3, loader: "axi", dequant: true }, "test"));
+    const odd = engineGeometry(resolveEngine({ ...ENGINES[0], P: 3, dequant: true }, "test"));
     assert.throws(() => planMatmuls(odd, [{ n: 8, k: 8, scales: fixed }], 1), (e: unknown) => e instanceof UserError && /must be even/.test(e.message));
     assert.throws(() => resolveEngine({ G: 2, T: 3, P: 2, c: 1, dequant: true }, "engine"), (e: unknown) => e instanceof UserError && /32 bits/.test(e.message));
     assert.throws(() => fixScales({ planes: [randomTrits(rng, 1, 4)], alpha: [Float32Array.from([NaN])] }), UserError);
-    const dq = engineGeometry(resolveEngine({ ...ENGINES[0], loader: "axi", dequant: true }, "test"));
+    const dq = engineGeometry(resolveEngine({ ...ENGINES[0], dequant: true }, "test"));
     const grouped = fixScales({ planes: [randomTrits(rng, 4, 256)], alpha: [new Float32Array(8).fill(1)], groupSize: 128 });
     assert.throws(() => planMatmuls(dq, [{ n: 4, k: 256, scales: grouped }], 1), (e: unknown) => e instanceof UserError && /not whole steps of T·G = 24/.test(e.message));
     assert.throws(() => fixScales({ planes: [randomTrits(rng, 4, 256)], alpha: [new Float32Array(4).fill(1)], groupSize: 128 }), /4 rows × 2 groups/);

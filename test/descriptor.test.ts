@@ -28,8 +28,8 @@ import { REPO_ROOT } from "./helpers.js";
 
 /** Two streaming engines whose field widths differ (buffer depth, row groups, beat size). */
 const ENGINES = [
-  { name: "dequant T8 P4", engine: { loader: "axi", dequant: true, T: 8, P: 4 } },
-  { name: "P16 depth 8192, 256-bit memory", engine: { loader: "axi", P: 16, bufferDepth: 8192, memBits: 256 } },
+  { name: "dequant T8 P4", engine: { dequant: true, T: 8, P: 4 } },
+  { name: "P16 depth 8192, 256-bit memory", engine: { P: 16, bufferDepth: 8192, memBits: 256 } },
 ];
 
 function geometry(engine: object): EngineGeometry {

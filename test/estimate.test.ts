@@ -24,6 +24,9 @@ interface SimJson {
   memBusyFraction: number;
   computeUtilization: number;
   bytesRead: number;
+  microseconds: number;
+  clockMHz: number;
+  clockUsed: { limitedBy: string };
   matmuls: { tensor: string; match: boolean }[];
 }
 
@@ -82,6 +85,14 @@ describe("trilut estimate and whole-block simulation", function () {
       }
       const matmulCycles = mode === "decode" ? e.decode.matmulCycles : e.prefill[String(tokens)]!.matmulCycles;
       assert.equal(matmulCycles, blocks[0]!.cycles + blocks[1]!.cycles);
+      // both at the engine's clock: a dequantizing engine's estimate is below the budget's 200 MHz
+      for (const s of blocks) {
+        assert.equal(s.clockMHz, e.clockMHz);
+        assert.equal(s.clockUsed.limitedBy, dequant === "true" ? "estimate" : "budget");
+        assert.ok(Math.abs(s.microseconds - s.cycles / s.clockMHz) < 1e-9 * s.microseconds);
+      }
+      if (dequant === "true") assert.ok(e.clockMHz < 200, `${e.clockMHz} MHz`);
+      else assert.equal(e.clockMHz, 200);
     });
   }
 

@@ -16,7 +16,7 @@ import { cli, FIXTURES, loadManifest, randomActs, randomTrits, throwsUser, type 
 const MEMORY = { bwNum: 16, bwDen: 1, latency: 10, maxQueued: 16 };
 
 function geometry(partial: Partial<EngineConfig>): EngineGeometry {
-  return engineGeometry(resolveEngine({ loader: "axi", ...partial }, "test"));
+  return engineGeometry(resolveEngine(partial, "test"));
 }
 
 /**
@@ -202,11 +202,12 @@ describe("HLS engine: generated code", () => {
   });
 
   it("refuses, in one line, engines the template cannot express", () => {
-    throwsUser(() => checkHlsSupport(engineGeometry(resolveEngine({ loader: "preload" }, "test"))), /loader=preload has no HLS template/);
+    // the preloaded engine is gone: an engine that still names a loader is refused before HLS sees it
+    throwsUser(() => checkHlsSupport(engineGeometry(resolveEngine({ loader: "preload" }, "test"))), /^test: \/loader: the preload engine was removed/);
     throwsUser(() => checkHlsSupport(geometry({ memBits: 2048, maxBurst: 16 })), /\/memBits: 2048-bit .* m_axi port \(at most 1024 bits/);
     throwsUser(() => checkHlsSupport(geometry({ G: 5, T: 110, c: 13 })), /\/T: activation beats of T·G·8 = 4400 bits .* at most T = 102/);
     throwsUser(() => checkHlsSupport(geometry({ P: 130, T: 4, c: 1 })), /\/P: result beats of P·32 = 4160 bits .* at most P = 128/);
-    throwsUser(() => generateHls(engineGeometry(resolveEngine({ loader: "preload" }, "test"))), /preload/);
+    throwsUser(() => generateHls(engineGeometry(resolveEngine({ loader: "axi" }, "test"))), /\/loader: the preload engine was removed and the streaming engine is the only one/);
   });
 });
 
@@ -325,14 +326,14 @@ describe("trilut compile --hls and sim --backend hls", function () {
     const parent = join(TMP, "refused");
     mkdirSync(parent);
     const out = join(parent, "out");
-    userError(cli(compileArgs(out, "--preload")), /--hls: \/loader: .*loader=preload has no HLS template/);
+    userError(cli(compileArgs(out, "--set", "loader=preload")), /\/loader: the preload engine was removed/);
     userError(cli(compileArgs(out, "--set", "memBits=2048", "--set", "maxBurst=16")), /--hls: \/memBits: 2048-bit/);
     const budget = join(TMP, "no-part.json");
     writeFileSync(budget, JSON.stringify({ device: "mine", lut: 200000, ff: 400000, bram36: 200, uram: 64, dsp: 1248, clockMHz: 200, memoryGBps: 10 }));
     userError(cli(["compile", TQ2, "--budget", budget, "--hls", "-o", out]), /budget "mine" names no part/);
     assert.deepEqual(readdirSync(parent), []);
     const sim = ["sim", TQ2, "--tensor", "blk.0.attn_k.weight", "--device", "kv260", "--backend", "hls"];
-    userError(cli([...sim, "--preload"]), /--backend hls: \/loader/);
+    userError(cli([...sim, "--set", "loader=axi"]), /\/loader: the preload engine was removed/);
     userError(cli([...sim, "--backpressure", "0.3"]), /--backpressure: .*--backend rtl/);
     userError(cli([...sim, "--trace", join(TMP, "t.vcd")]), /--trace: .*--backend rtl/);
   });

@@ -11,7 +11,7 @@ import { Rng } from "../src/util/random.js";
 import { randomActs, randomTrits, lintRtl } from "./helpers.js";
 
 function geometry(partial: Partial<EngineConfig>): EngineGeometry {
-  return engineGeometry(resolveEngine({ loader: "axi", ...partial }, "test"));
+  return engineGeometry(resolveEngine(partial, "test"));
 }
 
 

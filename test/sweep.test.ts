@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { presetBudget } from "../src/budget/budget.js";
+import { engineGeometry } from "../src/engine/config.js";
+import { engineClockMHz } from "../src/estimate/clock.js";
 import { makeLlamaModel } from "../src/model/make-model.js";
+import { pointEngine } from "../src/sweep/evaluate.js";
 import { FIGURE_NAMES } from "../src/sweep/figures.js";
 import { ParetoSet, paretoFront, rank } from "../src/sweep/pareto.js";
 import { MAX_DRAWN, PlotSample } from "../src/sweep/plots.js";
@@ -351,7 +355,59 @@ console.log(JSON.stringify({ kept: r.summary.feasible, maxRSS: process.resourceU
       assert.deepEqual([small.kept, large.kept], [25_600, 256_000]);
       assert.deepEqual([small.json, large.json], [true, false], "points.json only for samples of at most 250,000 points");
       assert.deepEqual([small.csvLines, large.csvLines], [25_601, 256_001]);
-      assert.ok(large.maxRSS < 1.5 * small.maxRSS, `peak RSS ${large.maxRSS} kB for 204,800 points, ${small.maxRSS} kB for 20,480`);
+      assert.ok(large.maxRSS < 1.5 * small.maxRSS, `peak RSS ${large.maxRSS} kB for 256,000 points, ${small.maxRSS} kB for 25,600`);
+    });
+
+    it("compile --auto ranks dequantizing engines at their clock estimate and says so", function () {
+      const r = cli(["compile", model, "--device", "kv260", "--auto", "--set", "dequant=true", "--set", "G=3", "--set", "encoding=full", "-o", join(dir, "auto-dq")]);
+      assert.equal(r.status, 0, r.stderr);
+      const line = r.stdout.split("\n")[0]!;
+      const m = /\(predicted at ([\d.]+) MHz, its own clock estimate, below the budget's clock: ([\d.]+) decode tokens\/s/.exec(line);
+      assert.ok(m, line);
+      assert.ok(Number(m[1]) < 250);
+    });
+
+    it("ranks every point at its own clock: the dequantizing engines at their clock estimate, and says so", function () {
+      const out = join(dir, "dequant");
+      const text = `model: m.gguf
+budgets: [kv260]
+axes:
+  dequant: [false, true]
+  T: [8, 16]
+  P: [4, 8]
+objectives: [decodeTokensPerSecond, lutTotal]
+`;
+      const r = cli(["sweep", spec("dequant.yaml", text), "-o", out]);
+      assert.equal(r.status, 0, r.stderr);
+      type Point = { params: Record<string, string | number | boolean>; figures: Record<string, number> };
+      const { points } = JSON.parse(readFileSync(join(out, "points.json"), "utf8")) as { points: Point[] };
+      assert.equal(points.length, 8);
+      const kv260 = presetBudget("kv260");
+      for (const p of points) {
+        const engine = pointEngine({ kv260 }, {}, p.params);
+        assert.ok(typeof engine !== "string", String(engine));
+        const clock = engineClockMHz(engineGeometry(engine.cfg), kv260);
+        assert.equal(p.figures["clockMHz"], clock.mhz);
+        assert.equal(p.figures["clockEstimateMHz"], clock.estimateMHz);
+        if (p.params["dequant"]) assert.ok(clock.limitedBy === "estimate" && clock.mhz < 250, `${clock.mhz} MHz`);
+        else assert.equal(p.figures["clockMHz"], 250);
+        const tps = (p.figures["clockMHz"]! * 1e6) / p.figures["decodeCycles"]!;
+        assert.ok(Math.abs(p.figures["decodeTokensPerSecond"]! - tps) < 1e-9 * tps, "tokens/s at the point's clock");
+      }
+      // each dequantizing engine ranks below its integer twin: at ~86 MHz it cannot keep up
+      for (const p of points.filter((q) => q.params["dequant"])) {
+        const twin = points.find((q) => !q.params["dequant"] && q.params["T"] === p.params["T"] && q.params["P"] === p.params["P"])!;
+        assert.ok(p.figures["decodeTokensPerSecond"]! < twin.figures["decodeTokensPerSecond"]!);
+      }
+      const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8")) as { atClockEstimate: number; best: Point; pareto: Point[] };
+      assert.equal(summary.atClockEstimate, 4);
+      assert.equal(summary.best.params["dequant"], false);
+      for (const p of summary.pareto) assert.equal(typeof p.figures["clockMHz"], "number");
+      assert.match(readFileSync(join(out, "points.csv"), "utf8").split("\n")[0]!, /,clockMHz,clockEstimateMHz,/);
+      assert.match(readFileSync(join(out, "plots", "decodeTokensPerSecond-vs-lutTotal.svg"), "utf8"), /4 drawn points at their own clock estimate/);
+      assert.match(r.stdout, /4 of the kept points run at their own clock estimate, below the budget's clock/);
+      const report = JSON.parse(readFileSync(join(out, "report.json"), "utf8")) as { clock: { mhz: number; limitedBy: string } };
+      assert.deepEqual([report.clock.mhz, report.clock.limitedBy], [250, "budget"]);
     });
 
     it("--verify-top simulates the best points in Verilator: bit-exact, with the predicted cycles", function () {

@@ -29,7 +29,7 @@ function moduleSum(r: SynthResult): SynthCounts {
 describe("yosys synthesis (--synth)", function () {
   let cache: string;
   let savedCache: string | undefined;
-  const preload = { G: 2, T: 3, P: 2, c: 1, loader: "preload", bufferDepth: 4096, maxRows: 64 };
+  const small = { G: 2, T: 3, P: 2, c: 1, bufferDepth: 4096, maxRows: 64 };
   const axi = { T: 3, P: 2, c: 1, maxRows: 64, bufferDepth: 8192, weightMemory: "uram" };
 
   before(function () {
@@ -43,8 +43,8 @@ describe("yosys synthesis (--synth)", function () {
     rmSync(cache, { recursive: true, force: true });
   });
 
-  it("reports a small preload engine per module, totals matching a flattened run, and caches it", async function () {
-    const geo = geometry(preload);
+  it("reports a small engine per module, totals matching a flattened run, and caches it", async function () {
+    const geo = geometry(small);
     const r = await synthesize(geo, "ultrascale+");
     assert.equal(r.cached, false);
     assert.equal(r.yosysFamily, "xcup");
@@ -122,19 +122,19 @@ describe("yosys synthesis (--synth)", function () {
   });
 
   it("stops yosys past its time limit with one line", async function () {
-    const geo = geometry({ ...preload, T: 2 });
+    const geo = geometry({ ...small, T: 2 });
     const t0 = performance.now();
-    await assert.rejects(synthesize(geo, "7series", { timeoutSeconds: 0.5 }), /^UserError: yosys synthesis of trilut_engine stopped after 0\.5 s$/);
+    await assert.rejects(synthesize(geo, "7series", { timeoutSeconds: 0.5 }), /^ToolError: yosys synthesis of trilut_engine stopped after 0\.5 s$/);
     // stopped at the limit, not when yosys would have finished (seconds later)
     assert.ok(performance.now() - t0 < 3000, `took ${performance.now() - t0} ms`);
   });
 
   it("reports a syntax error in one line naming the module and yosys's message", async function () {
-    const rtl = generateRtl(geometry({ ...preload, T: 2 })).map((f) =>
+    const rtl = generateRtl(geometry({ ...small, T: 2 })).map((f) =>
       f.name === "trilut_adder_tree.v" ? { ...f, content: f.content.replace("genvar l, j;", "genvar l, j;\n  this is not verilog;") } : f,
     );
     await assert.rejects(synthesizeSources(rtl, "ultrascale+"), (err: Error) => {
-      assert.equal(err.name, "UserError");
+      assert.equal(err.name, "ToolError");
       assert.match(err.message, /^yosys synthesis of trilut_engine failed in module trilut_adder_tree: trilut_adder_tree\.v:\d+: ERROR: syntax error/);
       assert.ok(!err.message.includes("\n"), "one line");
       return true;
@@ -142,10 +142,10 @@ describe("yosys synthesis (--synth)", function () {
   });
 
   it("reports a missing submodule in one line naming it", async function () {
-    const rtl = generateRtl(geometry({ ...preload, T: 2 })).filter((f) => f.name !== "trilut_lutram.v");
+    const rtl = generateRtl(geometry({ ...small, T: 2 })).filter((f) => f.name !== "trilut_lutram.v");
     await assert.rejects(
       synthesizeSources(rtl, "ultrascale+"),
-      /^UserError: yosys synthesis of trilut_engine failed in module trilut_lutram: ERROR: Module `\\trilut_lutram' referenced in module .* is not part of the design\.$/,
+      /^ToolError: yosys synthesis of trilut_engine failed in module trilut_lutram: ERROR: Module `\\trilut_lutram' referenced in module .* is not part of the design\.$/,
     );
   });
 });

@@ -7,7 +7,7 @@ import { ENGINE_UNITS, unitsOf } from "../src/units/engine.js";
 import { definedModules } from "../src/units/unit.js";
 import { CALIBRATION_CONFIGS } from "../scripts/calibration-configs.js";
 
-/** Engines over every structural choice: kind, encoding, G, dequant, loader, weight memory, wide URAM columns. */
+/** Engines over every structural choice: kind, encoding, G, dequant, weight memory, wide URAM columns. */
 function spread(): { name: string; geo: EngineGeometry }[] {
   const engines: { name: string; engine: Record<string, unknown> }[] = CALIBRATION_CONFIGS.map((c) => ({ name: c.name, engine: c.engine }));
   for (const G of [2, 3, 4, 5]) {

@@ -72,14 +72,13 @@ describe("trilut verify", function () {
     assert.equal(cases[1]!.props["tokens"], "8");
   });
 
-  it("fails a check over its budget, errs on a missing tensor, and exits 1", function () {
+  it("fails a check over its budget and exits 1; a missing tensor is bad input (exit 2, issue 13)", function () {
     writeFileSync(join(dir, "small-board.json"), JSON.stringify({ device: "small-board", lut: 20000, ff: 200000, bram36: 100, uram: 64, dsp: 100, clockMHz: 200, memoryGBps: 10 }));
     writeFileSync(
       join(dir, "bad.yaml"),
       `defaults: {model: m.gguf}
 checks:
   - {tensor: blk.0.attn_q.weight, budget: small-board.json, name: over budget}
-  - {tensor: blk.0.nope.weight, device: kv260, name: missing tensor}
 `,
     );
     const junit = join(dir, "bad.xml");
@@ -93,9 +92,15 @@ checks:
     const cases = testcases(readFileSync(junit, "utf8"));
     assert.deepEqual(cases[0]!.failures, ["resources"]);
     assert.match(readFileSync(junit, "utf8"), /analytic LUT: needs \d+, limit 18000 \(90% of 20000 on small-board\)/);
-    assert.equal(cases[1]!.errors, 1);
     const summary = JSON.parse(r.stdout) as { passed: number; failed: number };
-    assert.deepEqual([summary.passed, summary.failed], [0, 2]);
+    assert.deepEqual([summary.passed, summary.failed], [0, 1]);
+    // a spec naming a tensor the model lacks is refused before any check runs
+    writeFileSync(join(dir, "missing.yaml"), "defaults: {model: m.gguf}\nchecks:\n  - {tensor: blk.0.attn_q.weight, device: kv260}\n  - {tensor: blk.0.nope.weight, device: kv260, name: missing tensor}\n");
+    const missing = cli(["verify", join(dir, "missing.yaml"), "--junit", join(dir, "missing.xml")]);
+    assert.equal(missing.status, 2, missing.stderr);
+    assert.match(missing.stderr, /missing\.yaml: \/checks\/1: unknown tensor "blk\.0\.nope\.weight" in m\.gguf/);
+    assert.equal(missing.stderr.trim().split("\n").length, 1);
+    assert.ok(!existsSync(join(dir, "missing.xml")));
   });
 
   it("refuses an invalid spec with the JSON pointer of the field, before running anything", function () {

@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { presetBudget } from "../src/budget/budget.js";
 import { memoryTiming } from "../src/budget/memory.js";
 import { plan } from "../src/cli/common.js";
 import { engineGeometry, resolveEngine } from "../src/engine/config.js";
+import { streamCycles } from "../src/estimate/stream-cycles.js";
 import { simulateMatmul } from "../src/sim/simulate.js";
 import { parseVcd, readVcdFile, VcdError, type VcdHeader } from "../src/sim/vcd.js";
 import { engineWaveform, waveLane, type SignalPick } from "../src/sim/wave.js";
@@ -251,18 +253,18 @@ describe("waveforms", () => {
     });
   });
 
-  describe("on a preloaded engine", () => {
-    it("draws the command, weight and activation streams", async () => {
-      const geo = engineGeometry(resolveEngine({ loader: "preload", G: 2, T: 3, P: 2, c: 1 }, "test"));
+  describe("on a short run", () => {
+    it("draws the descriptor, memory and activation streams, from the first pass to the run's end", async () => {
+      const geo = engineGeometry(resolveEngine({ G: 2, T: 3, P: 2, c: 1 }, "test"));
+      const memory = memoryTiming(presetBudget("kv260"));
       const rng = new Rng(8);
       const w = randomTrits(rng, 6, 30);
       const x = randomActs(rng, 30);
-      const r = await engineWaveform(geo, [w], [x]);
-      for (const name of ["cmd_valid", "w_valid", "x_valid", "core.compute.g_tables.pre_we", "y_valid"]) assert.ok(r.signals.includes(name), name);
-      // from just before the first RUN (after the LOAD of its weights) to the end of this short run
-      const { cycles, schedule } = await simulateMatmul(geo, w, x);
-      assert.equal(schedule!.commands[0]!.op, "load");
-      assert.deepEqual(r.window, [1 + (schedule!.commands[0] as { beats: number }).beats - 4, cycles]);
+      const r = await engineWaveform(geo, [w], [x], { memory });
+      for (const name of ["desc_valid", "ar_valid", "r_valid", "x_valid", "core.compute.g_tables.pre_we", "y_valid"]) assert.ok(r.signals.includes(name), name);
+      // from just before the first pass (its tile's weights in the buffer) to the end of this short run
+      const { cycles, tiles } = await simulateMatmul(geo, w, x, { memory });
+      assert.deepEqual(r.window, [streamCycles(geo, tiles, memory).tileLoaded[0]! - 4, cycles]);
     });
   });
 

@@ -26,16 +26,20 @@ export const BUDGET_SCHEMA = {
   additionalProperties: false,
   required: ["device", "lut", "ff", "bram36", "uram", "dsp", "clockMHz", "memoryGBps"],
   properties: {
-    device: { type: "string", minLength: 1 },
+    // Both reach generated scripts (run_hls.tcl) and reports: a known shape, checked before anything is written.
+    device: { type: "string", minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_.-]+$" },
     family: { enum: ["ultrascale+", "versal", "7series"], default: "ultrascale+" },
-    part: { type: "string" },
-    lut: { type: "integer", minimum: 1 },
-    ff: { type: "integer", minimum: 1 },
-    bram36: { type: "number", minimum: 0 },
-    uram: { type: "integer", minimum: 0 },
-    dsp: { type: "integer", minimum: 0 },
+    /** An AMD/Xilinx part name such as xck26-sfvc784-2LV-c or xc7z020clg400-1. */
+    part: { type: "string", maxLength: 64, pattern: "^[xX][A-Za-z0-9]+(-[A-Za-z0-9]+)+$" },
+    // Upper bounds well above any part (the largest have under 10M LUTs and a few TB/s of HBM), so
+    // a typo such as 1e308 is refused instead of giving "Infinity tokens/s".
+    lut: { type: "integer", minimum: 1, maximum: 1e8 },
+    ff: { type: "integer", minimum: 1, maximum: 1e8 },
+    bram36: { type: "number", minimum: 0, maximum: 1e6 },
+    uram: { type: "integer", minimum: 0, maximum: 1e6 },
+    dsp: { type: "integer", minimum: 0, maximum: 1e6 },
     clockMHz: { type: "number", exclusiveMinimum: 0, maximum: 1000 },
-    memoryGBps: { type: "number", exclusiveMinimum: 0 },
+    memoryGBps: { type: "number", exclusiveMinimum: 0, maximum: 1e5 },
     memoryLatencyNs: { type: "number", minimum: 0, maximum: 100000, default: 150 },
     utilizationCap: { type: "number", exclusiveMinimum: 0, maximum: 1, default: 0.9 },
   },

@@ -1,8 +1,8 @@
+import { printable } from "../util/quote.js";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type Budget } from "../budget/budget.js";
 import { openOptions, plan, round, type EngineArgs, type ModelArgs } from "./common.js";
-import { activations, readTensor } from "../sim/inputs.js";
+import { activations, engineMatmul, readTensor } from "../sim/inputs.js";
 import { checkReplaceable, compileInto, compileModel } from "../compile/compile.js";
 import { checkOutputFile, writeDirAtomicAsync } from "../util/atomic.js";
 import { parseEngineOverrides } from "../engine/config.js";
@@ -17,10 +17,11 @@ import { withModel } from "../model/open.js";
 import { type TernaryTensor } from "../model/types.js";
 import { ternaryMatmul } from "../ref/kernel.js";
 import { memoryTiming } from "../budget/memory.js";
+import { atEngineClock, describeEngineClock, engineBudget, engineClockMHz, type EngineClock } from "../estimate/clock.js";
 import { simulateMatmul, type SimulationResult } from "../sim/simulate.js";
 import { UserError } from "../util/errors.js";
 import { readInt8Matrix, writeInt32Matrix } from "../util/rawio.js";
-import { printJson, table } from "./output.js";
+import { cyclesReport, outputsVerdict, printJson, table } from "./output.js";
 import { PACKAGE_ROOT } from "../util/templates.js";
 import { drawWave, waveFlags, writeWave, type WaveArgs } from "./wave.js";
 
@@ -61,7 +62,8 @@ export function inspectCommand(args: ModelArgs & { model: string; json: boolean;
   }
   const report = withModel(args.model, (m) => inspectModel(m, args.context !== undefined ? { contextLength: args.context } : {}), openOptions(args));
   if (args.json) printJson(report);
-  else console.log(formatInspect(report));
+  // one visible line per line of the report, whatever control characters a tensor name holds
+  else console.log(formatInspect(report).split("\n").map(printable).join("\n"));
 }
 
 
@@ -73,7 +75,7 @@ export function refCommand(args: ModelArgs & { model: string; tensor: string; in
   const y = ternaryMatmul(tensor, data, rows);
   writeInt32Matrix(args.out, y);
   if (args.json) printJson({ out: args.out, tensor: args.tensor, tokens: rows, n: tensor.n, k: tensor.k, bytes: y.byteLength });
-  else console.log(`wrote ${args.out}: ${rows} × ${tensor.n} int32 (${args.tensor}, k = ${tensor.k})`);
+  else console.log(`wrote ${args.out}: ${rows} × ${tensor.n} int32 (${printable(args.tensor)}, k = ${tensor.k})`);
 }
 
 export interface CompileArgs extends EngineArgs, ModelArgs {
@@ -96,7 +98,6 @@ export async function compileCommand(args: CompileArgs): Promise<void> {
   const say = args.json ? (line: string) => process.stderr.write(line + "\n") : (line: string) => console.log(line);
   let auto: AutoChoice | undefined;
   if (args.auto) {
-    if (args.preload) throw new UserError("--auto searches streaming engines; drop --preload");
     const fixed = { ...(args.engine ? readEngineFile(args.engine) : {}), ...parseEngineOverrides(args.set ?? []) };
     const budget = args.device ?? (args.budget ? resolve(args.budget) : undefined);
     if (budget === undefined) throw new UserError("--auto needs a budget: --device NAME or --budget FILE");
@@ -158,7 +159,7 @@ export interface SimArgs extends EngineArgs, ModelArgs, WaveArgs {
   json: boolean;
 }
 
-function simJson(r: SimulationResult, tensor: TernaryTensor, budget: Budget): object {
+function simJson(r: SimulationResult, tensor: TernaryTensor, clock: EngineClock): object {
   return {
     tensor: tensor.name,
     n: tensor.n,
@@ -170,8 +171,9 @@ function simJson(r: SimulationResult, tensor: TernaryTensor, budget: Budget): ob
     cycles: r.cycles,
     predictedCycles: r.predictedCycles,
     weightsPerCycle: r.weightsPerCycle,
-    microseconds: r.cycles / budget.clockMHz,
-    loader: r.tiles ? "axi" : "preload",
+    microseconds: r.cycles / clock.mhz,
+    clockMHz: clock.mhz,
+    clockUsed: { ...clock, note: `microseconds ${describeEngineClock(clock)}` },
     bytesRead: r.bytesRead,
     memBusyFraction: round(r.memBusyFraction),
     computeUtilization: round(r.computeUtilization),
@@ -190,20 +192,24 @@ export async function simCommand(args: SimArgs): Promise<number> {
   const bp = args.backpressure;
   if (!(bp >= 0 && bp < 1)) throw new UserError(`--backpressure ${bp}: expected a probability in [0, 1)`);
   const waves = waveFlags(args);
-  const options = { tokens, memory: memoryTiming(budget), validProb: 1 - bp, readyProb: 1 - bp, seed: args.seed };
-  const wave = await drawWave(args, waves, engine.geo, [tensor], [x], options, `${tensor.name} on ${budget.device}`);
-  const r = await simulateMatmul(engine.geo, tensor, x, { ...options, ...waves.trace });
+  // the engine runs at its own clock (the budget's, or its lower estimate): the memory in its cycles
+  const clock = engineClockMHz(engine.geo, budget);
+  const options = { tokens, memory: memoryTiming(atEngineClock(budget, clock)), validProb: 1 - bp, readyProb: 1 - bp, seed: args.seed };
+  const matmul = engineMatmul(engine.geo, tensor);
+  const wave = await drawWave(args, waves, engine.geo, [matmul], [x], options, `${tensor.name} on ${budget.device}`);
+  const r = await simulateMatmul(engine.geo, matmul, x, { ...options, ...waves.trace });
   if (args.out) writeInt32Matrix(args.out, r.y);
   const drawn = writeWave(args, wave);
   if (args.json) {
-    printJson({ ...simJson(r, tensor, budget), ...drawn.json });
+    printJson({ ...simJson(r, tensor, clock), ...cyclesReport(r.cycles, r.predictedCycles, bp).json, ...drawn.json });
   } else {
-    const verdict = r.match ? "match" : `MISMATCH in ${r.mismatches} of ${r.expected.length} outputs`;
-    console.log(`${tensor.name} (${tensor.n}×${tensor.k}, ${tokens} token${tokens > 1 ? "s" : ""}) on ${budget.device}: ${verdict}`);
+    const verdict = outputsVerdict(r.match, r.mismatches, r.expected.length);
+    console.log(`${printable(tensor.name)} (${tensor.n}×${tensor.k}, ${tokens} token${tokens > 1 ? "s" : ""}) on ${budget.device}: ${verdict}`);
     console.log(
-      `  cycles ${r.cycles.toLocaleString("en-US")} (predicted ${r.predictedCycles.toLocaleString("en-US")}), ` +
-        `${(r.cycles / budget.clockMHz).toFixed(1)} µs at ${budget.clockMHz} MHz, ${r.weightsPerCycle} weights/cycle`,
+      `  ${cyclesReport(r.cycles, r.predictedCycles, bp).text}, ` +
+        `${(r.cycles / clock.mhz).toFixed(1)} µs at ${clock.mhz} MHz, ${r.weightsPerCycle} weights/cycle`,
     );
+    if (clock.limitedBy === "estimate") console.log(`  NOTE: microseconds and memory timing ${describeEngineClock(clock)}`);
     if (r.tiles) {
       console.log(
         `  memory ${r.bytesRead.toLocaleString("en-US")} bytes, port ${(r.memBusyFraction * 100).toFixed(1)}% busy ` +
@@ -234,7 +240,7 @@ export async function demoCommand(args: { out: string }): Promise<number> {
   for (const name of names) {
     const tensor = readTensor(model, name);
     const { x } = activations(tensor, undefined, 1, 1);
-    const r = await simulateMatmul(engine.geo, tensor, x, { memory: memoryTiming(budget) });
+    const r = await simulateMatmul(engine.geo, tensor, x, { memory: memoryTiming(engineBudget(engine.geo, budget)) });
     failed ||= !r.match;
     demoRuns.push({ what: name, mode: "decode", tokens: 1, predictedCycles: r.predictedCycles, measuredCycles: r.cycles, bitExact: r.match });
     rows.push([
@@ -242,7 +248,7 @@ export async function demoCommand(args: { out: string }): Promise<number> {
       `${tensor.n}×${tensor.k}`,
       r.cycles,
       r.predictedCycles,
-      (r.cycles / budget.clockMHz).toFixed(1),
+      (r.cycles / engineClockMHz(engine.geo, budget).mhz).toFixed(1),
       `${(r.memBusyFraction * 100).toFixed(0)}%`,
       r.match ? "yes" : "NO",
     ]);
@@ -250,11 +256,11 @@ export async function demoCommand(args: { out: string }): Promise<number> {
   console.log(table(["tensor", "n×k", "cycles", "predicted", "µs", "memory busy", "bit-exact"], rows));
   const { cfg } = engine;
   console.log(
-    `\nengine: G=${cfg.G} ${cfg.encoding} tables, T=${cfg.T}, P=${cfg.P}, c=${cfg.c}: ${engine.geo.weightsPerCycle} weights/cycle at ${budget.clockMHz} MHz`,
+    `\nengine: G=${cfg.G} ${cfg.encoding} tables, T=${cfg.T}, P=${cfg.P}, c=${cfg.c}: ${engine.geo.weightsPerCycle} weights/cycle at ${engineClockMHz(engine.geo, budget).mhz} MHz`,
   );
   console.log(`RTL, schedule and weight images: ${args.out}`);
   const tensor = readTensor(model, names[0]!);
-  const waveform = await firstCycles(engine.geo, tensor, activations(tensor, undefined, 1, 1).x, budget);
+  const waveform = await firstCycles(engine.geo, tensor, activations(tensor, undefined, 1, 1).x, engineBudget(engine.geo, budget));
   await writeReport(args.out, async (d) => ({ ...d, simulation: demoRuns, waveform }));
   console.log(`report: ${join(args.out, "report.html")}`);
   return failed ? 1 : 0;

@@ -8,14 +8,11 @@ export interface EngineArgs {
   budget?: string | undefined;
   engine?: string | undefined;
   set?: string[] | undefined;
-  /** The preloaded engine (weights streamed in by the host before each pass), for unit tests. */
-  preload?: boolean | undefined;
 }
 
 export function plan(args: EngineArgs): { budget: Budget; engine: PlannedEngine } {
   const budget = resolveBudget(args);
-  const set = [...(args.set ?? []), ...(args.preload ? ["loader=preload"] : [])];
-  return { budget, engine: planEngine(budget, { engineFile: args.engine, set }) };
+  return { budget, engine: planEngine(budget, { engineFile: args.engine, set: args.set ?? [] }) };
 }
 
 /** Options of every command that reads a model. */

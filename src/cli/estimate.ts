@@ -1,12 +1,8 @@
-import { describeArchitecture } from "../model/architecture.js";
-import { withModel } from "../model/open.js";
-import { defaultContextLength, modelWorkload } from "../model/workload.js";
-import { estimateLatency } from "../estimate/latency.js";
-import { estimateModules, modelFamily, type ModuleEstimate } from "../estimate/resources.js";
-import { synthesize, type SynthCounts, type SynthResult } from "../estimate/synth.js";
-import { estimateClock, type ClockEstimate, type ClockSide } from "../estimate/clock.js";
+import { estimateModel } from "../estimate/model-estimate.js";
+import { type ModuleEstimate } from "../estimate/resources.js";
+import { type SynthCounts, type SynthResult } from "../estimate/synth.js";
+import { type ClockEstimate, type ClockSide, type EngineClock } from "../estimate/clock.js";
 import { type Budget } from "../budget/budget.js";
-import { UserError } from "../util/errors.js";
 import { openOptions, plan, type EngineArgs, type ModelArgs } from "./common.js";
 import { printJson, table } from "./output.js";
 
@@ -97,21 +93,15 @@ function resourceTable(analytic: ModuleEstimate, synth: SynthResult | undefined,
 /** Decode tokens/s, TTFT per prompt length and the bandwidth roofline of a model on an engine. */
 export async function estimateCommand(args: EstimateArgs): Promise<void> {
   const { budget, engine } = plan(args);
-  if (engine.cfg.loader !== "axi") throw new UserError("estimate models the streaming engine; drop --preload / loader=preload");
   const prompts = args.prompt?.length ? args.prompt : [64, 128];
-  const { workload, arch } = withModel(args.model, (m) => {
-    const arch = describeArchitecture(m);
-    const contextLength = args.context ?? defaultContextLength(arch);
-    return { arch, workload: modelWorkload(arch, m.listTensors(), { contextLength }) };
-  }, openOptions(args));
-  const e = estimateLatency(workload, engine.geo, budget, {
+  const estimate = await estimateModel(args.model, engine.geo, budget, {
     promptLengths: prompts,
-    contextLength: workload.attention.contextLength,
-    maxContext: arch.contextLength,
+    ...(args.context !== undefined ? { contextLength: args.context } : {}),
+    synth: args.synth === true,
+    open: openOptions(args),
   });
-  const synth = args.synth ? await synthesize(engine.geo, budget.family) : undefined;
-  const analytic = estimateModules(engine.geo, modelFamily(budget.family));
-  const clock = estimateClock(engine.geo, budget, synth?.timing);
+  const { architecture: arch, latency: e, clock } = estimate;
+  const { analytic, synth } = estimate.resources;
   if (args.json) {
     printJson({
       model: args.model,
@@ -125,11 +115,14 @@ export async function estimateCommand(args: EstimateArgs): Promise<void> {
     return;
   }
   const { cfg } = engine;
-  const ms = (cycles: number): string => ((cycles / (budget.clockMHz * 1e6)) * 1e3).toFixed(3);
+  // cycles into seconds at the clock the latency model used: the budget's, or the lower estimate
+  const ms = (cycles: number): string => ((cycles / (e.clockMHz * 1e6)) * 1e3).toFixed(3);
+  const used = e.clockUsed;
   console.log(
     `${args.model} (${arch.name}, ${arch.dimensions.layers} layers) on ${budget.device}: ` +
-      `engine G=${cfg.G} ${cfg.encoding} T=${cfg.T} P=${cfg.P} at ${budget.clockMHz} MHz, memory ${budget.memoryGBps} GB/s\n`,
+      `engine G=${cfg.G} ${cfg.encoding} T=${cfg.T} P=${cfg.P} at ${e.clockMHz} MHz, memory ${budget.memoryGBps} GB/s`,
   );
+  console.log(used.limitedBy === "estimate" ? `NOTE: ${used.note}\n` : `  ${used.note}\n`);
   const first = e.layers.filter((l) => l.layer === e.layers[0]!.layer || l.role === "lm_head");
   console.log(
     table(
@@ -158,11 +151,11 @@ export async function estimateCommand(args: EstimateArgs): Promise<void> {
   );
   console.log(resourceTable(analytic, synth, budget));
   if (synth) for (const n of synth.notes) console.log(`  - ${n}`);
-  console.log(clockText(clock));
+  console.log(clockText(clock, e.clockUsed));
 }
 
 /** The clock estimate: the analytic figure, the netlist's beside it, against the budget's clock. */
-function clockText(c: ClockEstimate): string {
+function clockText(c: ClockEstimate, used: EngineClock): string {
   const line = (label: string, s: ClockSide): string =>
     `  ${label}: ${s.fmaxMHz.toFixed(0)} MHz (${s.periodNs.toFixed(2)} ns, ${s.levels} logic levels) in ${s.criticalModule}: ${s.path}; ` +
     `${s.meetsTarget ? "meets" : "misses"} ${c.targetMHz} MHz`;
@@ -170,6 +163,7 @@ function clockText(c: ClockEstimate): string {
     `\nclock, an ESTIMATE from logic depth (docs/clock.md); target ${c.targetMHz} MHz, the budget's clock:`,
     line("analytic", c.analytic),
     ...(c.synth ? [line("yosys netlist", c.synth)] : []),
+    `  latency and TTFT above use ${used.mhz} MHz (${used.limitedBy === "estimate" ? "the analytic estimate, below the budget's clock" : "the budget's clock"})`,
     `  - ${c.model.source}`,
     `  - ${c.note}`,
   ].join("\n");

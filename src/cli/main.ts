@@ -1,6 +1,6 @@
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
-import { SimulationError, UserError } from "../util/errors.js";
+import { SimulationError, ToolError, UserError } from "../util/errors.js";
 import { compileCommand, demoCommand, inspectCommand, makeModelCommand, refCommand, simCommand } from "./commands.js";
 import { estimateCommand } from "./estimate.js";
 import { hlsSimCommand } from "./hls-sim.js";
@@ -10,6 +10,7 @@ import { mergeCommand, sweepCommand } from "./sweep.js";
 import { verifyCommand } from "./verify.js";
 import { reportCommand } from "./report.js";
 import { checkOutputFile } from "../util/atomic.js";
+import { printable } from "../util/quote.js";
 
 const debug = process.argv.includes("--debug");
 
@@ -18,8 +19,7 @@ function engineOptions<T>(y: Argv<T>) {
     .option("device", { type: "string", describe: "budget preset: kv260, zcu104, zcu102, vck190, u55c, u280" })
     .option("budget", { type: "string", describe: "budget JSON file" })
     .option("engine", { type: "string", describe: "engine JSON file (fields of EngineConfig)" })
-    .option("set", { type: "string", array: true, describe: "engine override key=value (repeatable)" })
-    .option("preload", { type: "boolean", describe: "the preloaded engine: the host streams weights in before each pass" });
+    .option("set", { type: "string", array: true, describe: "engine override key=value (repeatable)" });
 }
 
 /** Runs a command body, turning known failures into one line and an exit code. */
@@ -29,10 +29,15 @@ async function guarded(body: () => number | void | Promise<number | void>): Prom
     process.exitCode = typeof code === "number" ? code : 0;
   } catch (err) {
     if (err instanceof UserError) {
-      console.error(`trilut: ${err.message}`);
+      // names read from files (tensors, paths) may hold control characters: one visible line
+      console.error(`trilut: ${printable(err.message)}`);
       process.exitCode = 2;
+    } else if (err instanceof ToolError) {
+      console.error(`trilut: ${printable(err.message)}`);
+      if (err.detail) console.error(err.detail);
+      process.exitCode = 3;
     } else if (err instanceof SimulationError) {
-      console.error(`trilut: ${err.message}`);
+      console.error(`trilut: ${printable(err.message)}`);
       process.exitCode = 1;
     } else {
       console.error(debug ? err : `trilut: internal error: ${(err as Error).message} (rerun with --debug for the stack)`);
@@ -186,7 +191,7 @@ await yargs(hideBin(process.argv))
         .positional("spec", { type: "string", demandOption: true, describe: "verify spec, YAML or JSON" })
         .option("junit", { type: "string", describe: "write JUnit XML here" })
         .option("json", { type: "boolean", default: false }),
-    (a) => guarded(() => verifyCommand(a)),
+    (a) => guarded(() => (a.junit !== undefined && checkOutputFile(a.junit, "--junit"), verifyCommand(a))),
   )
   .command(
     "report <dir>",

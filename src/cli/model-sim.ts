@@ -1,9 +1,10 @@
 import { memoryTiming } from "../budget/memory.js";
+import { atEngineClock, describeEngineClock, engineClockMHz } from "../estimate/clock.js";
 import { modelCalls, modeTokens } from "../sim/inputs.js";
 import { simulateMatmuls } from "../sim/simulate.js";
 import { UserError } from "../util/errors.js";
 import { openOptions, plan, round, type EngineArgs, type ModelArgs } from "./common.js";
-import { printJson, table } from "./output.js";
+import { cyclesReport, outputsVerdict, printJson, table } from "./output.js";
 import { drawWave, waveFlags, writeWave, type WaveArgs } from "./wave.js";
 
 export interface ModelSimArgs extends EngineArgs, ModelArgs, WaveArgs {
@@ -31,7 +32,6 @@ export interface ModelSimArgs extends EngineArgs, ModelArgs, WaveArgs {
  */
 export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
   const { budget, engine } = plan(args);
-  if (engine.cfg.loader !== "axi") throw new UserError("--block and --all run on the streaming engine; drop --preload / loader=preload");
   const tokens = modeTokens(args.mode, args.tokens);
   const calls = modelCalls(args, tokens, openOptions(args));
   const bp = args.backpressure;
@@ -39,12 +39,14 @@ export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
   const waves = waveFlags(args);
   const matmuls = calls.map((c) => (engine.cfg.dequant ? c.matmul : c.matmul.planes[0]!));
   const xs = calls.map((c) => c.x);
-  const options = { tokens, memory: memoryTiming(budget), validProb: 1 - bp, readyProb: 1 - bp, seed: args.seed };
+  // the engine runs at its own clock (the budget's, or its lower estimate): the memory in its cycles
+  const clock = engineClockMHz(engine.geo, budget);
+  const options = { tokens, memory: memoryTiming(atEngineClock(budget, clock)), validProb: 1 - bp, readyProb: 1 - bp, seed: args.seed };
   const scope = args.all ? "every matmul" : `block ${args.block}`;
   const wave = await drawWave(args, waves, engine.geo, matmuls, xs, options, `${scope}, ${args.mode}, on ${budget.device}`);
   const r = await simulateMatmuls(engine.geo, matmuls, xs, { ...options, ...waves.trace });
   const tensors = calls.map((c) => ({ name: c.name, n: c.matmul.planes[0]!.n, k: c.matmul.planes[0]!.k }));
-  const achievedGBps = (r.bytesRead / r.cycles) * budget.clockMHz * 1e-3;
+  const achievedGBps = (r.bytesRead / r.cycles) * clock.mhz * 1e-3;
   const drawn = writeWave(args, wave);
   if (args.json) {
     printJson({
@@ -55,7 +57,10 @@ export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
       mismatches: r.mismatches,
       cycles: r.cycles,
       predictedCycles: r.predictedCycles,
-      microseconds: r.cycles / budget.clockMHz,
+      ...cyclesReport(r.cycles, r.predictedCycles, bp).json,
+      microseconds: r.cycles / clock.mhz,
+      clockMHz: clock.mhz,
+      clockUsed: { ...clock, note: `microseconds ${describeEngineClock(clock)}` },
       bytesRead: r.bytesRead,
       achievedGBps: round(achievedGBps),
       memBusyFraction: round(r.memBusyFraction),
@@ -76,12 +81,12 @@ export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
     );
     console.log(
       `\n${args.all ? "every matmul" : `block ${args.block}`}, ${args.mode} (${tokens} token${tokens > 1 ? "s" : ""}) on ${budget.device}: ` +
-        `${r.match ? "match" : `MISMATCH in ${r.mismatches} outputs`}`,
+        outputsVerdict(r.match, r.mismatches),
     );
     console.log(
-      `  cycles ${r.cycles.toLocaleString("en-US")} (predicted ${r.predictedCycles.toLocaleString("en-US")}), ` +
-        `${(r.cycles / budget.clockMHz).toFixed(1)} µs at ${budget.clockMHz} MHz`,
+      `  ${cyclesReport(r.cycles, r.predictedCycles, bp).text}, ${(r.cycles / clock.mhz).toFixed(1)} µs at ${clock.mhz} MHz`,
     );
+    if (clock.limitedBy === "estimate") console.log(`  NOTE: microseconds and memory timing ${describeEngineClock(clock)}`);
     console.log(
       `  memory ${r.bytesRead.toLocaleString("en-US")} bytes at ${achievedGBps.toFixed(2)} GB/s achieved ` +
         `(${(r.memBusyFraction * 100).toFixed(1)}% of ${budget.memoryGBps}); lookup slots ${(r.computeUtilization * 100).toFixed(1)}% used`,

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Budget } from "../budget/budget.js";
 import { memoryTiming } from "../budget/memory.js";
+import { engineBudget } from "../estimate/clock.js";
 import { engineGeometry, type EngineConfig } from "../engine/config.js";
 import { simulateMatmul } from "../sim/simulate.js";
 import { type ReportData } from "../report/collect.js";
@@ -34,10 +35,11 @@ export async function withSimulation(dir: string, d: ReportData): Promise<Report
   const tensor = readTensor(engine.model, first);
   const { x } = activations(tensor, undefined, 1, 1);
   const geo = engineGeometry(d.engine);
-  const r = await simulateMatmul(geo, tensor, x, { tokens: 1, memory: memoryTiming(engine.budget), seed: 1 });
+  const atClock = engineBudget(geo, engine.budget);
+  const r = await simulateMatmul(geo, tensor, x, { tokens: 1, memory: memoryTiming(atClock), seed: 1 });
   return {
     ...d,
     simulation: [...d.simulation, { what: first, mode: "decode", tokens: 1, predictedCycles: r.predictedCycles, measuredCycles: r.cycles, bitExact: r.match }],
-    waveform: await firstCycles(geo, tensor, x, engine.budget),
+    waveform: await firstCycles(geo, tensor, x, atClock),
   };
 }

@@ -32,7 +32,7 @@ function describe(p: SweepPoint): string {
     .join(" ");
 }
 
-const SHOWN: readonly FigureName[] = ["decodeTokensPerSecond", "ttftSeconds", "lutTotal", "ff", "bram36", "uram", "dsp", "utilization"];
+const SHOWN: readonly FigureName[] = ["decodeTokensPerSecond", "ttftSeconds", "clockMHz", "lutTotal", "ff", "bram36", "uram", "dsp", "utilization"];
 
 function printSummary(summary: SweepSummary, out: string, rate: number | undefined, pointsJson: boolean): void {
   const dropped = Object.entries(summary.dropped.budget).map(([k, n]) => `${n} over ${k}`);
@@ -42,12 +42,20 @@ function printSummary(summary: SweepSummary, out: string, rate: number | undefin
     `${summary.evaluated.toLocaleString("en-US")} points${rate !== undefined ? ` (${Math.round(rate).toLocaleString("en-US")} points/s)` : ""}, ` +
       `${summary.feasible.toLocaleString("en-US")} kept${dropped.length ? `; dropped: ${dropped.join(", ")}` : ""}`,
   );
+  if (summary.atClockEstimate > 0) {
+    console.log(
+      `${summary.atClockEstimate.toLocaleString("en-US")} of the kept points run at their own clock estimate, below the budget's clock: ` +
+        "their times are at that clock (figures clockMHz, clockEstimateMHz; docs/clock.md)",
+    );
+  }
   const objectives = summary.objectives.map((o) => `${o.goal === "maximize" ? "max" : "min"} ${o.figure}`).join(", ");
   if (summary.best) {
     console.log(`\nbest for ${objectives}:\n  ${describe(summary.best)}`);
     console.log(table(SHOWN.map((f) => FIGURES[f].label), [SHOWN.map((f) => fmt(summary.best!.figures[f]))]));
+    const f = summary.best.figures;
+    if (f.clockMHz === f.clockEstimateMHz) console.log(`  its times are at ${f.clockMHz} MHz, its own clock estimate, not the budget's clock`);
   }
-  const cols = [...new Set([...summary.objectives.map((o) => o.figure), ...SHOWN.slice(0, 2)])];
+  const cols = [...new Set([...summary.objectives.map((o) => o.figure), ...SHOWN.slice(0, 3)])];
   console.log(`\nPareto front (${summary.pareto.length} points):`);
   console.log(
     table(

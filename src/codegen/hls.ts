@@ -14,14 +14,11 @@ const MAX_MAXI_BITS = 1024;
 const MAX_AXIS_BITS = 4096;
 
 /**
- * Refuses, in one line, an engine the HLS template cannot express: it is the streaming engine
- * (loader axi) behind AXI4 interfaces of the widths Vitis HLS builds.
+ * Refuses, in one line, an engine the HLS template cannot express: the streaming engine behind
+ * AXI4 interfaces of the widths Vitis HLS builds.
  */
 export function checkHlsSupport(geo: EngineGeometry, where = "engine"): void {
   const { cfg } = geo;
-  if (cfg.loader !== "axi") {
-    throw new UserError(`${where}: /loader: the HLS engine is the streaming engine (loader axi); loader=preload has no HLS template`);
-  }
   if (cfg.memBits > MAX_MAXI_BITS) {
     throw new UserError(`${where}: /memBits: ${cfg.memBits}-bit memory beats do not fit an AXI4 m_axi port (at most ${MAX_MAXI_BITS} bits in Vitis HLS)`);
   }

@@ -1,17 +1,16 @@
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { type Budget } from "../budget/budget.js";
 import { type PlannedEngine } from "../plan/plan.js";
-import { encodeIndices, weightBeats } from "../engine/pack.js";
-import { scheduleMatmul, type Schedule } from "../engine/schedule.js";
-import { scheduleCycles } from "../estimate/cycles.js";
+import { encodeIndices } from "../engine/pack.js";
 import { streamCycles } from "../estimate/stream-cycles.js";
 import { planMatmuls, planImage, type TilePlan } from "../engine/tiles.js";
 import { fixScales, tensorScales } from "../engine/scales.js";
 import { memoryTiming } from "../budget/memory.js";
+import { engineBudget } from "../estimate/clock.js";
 import { requireTernary, type ModelReader } from "../model/reader.js";
 import { writeDirAtomic } from "../util/atomic.js";
-import { UserError } from "../util/errors.js";
+import { UserError, withContext } from "../util/errors.js";
 import { enginePorts } from "../engine/ports.js";
 import { generateRtl } from "../codegen/rtl.js";
 import { packageVersion } from "../util/templates.js";
@@ -55,25 +54,22 @@ export function checkReplaceable(outDir: string): void {
 }
 
 /** File-safe name of a tensor's memory image. */
-function imageName(tensor: string): string {
-  return `${tensor.replace(/[^A-Za-z0-9_.-]/g, "_")}.bin`;
+/**
+ * A tensor's image file name: the name itself when it is made of [A-Za-z0-9_.-], otherwise every
+ * other byte as ~HH. `~` is never kept, so two different tensor names never share a file.
+ */
+export function imageName(tensor: string): string {
+  let out = "";
+  for (const byte of new TextEncoder().encode(tensor)) {
+    const ch = String.fromCharCode(byte);
+    out += /[A-Za-z0-9_.-]/.test(ch) ? ch : `~${byte.toString(16).padStart(2, "0")}`;
+  }
+  return `${out}.bin`;
 }
 
 function tilePlanJson(plan: TilePlan): object {
   const m = plan.matmuls[0]!;
   return { n: m.n, k: m.k, tokens: plan.tokens, steps: m.steps, groupsPerTile: m.groupsPerTile, descriptors: plan.tiles };
-}
-
-function scheduleJson(schedule: Schedule): object {
-  return {
-    n: schedule.n,
-    k: schedule.k,
-    tokens: schedule.tokens,
-    steps: schedule.steps,
-    rowsPerTile: schedule.rowsPerTile,
-    stepsPerChunk: schedule.stepsPerChunk,
-    commands: schedule.commands,
-  };
 }
 
 /**
@@ -95,9 +91,9 @@ export function compileModel(
 
 /**
  * Writes an engine for a model into the empty directory `dir`: rtl/*.v, engine.json (configuration, geometry,
- * ports, budget and resource estimate), schedule.json (the decode schedule of every ternary
- * tensor with its predicted cycles) and mem/<tensor>.bin, each tensor's weight beats in the order
- * its LOAD commands stream them (little-endian 32-bit words, ⌈beat bits / 32⌉ words per beat);
+ * ports, budget and resource estimate), schedule.json (the decode descriptors of every ternary
+ * tensor with its predicted cycles) and mem/<tensor>.bin, each tensor's memory image as its
+ * descriptors address it (little-endian 32-bit words);
  * with `options.hls`, also hls/ (src/codegen/hls-project.ts). Everything is checked before the first
  * file is written.
  */
@@ -111,9 +107,13 @@ export function compileInto(
 ): CompileResult {
   const { geo } = engine;
   if (options.hls) checkHlsProject(geo, budget);
-  const memory = memoryTiming(budget);
+  // predicted cycles count the memory at the engine's clock (the budget's, or its lower estimate)
+  const memory = memoryTiming(engineBudget(geo, budget));
   for (const name of tensorNames ?? []) requireTernary(model, name);
   const listing = model.listTensors().filter((t) => t.ternary && (!tensorNames || tensorNames.includes(t.name)));
+  if (listing.length === 0) {
+    throw new UserError(`${basename(model.path)}: no ternary tensors to compile (a float checkpoint must be quantized to TQ1_0, TQ2_0, I2_S or a BitNet checkpoint first)`);
+  }
   const tensors: CompiledTensor[] = [];
   const rtlFiles: string[] = [];
   const hlsFiles: string[] = [];
@@ -126,34 +126,22 @@ export function compileInto(
       rtlFiles.push(`rtl/${f.name}`);
     }
     const schedules: Record<string, object> = {};
-    for (const t of listing) {
+    for (const t of listing) withContext(`${basename(model.path)}: tensor "${t.name}"`, () => {
       const tensor = model.readTernary(t.name);
       const packed = encodeIndices(geo, tensor);
       const image = `mem/${imageName(t.name)}`;
       const file = join(tmp, image);
-      let parts: Uint32Array[];
-      let predictedCycles: number;
-      if (geo.cfg.loader === "axi") {
-        // a dequantizing engine gets the tensor's scales after each column group's weights
-        const scales = geo.cfg.dequant ? fixScales(tensorScales(tensor)) : undefined;
-        const plan = planMatmuls(geo, [{ n: tensor.n, k: tensor.k, scales }], 1);
-        parts = [planImage(geo, [packed], plan)];
-        predictedCycles = streamCycles(geo, plan, memory).total;
-        schedules[t.name] = { ...tilePlanJson(plan), predictedCycles, image };
-      } else {
-        const schedule = scheduleMatmul(geo, tensor.n, tensor.k, 1);
-        parts = schedule.commands.flatMap((c) =>
-          c.op === "load" ? [weightBeats(geo, packed, c.firstRow, c.rows, c.firstStep, c.steps)] : [],
-        );
-        predictedCycles = scheduleCycles(geo, schedule).total;
-        schedules[t.name] = { ...scheduleJson(schedule), predictedCycles, image };
-      }
-      writeFileSync(file, new Uint8Array(0));
-      for (const p of parts) writeFileSync(file, new Uint8Array(p.buffer, p.byteOffset, p.byteLength), { flag: "a" });
-      const bytes = parts.reduce((n, p) => n + p.byteLength, 0);
+      // a dequantizing engine gets the tensor's scales after each column group's weights
+      const scales = geo.cfg.dequant ? fixScales(tensorScales(tensor)) : undefined;
+      const plan = planMatmuls(geo, [{ n: tensor.n, k: tensor.k, scales }], 1);
+      const words = planImage(geo, [packed], plan);
+      const predictedCycles = streamCycles(geo, plan, memory).total;
+      schedules[t.name] = { ...tilePlanJson(plan), predictedCycles, image };
+      writeFileSync(file, new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
+      const bytes = words.byteLength;
       tensors.push({ name: t.name, n: tensor.n, k: tensor.k, predictedCycles, image, imageBytes: bytes });
       if (options.hls) hlsTensor ??= { tensor, image };
-    }
+    });
     if (options.hls) {
       if (!hlsTensor) throw new UserError("--hls: the testbench runs a ternary tensor, and none was compiled");
       hlsFiles.push(...writeHlsProject(join(tmp, "hls"), geo, budget, hlsTensor.tensor, hlsTensor.image));
@@ -167,9 +155,7 @@ export function compileInto(
       budget,
       resources: engine.resources,
       weightImageLayout:
-        geo.cfg.loader === "axi"
-          ? "per tile (4 KB aligned, at its descriptor's addr): 72-bit column words in buffer order (address s*groups+g, bank p, column j = bits [72j, 72j+72) of the bank word; table t of a bank word at bits [t*IB, (t+1)*IB)), slotsPerBeat words to a memBits-bit beat, word i at bits [72i, 72i+72); 32-bit little-endian words"
-          : "beats in LOAD order; a beat is P bank words, bank p at bits [p*T*IB, (p+1)*T*IB); table t of a bank word at bits [t*IB, (t+1)*IB); 32-bit little-endian words",
+        "per tile (4 KB aligned, at its descriptor's addr): 72-bit column words in buffer order (address s*groups+g, bank p, column j = bits [72j, 72j+72) of the bank word; table t of a bank word at bits [t*IB, (t+1)*IB)), slotsPerBeat words to a memBits-bit beat, word i at bits [72i, 72i+72); 32-bit little-endian words",
       memory,
     };
     writeFileSync(join(tmp, "engine.json"), JSON.stringify(engineJson, null, 2) + "\n");

@@ -32,18 +32,12 @@ export interface EngineConfig {
   weightMemory: "uram" | "bram";
   /** Adder-tree levels between pipeline registers. */
   treeLevelsPerStage: number;
-  /**
-   * Where weights come from: `axi`, fetched from off-chip memory into ping-pong halves of the
-   * buffer while the engine computes; or `preload`, a stream the host fills the whole buffer from
-   * while the engine waits (kept for unit tests of the datapath).
-   */
-  loader: "axi" | "preload";
-  /** AXI read data width in bits (axi loader). */
+  /** AXI read data width in bits: weights stream from off-chip memory into ping-pong buffer halves. */
   memBits: number;
-  /** Longest burst in beats, and bursts in flight (axi loader). */
+  /** Longest burst in beats, and bursts in flight. */
   maxBurst: number;
   maxOutstanding: number;
-  /** A dequantization stage applying row scales, two trit-planes and offsets (axi loader). */
+  /** A dequantization stage applying row scales, two trit-planes and offsets. */
   dequant: boolean;
 }
 
@@ -59,7 +53,6 @@ export const DEFAULT_ENGINE: EngineConfig = {
   maxRows: 8192,
   weightMemory: "uram",
   treeLevelsPerStage: 2,
-  loader: "axi",
   memBits: 1024,
   maxBurst: 32,
   maxOutstanding: 8,
@@ -82,7 +75,6 @@ export const ENGINE_SCHEMA = {
     maxRows: { type: "integer", minimum: 1, maximum: 1048576 },
     weightMemory: { enum: ["uram", "bram"] },
     treeLevelsPerStage: { type: "integer", minimum: 1, maximum: 16 },
-    loader: { enum: ["axi", "preload"] },
     memBits: { enum: [128, 256, 512, 1024, 2048, 4096] },
     maxBurst: { type: "integer", minimum: 1, maximum: 256 },
     maxOutstanding: { type: "integer", minimum: 1, maximum: 64 },
@@ -94,11 +86,23 @@ const validateEngineShape = compileSchema<Partial<EngineConfig>>(ENGINE_SCHEMA);
 
 /** Validates a (partial) engine description over the defaults, with checks a schema cannot express. */
 export function resolveEngine(partial: unknown, where: string): EngineConfig {
+  refuseLoader(partial, where);
   const given = validateEngineShape(partial, where);
   const cfg: EngineConfig = { ...DEFAULT_ENGINE, ...given };
   if (given.c === undefined) cfg.c = widthFor(cfg);
   checkEngine(cfg, where);
   return cfg;
+}
+
+/**
+ * The `loader` field chose between two engines until the preloaded one was removed: name it as
+ * such rather than as an unknown field, so an old engine file (or a sweep spec's engine or axes,
+ * at JSON pointer `at`) says what changed.
+ */
+export function refuseLoader(partial: unknown, where: string, at = ""): void {
+  if (partial !== null && typeof partial === "object" && Object.hasOwn(partial, "loader")) {
+    throw new UserError(`${where}: ${at}/loader: the preload engine was removed and the streaming engine is the only one; drop "loader"`);
+  }
 }
 
 /**
@@ -123,14 +127,13 @@ export function engineProblem(cfg: EngineConfig): string | undefined {
       `(${72 * cfg.c} bits); raise c to ${Math.ceil((cfg.T * ib) / 72)} or lower T to ${Math.floor((72 * cfg.c) / ib)}`
     );
   }
-  if (cfg.loader === "axi" && cfg.maxBurst * (cfg.memBits / 8) > 4096) {
+  if (cfg.maxBurst * (cfg.memBits / 8) > 4096) {
     return `/maxBurst: ${cfg.maxBurst} beats of ${cfg.memBits / 8} bytes cross AXI's 4 KB boundary; at most ${4096 / (cfg.memBits / 8)}`;
   }
-  if (cfg.dequant && cfg.loader !== "axi") return `/dequant: the dequantization stage needs loader axi`;
   if (cfg.dequant && cfg.T * ib < 32) {
     return `/dequant: scale words need 32 bits of a bank word, which has T·indexBits = ${cfg.T * ib}`;
   }
-  if (cfg.loader === "axi" && cfg.bufferDepth % 2 !== 0) {
+  if (cfg.bufferDepth % 2 !== 0) {
     return `/bufferDepth: ${cfg.bufferDepth} cannot be split into two equal halves`;
   }
   if (cfg.weightMemory === "uram" && cfg.bufferDepth % 4096 !== 0) {
@@ -153,7 +156,12 @@ export function parseEngineOverrides(pairs: readonly string[]): Record<string, u
     if (eq <= 0) throw new UserError(`--set ${pair}: expected key=value`);
     const key = pair.slice(0, eq);
     const raw = pair.slice(eq + 1);
-    out[key] = /^-?\d+$/.test(raw) ? Number(raw) : raw === "true" ? true : raw === "false" ? false : raw;
+    // Field names are identifiers; anything else (__proto__, constructor) must not reach an object.
+    if (!/^[A-Za-z][A-Za-z0-9]*$/.test(key) || !Object.hasOwn(ENGINE_SCHEMA.properties, key)) {
+      throw new UserError(`--set ${pair}: unknown engine field "${key}"; fields: ${Object.keys(ENGINE_SCHEMA.properties).join(", ")}`);
+    }
+    // Any JSON number (1e9, 0.5) is a number, so the schema reports its range rather than its type.
+    out[key] = /^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(raw) ? Number(raw) : raw === "true" ? true : raw === "false" ? false : raw;
   }
   return out;
 }
@@ -179,7 +187,6 @@ export interface EngineGeometry {
   readonly stepActivations: number;
   /** Bits of one bank word (T indices) and of one weight beat (P bank words). */
   readonly bankWordBits: number;
-  readonly weightBeatBits: number;
   /** Bits of one activation beat (T·G int8) and of one result beat (P int32). */
   readonly actBeatBits: number;
   readonly resultBeatBits: number;
@@ -190,11 +197,11 @@ export interface EngineGeometry {
   readonly treeStages: number;
   /** Weights consumed per cycle at full rate. */
   readonly weightsPerCycle: number;
-  /** 72-bit buffer columns (P·c), and column words per memory beat (axi loader). */
+  /** 72-bit buffer columns (P·c), and column words per memory beat. */
   readonly columns: number;
   readonly slotsPerBeat: number;
   readonly beatBytes: number;
-  /** Words per bank in one half of the buffer: the largest tile (axi loader). */
+  /** Words per bank in one half of the buffer: the largest tile. */
   readonly halfDepth: number;
 }
 
@@ -246,7 +253,6 @@ export function engineGeometry(cfg: EngineConfig): EngineGeometry {
     zeroIndex: indexByValue[half]!,
     stepActivations: cfg.T * cfg.G,
     bankWordBits,
-    weightBeatBits: bankWordBits * cfg.P,
     actBeatBits: cfg.T * cfg.G * cfg.actBits,
     resultBeatBits: cfg.P * 32,
     maxGroups: Math.ceil(cfg.maxRows / cfg.P),
@@ -256,6 +262,6 @@ export function engineGeometry(cfg: EngineConfig): EngineGeometry {
     columns: cfg.P * cfg.c,
     slotsPerBeat: Math.min(Math.floor(cfg.memBits / 72), cfg.P * cfg.c),
     beatBytes: cfg.memBits / 8,
-    halfDepth: cfg.loader === "axi" ? cfg.bufferDepth / 2 : cfg.bufferDepth,
+    halfDepth: cfg.bufferDepth / 2,
   };
 }

@@ -79,40 +79,6 @@ export function wordsForBits(bits: number): number {
   return Math.ceil(bits / 32);
 }
 
-/**
- * Weight beats for one load: steps [firstStep, firstStep + steps) of rows [firstRow, firstRow + rows),
- * in address order (step-major, then row group). Returns beats·wordsPerBeat words.
- */
-export function weightBeats(
-  geo: EngineGeometry,
-  packed: PackedIndices,
-  firstRow: number,
-  rows: number,
-  firstStep: number,
-  steps: number,
-): Uint32Array {
-  const { P, T } = geo.cfg;
-  const groups = Math.ceil(rows / P);
-  const perBeat = wordsForBits(geo.weightBeatBits);
-  const out = new Uint32Array(steps * groups * perBeat);
-  const pad = geo.zeroIndex;
-  const ib = geo.indexBits;
-  for (let s = 0; s < steps; s++) {
-    for (let g = 0; g < groups; g++) {
-      const beat = s * groups + g;
-      for (let p = 0; p < P; p++) {
-        const local = g * P + p;
-        const r = firstRow + local;
-        for (let t = 0; t < T; t++) {
-          const idx = local < rows && r < packed.rows ? packed.data[(r * packed.steps + firstStep + s) * T + t]! : pad;
-          if (idx !== 0) putBits(out, beat * perBeat * 32 + (p * T + t) * ib, ib, idx);
-        }
-      }
-    }
-  }
-  return out;
-}
-
 /** Activation beats for steps [firstStep, firstStep + steps) of one token; columns past k are 0. */
 export function activationBeats(
   geo: EngineGeometry,

@@ -7,15 +7,6 @@ export interface Port {
   readonly width: number;
 }
 
-function bitsFor(max: number): number {
-  return Math.max(1, Math.ceil(Math.log2(max + 1)));
-}
-
-/** Bits of the command fields (preload engine). */
-export function commandWidths(geo: EngineGeometry): { countBits: number; groupBits: number } {
-  return { countBits: bitsFor(geo.cfg.bufferDepth), groupBits: bitsFor(geo.maxGroups) };
-}
-
 /**
  * The engine's ports, defined once: the generated Verilog top and the generated simulator binding
  * both come from this list.
@@ -32,24 +23,6 @@ export function enginePorts(geo: EngineGeometry): Port[] {
     p("y_last", "output"),
     p("busy", "output"),
   ];
-  if (geo.cfg.loader === "preload") {
-    const { countBits, groupBits } = commandWidths(geo);
-    return [
-      p("clk", "input"),
-      p("rst", "input"),
-      p("cmd_valid", "input"),
-      p("cmd_ready", "output"),
-      p("cmd_op", "input"),
-      p("cmd_count", "input", countBits),
-      p("cmd_groups", "input", groupBits),
-      p("cmd_clear", "input"),
-      p("cmd_drain", "input"),
-      p("w_valid", "input"),
-      p("w_ready", "output"),
-      p("w_data", "input", geo.weightBeatBits),
-      ...compute,
-    ];
-  }
   const d = descriptorWidths(geo);
   return [
     p("clk", "input"),

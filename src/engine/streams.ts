@@ -1,23 +1,8 @@
 import { type TritMatrix } from "../model/types.js";
 import { type EngineGeometry } from "./config.js";
 import { DESCRIPTOR_WORDS, packDescriptor } from "./descriptor.js";
-import { activationBeats, encodeIndices, weightBeats, wordsForBits } from "./pack.js";
-import { type RunCommand, type Schedule } from "./schedule.js";
+import { activationBeats, encodeIndices, wordsForBits } from "./pack.js";
 import { planImage, type TilePlan } from "./tiles.js";
-
-/** The three input streams and the expected result beats of one scheduled matmul. */
-export interface HostStreams {
-  readonly commands: Uint32Array;
-  readonly weights: Uint32Array;
-  readonly weightWords: number;
-  readonly acts: Uint32Array;
-  readonly actWords: number;
-  readonly resultBeats: number;
-  readonly resultWords: number;
-}
-
-/** Words per command in the command stream: op, count, groups, clear, drain. */
-export const COMMAND_WORDS = 5;
 
 function concat(parts: Uint32Array[]): Uint32Array {
   const out = new Uint32Array(parts.reduce((n, p) => n + p.length, 0));
@@ -29,53 +14,6 @@ function concat(parts: Uint32Array[]): Uint32Array {
   return out;
 }
 
-export function hostStreams(geo: EngineGeometry, schedule: Schedule, w: TritMatrix, x: Int8Array): HostStreams {
-  const packed = encodeIndices(geo, w);
-  const commands = new Uint32Array(schedule.commands.length * COMMAND_WORDS);
-  const weights: Uint32Array[] = [];
-  const acts: Uint32Array[] = [];
-  let resultBeats = 0;
-  schedule.commands.forEach((cmd, i) => {
-    const at = i * COMMAND_WORDS;
-    if (cmd.op === "load") {
-      commands.set([0, cmd.beats, 0, 0, 0], at);
-      weights.push(weightBeats(geo, packed, cmd.firstRow, cmd.rows, cmd.firstStep, cmd.steps));
-    } else {
-      commands.set([1, cmd.steps, cmd.groups, cmd.clear ? 1 : 0, cmd.drain ? 1 : 0], at);
-      const token = x.subarray(cmd.token * w.k, (cmd.token + 1) * w.k);
-      acts.push(activationBeats(geo, token, w.k, cmd.firstStep, cmd.steps));
-      if (cmd.drain) resultBeats += cmd.groups;
-    }
-  });
-  return {
-    commands,
-    weights: concat(weights),
-    weightWords: wordsForBits(geo.weightBeatBits),
-    acts: concat(acts),
-    actWords: wordsForBits(geo.actBeatBits),
-    resultBeats,
-    resultWords: wordsForBits(geo.resultBeatBits),
-  };
-}
-
-/** Places drained result beats (P int32 lanes each) back into y (tokens × n, row-major). */
-export function unpackResults(geo: EngineGeometry, schedule: Schedule, results: Uint32Array): Int32Array {
-  const { P } = geo.cfg;
-  const words = wordsForBits(geo.resultBeatBits);
-  const y = new Int32Array(schedule.tokens * schedule.n);
-  let beat = 0;
-  for (const cmd of schedule.commands) {
-    if (cmd.op !== "run" || !cmd.drain) continue;
-    const run: RunCommand = cmd;
-    for (let g = 0; g < run.groups; g++, beat++) {
-      for (let p = 0; p < P; p++) {
-        const local = g * P + p;
-        if (local < run.rows) y[run.token * schedule.n + run.firstRow + local] = results[beat * words + p]! | 0;
-      }
-    }
-  }
-  return y;
-}
 
 /** What the streaming engine's host and memory model need for one matmul. */
 export interface AxiStreams {

@@ -5,6 +5,7 @@ import { type MatmulShape } from "../engine/tiles.js";
 import { ROW_SCALES_FOR_TIMING } from "../engine/scales.js";
 import { type MatmulWork, type Workload } from "../model/workload.js";
 import { UserError } from "../util/errors.js";
+import { atEngineClock, describeEngineClock, engineClockMHz, type EngineClock } from "./clock.js";
 import { matmulRuns, runsCycles } from "./fast-cycles.js";
 
 /**
@@ -17,6 +18,8 @@ import { matmulRuns, runsCycles } from "./fast-cycles.js";
  * engine cannot run (a float LM head), which streams its stored bytes. Matmuls run one after
  * another from an idle engine (no overlap across matmuls), and the norms, RoPE, softmax and
  * activation functions are assumed to hide behind the matmuls: `terms` says so in the output.
+ * The engine runs at its own clock (engineClockMHz: the budget's, or the clock estimate when that
+ * is lower): cycles are counted against the memory at that clock and turned into seconds at it.
  */
 export interface MatmulLatency {
   readonly name: string;
@@ -38,7 +41,13 @@ export interface PhaseLatency {
 }
 
 export interface LatencyEstimate {
+  /** The clock the figures use: clock.mhz. */
   readonly clockMHz: number;
+  /**
+   * Which clock that is and why: the budget's, or the engine's clock estimate when lower (named
+   * apart from `clock`, the full clock estimate `trilut estimate --json` prints beside it).
+   */
+  readonly clockUsed: EngineClock & { readonly note: string };
   readonly memoryGBps: number;
   readonly contextLength: number;
   readonly decode: PhaseLatency;
@@ -123,6 +132,8 @@ export function prepareWorkload(workload: Workload): PreparedWorkload {
 
 /** The figures of a latency estimate, without its text and per-matmul list: what a sweep keeps. */
 export interface LatencyFigures {
+  /** The clock the cycles count memory at and the seconds are taken at. */
+  readonly clock: EngineClock;
   readonly decode: PhaseLatency;
   readonly decodeTokensPerSecond: number;
   /** Per prompt length, in the order given. */
@@ -152,7 +163,8 @@ export function engineShapes(geo: EngineGeometry, ms: readonly { readonly n: num
  * entry point of design-space sweeps, and the numbers estimateLatency reports.
  */
 export function latencyFigures(prepared: PreparedWorkload, geo: EngineGeometry, budget: Budget, promptLengths: readonly number[]): LatencyFigures {
-  const memory = memoryTiming(budget);
+  const clock = engineClockMHz(geo, budget);
+  const memory = memoryTiming(atEngineClock(budget, clock));
   const bpc = bytesPerCycle(memory);
   checkPrompts(promptLengths, undefined);
   const { workload } = prepared;
@@ -169,7 +181,7 @@ export function latencyFigures(prepared: PreparedWorkload, geo: EngineGeometry, 
   const lm = workload.lmHead;
   // the LM head runs for the last position only: the one whose next token is sampled
   const lmHead = onEngine(lm) ? runsCycles(geo, matmulRuns(geo, engineShapes(geo, [lm])), 1, memory).total : memoryCycles(lm.bytes);
-  const seconds = (cycles: number): number => cycles / (budget.clockMHz * 1e6);
+  const seconds = (cycles: number): number => cycles / (clock.mhz * 1e6);
   const phase = (tokens: number, attentionBytes: number): PhaseLatency => {
     let matmul = 0;
     for (const b of blocks) matmul += b.layers * ((b.runs ? runsCycles(geo, b.runs, tokens, memory).total : 0) + b.memory);
@@ -185,6 +197,7 @@ export function latencyFigures(prepared: PreparedWorkload, geo: EngineGeometry, 
 
   const rooflineBytes = prepared.rooflineBytes(geo.cfg.G, geo.indexBits);
   return {
+    clock,
     decode,
     decodeTokensPerSecond: 1 / decode.seconds,
     prefill,
@@ -195,7 +208,6 @@ export function latencyFigures(prepared: PreparedWorkload, geo: EngineGeometry, 
 }
 
 export function estimateLatency(workload: Workload, geo: EngineGeometry, budget: Budget, opts: LatencyOptions): LatencyEstimate {
-  const memory = memoryTiming(budget);
   if (!Number.isInteger(opts.contextLength) || opts.contextLength < 1) {
     throw new UserError(`--context ${opts.contextLength}: expected a positive number of tokens`);
   }
@@ -204,6 +216,8 @@ export function estimateLatency(workload: Workload, geo: EngineGeometry, budget:
   }
   checkPrompts(opts.promptLengths, opts.maxContext);
   const f = latencyFigures(prepareWorkload(workload), geo, budget, opts.promptLengths);
+  const clock = f.clock;
+  const memory = memoryTiming(atEngineClock(budget, clock));
 
   const prefill: Record<string, PhaseLatency> = {};
   const ttftSeconds: Record<string, number> = {};
@@ -235,8 +249,10 @@ export function estimateLatency(workload: Workload, geo: EngineGeometry, budget:
   }));
 
   const lm = workload.lmHead;
+  const clockNote = `latency ${describeEngineClock(clock)}`;
   return {
-    clockMHz: budget.clockMHz,
+    clockMHz: clock.mhz,
+    clockUsed: { ...clock, note: clockNote },
     memoryGBps: budget.memoryGBps,
     contextLength: opts.contextLength,
     decode: f.decode,
@@ -248,6 +264,7 @@ export function estimateLatency(workload: Workload, geo: EngineGeometry, budget:
     ttftSeconds,
     layers,
     terms: [
+      `clock: ${clockNote}`,
       `matmul: every ternary matmul on the engine, exact cycles of its tiles (weights streamed at ${budget.memoryGBps} GB/s, loads overlapped with compute); a block's matmuls run as one descriptor stream, blocks one after another; layers[].decodeCycles is each matmul alone from an idle engine`,
       `attention: KV cache traffic at f16 over the same bandwidth (decode: read ${opts.contextLength} positions and write one; prefill: write and read the prompt's once)`,
       lm.ternary

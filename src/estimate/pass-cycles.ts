@@ -1,5 +1,47 @@
 import { type EngineGeometry } from "../engine/config.js";
-import { BUFFER_LATENCY, runEnd } from "./cycles.js";
+
+/** Weight buffer read latency (trilut_uram72: array register + output register). */
+export const BUFFER_LATENCY = 2;
+
+/**
+ * One pass of the streaming core (hw/trilut_stream_core.v): `steps` steps over `groups` row groups,
+ * from the cycle the compute side takes the tile to the cycle it is idle again with every result
+ * beat out, when no stream stalls (tests compare it with Verilator). Per step s the precompute
+ * unit accepts the activations at a[s] and writes E entries on the next E cycles; the lookups of step s issue from
+ * i[s], one row group per cycle, once its tables are complete. A build may only start when the
+ * half it overwrites (last read by step s-2) has been read by every row group, which happens
+ * BUFFER_LATENCY cycles after that group issues. With `sweep` (dequantization) one more pass over
+ * the row groups reads their scale words after each column group's last step.
+ */
+export function runCycles(geo: EngineGeometry, steps: number, groups: number, sweep?: { gsteps: number }): number {
+  const E = geo.entries;
+  // the issuer's sequence: every weight step, and with dequantization a sweep after each column
+  // group of gsteps steps (0: after the last step only); a sweep reads scales, not tables
+  const groupSteps = sweep && sweep.gsteps > 0 ? sweep.gsteps : steps;
+  const a: number[] = new Array<number>(steps); // build accepted
+  const i: number[] = new Array<number>(steps); // weight step issued
+  a[0] = 1; // the cycle after taking the tile
+  let next = 0; // earliest issue of the next step or sweep
+  for (let s = 0; s < steps; s++) {
+    if (s > 0) {
+      let start = a[s - 1]! + E; // the unit takes a new step in the cycle of its last write
+      if (s >= 2) start = Math.max(start, i[s - 2]! + groups - 1 + BUFFER_LATENCY + 1);
+      a[s] = start;
+    }
+    i[s] = Math.max(next, a[s]! + E + 1);
+    next = i[s]! + groups;
+    if (sweep && ((s + 1) % groupSteps === 0 || s === steps - 1)) next += groups;
+  }
+  return runEnd(geo, next - 1, groups);
+}
+
+/** The cycles of a pass whose last row group issued in cycle `lastIssue`, its results drained. */
+export function runEnd(geo: EngineGeometry, lastIssue: number, groups: number): number {
+  // the last group's sum is written PIPE = 3 + treeStages cycles after it issues; the engine sees
+  // an empty pipeline the cycle after and leaves the pass on the next; then the groups drain
+  const pipe = 3 + geo.treeStages;
+  return lastIssue + pipe + 2 + groups + 1;
+}
 
 /** Longest period looked for: the recurrence's cyclicity is 1 or 2; 4 leaves a margin. */
 const MAX_PERIOD = 4;
@@ -7,8 +49,7 @@ const MAX_PERIOD = 4;
 const HISTORY = new Float64Array(MAX_PERIOD * 4);
 
 /**
- * runCycles (./cycles.ts) of a streaming pass (drain on), equal to it for every shape but in a
- * few steps instead of one per weight step: a design-space sweep needs it for thousands of tile
+ * runCycles of a pass, equal to it for every shape but in a few steps instead of one per weight step: a design-space sweep needs it for thousands of tile
  * shapes a second, and k / (T·G) steps run into the thousands.
  *
  * The pass recurrence is max-plus with constant coefficients: step s's build and issue cycles
@@ -77,5 +118,5 @@ export function passCycles(geo: EngineGeometry, steps: number, groups: number, s
     history[3] = k3;
     kept = Math.min(kept + 1, MAX_PERIOD);
   }
-  return runEnd(geo, next - 1, groups, true);
+  return runEnd(geo, next - 1, groups);
 }

@@ -2,7 +2,7 @@ import { type EngineGeometry } from "../engine/config.js";
 import { type TilePlan } from "../engine/tiles.js";
 import { modeField } from "../engine/descriptor.js";
 import { type MemoryTiming } from "../budget/memory.js";
-import { runCycles } from "./cycles.js";
+import { runCycles } from "./pass-cycles.js";
 
 /**
  * The cycle model of the streaming engine (hw/trilut_stream_core.v) reading the memory model of
@@ -40,7 +40,7 @@ export function streamCycles(geo: EngineGeometry, plan: TilePlan, memory: Memory
   const cap = 2 * cost;
   const tiles = plan.tiles;
   const passCycles = tiles.map((tile) =>
-    runCycles(geo, tile.steps, tile.groups, true, modeField(tile.mode, "dequant") === 1 ? { gsteps: tile.gsteps } : undefined),
+    runCycles(geo, tile.steps, tile.groups, modeField(tile.mode, "dequant") === 1 ? { gsteps: tile.gsteps } : undefined),
   );
 
   let accepted = 0; // descriptors taken

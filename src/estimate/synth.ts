@@ -9,7 +9,7 @@ import { generateRtl, type SourceFile, TOP_MODULE } from "../codegen/rtl.js";
 import { type EngineGeometry } from "../engine/config.js";
 import { cacheRoot } from "../util/cache.js";
 import { writeFileAtomic } from "../util/atomic.js";
-import { UserError } from "../util/errors.js";
+import { ToolError, UserError } from "../util/errors.js";
 import { delayModel } from "../fabric/delays.js";
 import { moduleBaseName, netlistTiming, type NetlistPath, type YosysNetlist } from "./netlist-timing.js";
 import { runYosys } from "./yosys.js";
@@ -79,7 +79,8 @@ export interface SynthOptions {
   /**
    * Flatten the mapped netlist before counting (one module: the top). Mapping still runs per module,
    * so this checks the hierarchical totals; `synth_xilinx -flatten` would optimize across module
-   * boundaries and report fewer LUTs (about 16% fewer on the small preload engine of the tests).
+   * boundaries and report fewer LUTs (about 16% fewer on the small engine of the tests, measured on the
+   * since-removed preloaded engine).
    */
   flatten?: boolean;
   /** Derive the figures again from yosys's cached output even when they are cached (benchmarks). */
@@ -315,7 +316,7 @@ export async function synthesizeSources(
     const stat = out["stat.json"];
     const netlist = out["netlist.json"];
     if (stat === undefined || netlist === undefined) {
-      throw new UserError(`yosys synthesis of ${TOP_MODULE} failed: no ${stat === undefined ? "stat.json" : "netlist.json"} written`);
+      throw new ToolError(`yosys synthesis of ${TOP_MODULE} failed: no ${stat === undefined ? "stat.json" : "netlist.json"} written`);
     }
     const seconds = (performance.now() - started) / 1000;
     // spliced as text: re-serializing a 30 MB netlist would cost seconds

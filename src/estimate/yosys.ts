@@ -1,6 +1,6 @@
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { UserError } from "../util/errors.js";
+import { ToolError } from "../util/errors.js";
 
 /**
  * The module a yosys error is about, when its message says: `trilut_compute.v:12: ERROR: …` names
@@ -14,16 +14,16 @@ export function moduleOfYosysError(message: string): string | undefined {
 }
 
 /** One line for a failed run: the design, the module yosys complained about, and its message. */
-export function yosysFailure(design: string, message: string): UserError {
+export function yosysFailure(design: string, message: string): ToolError {
   const line = message.replace(/\s+/g, " ").trim();
   const mod = moduleOfYosysError(line);
-  return new UserError(`yosys synthesis of ${design} failed${mod && mod !== design ? ` in module ${mod}` : ""}: ${line}`);
+  return new ToolError(`yosys synthesis of ${design} failed${mod && mod !== design ? ` in module ${mod}` : ""}: ${line}`);
 }
 
 /**
  * Runs yosys with `script` over `files` in a child process (./yosys-child.ts) and returns the
  * output files named in `want`. A run past `timeoutSeconds` is stopped (the child is killed:
- * WebAssembly cannot be interrupted otherwise) and reported as a UserError, like a failed run.
+ * WebAssembly cannot be interrupted otherwise) and reported as a ToolError (exit 3), like a failed run.
  */
 export function runYosys(
   design: string,
@@ -53,7 +53,7 @@ export function runYosys(
       killChild();
     };
     const timer = setTimeout(
-      () => finish(() => reject(new UserError(`yosys synthesis of ${design} stopped after ${timeoutSeconds} s`))),
+      () => finish(() => reject(new ToolError(`yosys synthesis of ${design} stopped after ${timeoutSeconds} s`))),
       timeoutSeconds * 1000,
     );
     child.on("message", (m: { ok: true; files: Record<string, string> } | { ok: false; error: string }) =>

@@ -62,6 +62,10 @@ function fromGguf(reader: ModelReader, md: ReadonlyMap<string, unknown>, tensors
   const general = md.get("general.architecture");
   const name = typeof general === "string" ? general : reader.architecture;
   if (name === undefined) throw new UserError(`${basename(reader.path)}: GGUF metadata has no "general.architecture"`);
+  // another architecture's keys and tensors mean other things: refuse it rather than read it as llama
+  if (!(GGUF_PREFIXES as readonly string[]).includes(name)) {
+    throw new UserError(`${basename(reader.path)}: general.architecture "${name}" is not supported (${GGUF_PREFIXES.join(", ")})`);
+  }
   const prefixes = [name, ...GGUF_PREFIXES.filter((p) => p !== name)];
   const lookup = (field: keyof ArchitectureDimensions): number | undefined => {
     for (const p of prefixes) {

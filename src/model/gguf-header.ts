@@ -227,8 +227,12 @@ function readScalar(r: BufferedFileReader, type: GgufScalarType, what: string): 
   }
 }
 
-function readArrayItems(r: BufferedFileReader, itemType: GgufScalarType | "array", what: string): GgufValue[] {
+/** Arrays of arrays nest at most this deep: no real file comes close, and recursion stays bounded. */
+const MAX_ARRAY_DEPTH = 16;
+
+function readArrayItems(r: BufferedFileReader, itemType: GgufScalarType | "array", what: string, depth = 1): GgufValue[] {
   const at = r.pos;
+  if (depth > MAX_ARRAY_DEPTH) throw r.error(at, `${what} nests arrays more than ${MAX_ARRAY_DEPTH} deep`);
   const count = r.u64Number(`${what} array length`);
   // Strings need at least their 8-byte length, nested arrays a type and a count.
   const minBytes = itemType === "string" ? 8 : itemType === "array" ? 12 : GGUF_SCALAR_BYTES[itemType];
@@ -247,7 +251,7 @@ function readArrayItems(r: BufferedFileReader, itemType: GgufScalarType | "array
     const innerId = r.u32(`${itemWhat} type`);
     const innerType = ggufValueTypeName(innerId);
     if (innerType === undefined) throw r.error(innerAt, `${what} nested array has unknown item type ${innerId}`);
-    items[i] = readArrayItems(r, innerType, what);
+    items[i] = readArrayItems(r, innerType, what, depth + 1);
   }
   return items;
 }

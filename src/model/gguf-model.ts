@@ -3,6 +3,7 @@ import { openGguf, type GgufFile } from "./gguf.js";
 import { dimensionsFrom, GGUF_DIMENSION_KEYS, type ModelDimensions, type ModelReader, type ModelTensorListing } from "./reader.js";
 import { isTernaryTypeName } from "./ggml-types.js";
 import type { TernaryCounts, TernaryTensor } from "./types.js";
+import { UserError } from "../util/errors.js";
 
 export class GgufModelReader implements ModelReader {
   readonly file: GgufFile;
@@ -41,15 +42,14 @@ export class GgufModelReader implements ModelReader {
   }
 
   listTensors(): readonly ModelTensorListing[] {
-    return this.file.tensors.map((t) => ({
-      name: t.name,
-      typeName: t.typeName,
-      shape: t.shape,
-      dims: [...t.ne].reverse(),
-      elements: t.elements,
-      byteLength: t.byteLength,
-      ternary: isTernaryTypeName(t.typeName) || t.typeName === "I2_S",
-    }));
+    return this.file.tensors.map((t) => {
+      const ternary = isTernaryTypeName(t.typeName) || t.typeName === "I2_S";
+      // a ternary weight is one n×k matmul; a third dimension would be flattened into rows unseen
+      if (ternary && t.ne.slice(2).some((d) => Number(d) !== 1)) {
+        throw new UserError(`${this.path}: ternary tensor "${t.name}" has ${t.ne.length} dimensions [${[...t.ne].reverse().join(", ")}]; a ternary matmul weight has 2`);
+      }
+      return { name: t.name, typeName: t.typeName, shape: t.shape, dims: [...t.ne].reverse(), elements: t.elements, byteLength: t.byteLength, ternary };
+    });
   }
 
   readFloat(name: string): Float32Array {

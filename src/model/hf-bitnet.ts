@@ -170,7 +170,12 @@ export class HfBitnetReader implements ModelReader {
   listTensors(): readonly ModelTensorListing[] {
     if (this.listing) return this.listing;
     const out: ModelTensorListing[] = [];
-    for (const [name, { info }] of this.located) {
+    for (const [name, { file, info }] of this.located) {
+      // a weight with a weight_scale is meant to be packed ternary: any other layout is refused,
+      // not read as a float tensor (which would drop it from every matmul without a word)
+      if (name.endsWith(".weight") && this.located.has(`${name}_scale`) && !this.isPackedTernary(name)) {
+        throw new UserError(`${file.path}: tensor "${name}" has a weight_scale but is ${info.dtype} of shape [${info.shape.join(", ")}]; a packed ternary weight is U8 of shape [n/4, k]`);
+      }
       if (this.isPackedTernary(name)) {
         const n = 4 * info.shape[0]!;
         const k = info.shape[1]!;

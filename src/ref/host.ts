@@ -106,6 +106,10 @@ function rope(x: Float64Array, tokens: number, heads: number, headDim: number, f
 
 export function runHostModel(model: ModelReader, arch: ModelArchitecture, opts: HostOptions): HostRun {
   const { hidden, ffn, heads, kvHeads, headDim, vocab, layers } = arch.dimensions;
+  // the gate below computes SiLU or ReLU² only: any other activation would be silently replaced
+  if (arch.activation !== "silu" && arch.activation !== "relu2") {
+    throw new UserError(`${model.path}: hidden_act "${arch.activation}" is not supported by the host model (silu, relu2)`);
+  }
   const hf = arch.source === "hf";
   const names = hf ? HF_NAMES : GGUF_NAMES;
   const eps = metadataNumber(model, arch.name, "attention.layer_norm_rms_epsilon", "rms_norm_eps", 1e-5);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Budget } from "../budget/budget.js";
 import { engineGeometry, resolveEngine, type EngineConfig, type EngineGeometry } from "../engine/config.js";
+import { describeEngineClock, engineClockMHz, type EngineClock } from "../estimate/clock.js";
 import { estimateLatency, type LatencyEstimate } from "../estimate/latency.js";
 import { budgetShares, estimateModules, modelFamily } from "../estimate/resources.js";
 
@@ -51,12 +52,15 @@ export interface ReportData {
   readonly engine: EngineConfig;
   readonly weightsPerCycle: number;
   readonly budget: Budget;
+  /** The clock the report's times use: the budget's, or the engine's clock estimate when lower. */
+  readonly clock: EngineClock & { readonly note: string };
   readonly resources: { readonly modules: ResourceRow[]; readonly total: ResourceRow; readonly percent: Record<string, number> };
   readonly latency: LatencyEstimate | undefined;
   readonly rooflineSvg: string | undefined;
   readonly sweep?: {
     readonly evaluated: number;
     readonly feasible: number;
+    readonly atClockEstimate: number;
     readonly dropped: SweepSummary["dropped"];
     readonly objectives: SweepSummary["objectives"];
     readonly best: SweepSummary["best"];
@@ -98,13 +102,15 @@ async function engineParts(
   budget: Budget,
   workload: Workload | undefined,
   maxContext: number | undefined,
-): Promise<Pick<ReportData, "weightsPerCycle" | "resources" | "latency" | "rooflineSvg">> {
+): Promise<Pick<ReportData, "weightsPerCycle" | "clock" | "resources" | "latency" | "rooflineSvg">> {
   const geo = engineGeometry(cfg);
+  const clock = engineClockMHz(geo, budget);
   const latency = workload
     ? estimateLatency(workload, geo, budget, { promptLengths: [64, 128], contextLength: workload.attention.contextLength, maxContext })
     : undefined;
   return {
     weightsPerCycle: geo.weightsPerCycle,
+    clock: { ...clock, note: `times ${describeEngineClock(clock)}` },
     resources: resourceTable(geo, budget),
     latency,
     rooflineSvg: latency && workload ? await rooflineSvg(geo, budget, workload, latency) : undefined,
@@ -173,7 +179,7 @@ async function sweepReport(dir: string): Promise<ReportData> {
     engine: cfg,
     budget,
     ...parts,
-    sweep: { evaluated: summary.evaluated, feasible: summary.feasible, dropped: summary.dropped, objectives: summary.objectives, best: summary.best, pareto: summary.pareto.slice(0, 30), plots },
+    sweep: { evaluated: summary.evaluated, feasible: summary.feasible, atClockEstimate: summary.atClockEstimate ?? 0, dropped: summary.dropped, objectives: summary.objectives, best: summary.best, pareto: summary.pareto.slice(0, 30), plots },
     simulation: verified.map((v) => ({
       what: `#${v.rank}: ${Object.entries(v.params).map(([k, x]) => `${k}=${String(x)}`).join(" ")}, block 0`,
       mode: v.mode,

@@ -27,6 +27,7 @@ function engineSection(d: ReportData): string {
     ["part", esc(b.part ?? "-")],
     ["family", esc(b.family)],
     ["clock", `${num(b.clockMHz)} MHz`],
+    ["clock used", `${num(d.clock.mhz)} MHz${d.clock.limitedBy === "estimate" ? ` <b class="warn">(the engine's clock estimate: below the budget's)</b>` : ` (estimate ${num(d.clock.estimateMHz)} MHz)`}`],
     ["memory", `${num(b.memoryGBps)} GB/s, ${num(b.memoryLatencyNs)} ns latency`],
     ["utilization cap", pct(b.utilizationCap)],
   ];
@@ -63,7 +64,9 @@ function latencySection(d: ReportData): string {
 <div><span>${e.decodeTokensPerSecond.toFixed(1)}</span>decode tokens/s</div>
 ${Object.entries(e.ttftSeconds).map(([p, s]) => `<div><span>${(s * 1e3).toFixed(1)} ms</span>TTFT, ${esc(p)}-token prompt</div>`).join("\n")}
 <div><span>${pct(e.rooflineFraction)}</span>of the roofline (${e.rooflineTokensPerSecond.toFixed(1)} tokens/s)</div>
-</div>`;
+<div><span>${num(e.clockMHz)} MHz</span>${e.clockUsed.limitedBy === "estimate" ? "the clock estimate (below the budget's)" : "the budget's clock"}</div>
+</div>
+<p class="${e.clockUsed.limitedBy === "estimate" ? "warn" : "note"}">${e.clockUsed.limitedBy === "estimate" ? "<b>Note:</b> " : ""}${esc(e.clockUsed.note)}.</p>`;
   const d0 = e.decode;
   const phases = table(
     ["per token (decode, context " + num(e.contextLength) + ")", "cycles", "ms"],
@@ -93,7 +96,7 @@ function sweepSection(d: ReportData): string {
     Object.entries(p.params)
       .map(([k, v]) => `${esc(k)}=${esc(v)}`)
       .join(" ");
-  const figs = [...new Set([...s.objectives.map((o) => o.figure), "decodeTokensPerSecond", "ttftSeconds", "lutTotal"])];
+  const figs = [...new Set([...s.objectives.map((o) => o.figure), "decodeTokensPerSecond", "ttftSeconds", "clockMHz", "lutTotal"])];
   const front = table(
     ["point", ...figs],
     s.pareto.map((p) => [describe(p), ...figs.map((f) => num(p.figures[f as keyof typeof p.figures]))]),
@@ -108,6 +111,7 @@ function sweepSection(d: ReportData): string {
     "sweep",
     "Sweep",
     `<p>${num(s.evaluated)} points evaluated, ${num(s.feasible)} fit${dropped ? ` (dropped: ${dropped})` : ""}. Objectives: ${esc(objectives)}.
+Every point is ranked at its own clock (the clockMHz column)${s.atClockEstimate > 0 ? `; <b class="warn">${num(s.atClockEstimate)} kept point${s.atClockEstimate === 1 ? " runs" : "s run"} at their clock estimate, below the budget's clock</b>` : ""}.
 The best point, whose engine this report describes: <code>${s.best ? describe(s.best) : "-"}</code>.</p>
 ${s.plots.map((p) => `<figure>${p.svg}<figcaption>${esc(p.name)}</figcaption></figure>`).join("\n")}
 <h3>Pareto front${s.pareto.length >= 30 ? " (first 30)" : ""}</h3>${front}`,
@@ -142,7 +146,7 @@ th { background: #f5f5f5; }
 .figures { display: flex; flex-wrap: wrap; gap: 1em; margin: 1em 0; }
 .figures div { background: #f4f7fb; border-radius: 6px; padding: 0.6em 1em; min-width: 9em; }
 .figures span { display: block; font-size: 1.5em; font-weight: 600; }
-.note { color: #666; font-size: 12px; } .bad { color: #c00; }
+.note { color: #666; font-size: 12px; } .bad { color: #c00; } .warn { color: #a05a00; }
 figure { margin: 1em 0; overflow-x: auto; } figcaption { color: #666; font-size: 12px; }
 code { background: #f3f3f3; padding: 0 0.2em; border-radius: 3px; }
 nav a { margin-right: 1em; }

@@ -11,7 +11,8 @@ const cell = (s: string): string => s.replace(/\|/g, "\\|");
 export function reportMarkdown(d: ReportData): string {
   const e = d.engine;
   const lines = [`### trilut: ${cell(d.title)}`, ""];
-  lines.push(`Engine **${e.kind} G=${e.G} ${e.encoding} T=${e.T} P=${e.P} c=${e.c}** on **${d.budget.device}** at ${d.budget.clockMHz} MHz, ${num(d.weightsPerCycle)} weights/cycle.`, "");
+  lines.push(`Engine **${e.kind} G=${e.G} ${e.encoding} T=${e.T} P=${e.P} c=${e.c}** on **${d.budget.device}** at ${num(d.clock.mhz)} MHz, ${num(d.weightsPerCycle)} weights/cycle.`, "");
+  if (d.clock.limitedBy === "estimate") lines.push(`**Note:** ${cell(d.clock.note)}.`, "");
   lines.push("| figure | value |", "|---|---|");
   if (d.latency) {
     lines.push(`| decode | ${d.latency.decodeTokensPerSecond.toFixed(1)} tokens/s (${pct(d.latency.rooflineFraction)} of the roofline) |`);

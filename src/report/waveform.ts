@@ -10,6 +10,6 @@ import { type ReportData } from "./collect.js";
  * simulation over the engine's first work (table build, first lookups, first result).
  */
 export async function firstCycles(geo: EngineGeometry, tensor: TernaryTensor, x: Int8Array, budget: Budget): Promise<NonNullable<ReportData["waveform"]>> {
-  const w = await engineWaveform(geo, [tensor], [x], geo.cfg.loader === "axi" ? { memory: memoryTiming(budget), seed: 1 } : { seed: 1 });
+  const w = await engineWaveform(geo, [tensor], [x], { memory: memoryTiming(budget), seed: 1 });
   return { svg: w.svg, what: `${tensor.name}, one decode token`, from: w.window[0], to: w.window[1] };
 }

@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 
-/** How the host drives the streams, and what it records: common to both engines' run(). */
+/** How the host drives the streams, and what it records. */
 export interface HostOptions {
   validProb?: number;
   readyProb?: number;
@@ -12,17 +12,6 @@ export interface HostOptions {
   traceEnd?: number;
 }
 
-/** What a built simulator addon exports (templates/sim/addon.cpp.hbs): a preload engine's run(). */
-export interface RunRequest extends HostOptions {
-  commands: Uint32Array;
-  weights: Uint32Array;
-  weightWords: number;
-  acts: Uint32Array;
-  actWords: number;
-  resultBeats: number;
-  resultWords: number;
-}
-
 export interface RunReply {
   cycles: number;
   resultsReceived: number;
@@ -30,7 +19,7 @@ export interface RunReply {
   error?: string;
 }
 
-/** What the streaming (axi) engine's run() takes: descriptors, activations and the memory. */
+/** What a built simulator addon's run() takes (templates/sim/addon.cpp.hbs): descriptors, activations and the memory. */
 export interface AxiRunRequest extends HostOptions {
   descriptors: Uint32Array;
   acts: Uint32Array;
@@ -54,8 +43,6 @@ declare const modelHandle: unique symbol;
 export type ModelHandle = { readonly [modelHandle]: true };
 
 export interface SimulatorAddon {
-  /** Preload engines take a RunRequest; axi engines an AxiRunRequest. */
-  run(request: RunRequest): RunReply;
   run(request: AxiRunRequest): AxiRunReply;
   open(): ModelHandle;
   poke(model: ModelHandle, port: string, value: Uint32Array): void;

@@ -1,3 +1,4 @@
+import { ToolError } from "../util/errors.js";
 import { asStep } from "../util/progress.js";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -21,7 +22,7 @@ async function run(cmd: string, args: string[]): Promise<void> {
   } catch (err) {
     const e = err as { stderr?: string; stdout?: string; message: string };
     const output = `${e.stderr ?? ""}${e.stdout ?? ""}`.trim().split("\n").slice(-30).join("\n");
-    throw new Error(`simulator build failed: ${cmd} exited with an error\n${output || e.message}`);
+    throw new ToolError(`simulator build failed: ${cmd} exited with an error`, output || e.message);
   }
 }
 
@@ -74,7 +75,6 @@ function bindingSource(geo: EngineGeometry, trace: TraceFormat | undefined): Sou
     traceVcd: trace === "vcd",
     traceFst: trace === "fst",
     traceAny: trace !== undefined,
-    axi: geo.cfg.loader === "axi",
     beatBytes: geo.beatBytes,
   });
   return { name: "addon.cpp", content };
@@ -141,7 +141,7 @@ export async function buildSimulator(geo: EngineGeometry, trace?: TraceFormat): 
   const rtl = generateRtl(geo);
   const binding = bindingSource(geo, trace);
   const descriptor = descriptorHeader(geo);
-  const hostHeaders = ["trilut_host.h", "trilut_memory.h", "trilut_stream_host.h"].map((f) =>
+  const hostHeaders = ["trilut_memory.h", "trilut_stream_host.h"].map((f) =>
     readFileSync(join(PACKAGE_ROOT, "sim", f), "utf8"),
   );
   const key = hash([

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { type EngineGeometry } from "../engine/config.js";
 import { cacheRoot } from "../util/cache.js";
-import { UserError } from "../util/errors.js";
+import { ToolError } from "../util/errors.js";
 import { generateHls, HLS_ENGINE, HLS_TESTBENCH } from "../codegen/hls.js";
 
 const execFileAsync = promisify(execFile);
@@ -34,7 +34,7 @@ function compiler(): { cxx: string; version: string } {
   try {
     version = execFileSync(cxx, ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).split("\n")[0]!.trim();
   } catch {
-    throw new UserError(`C++ compiler "${cxx}" not found: install g++ (the HLS backend builds the engine with it)`);
+    throw new ToolError(`C++ compiler "${cxx}" not found: install g++ (the HLS backend builds the engine with it)`);
   }
   cxxVersion = { cxx, version };
   return cxxVersion;
@@ -72,7 +72,7 @@ export async function buildHls(geo: EngineGeometry): Promise<BuiltHls> {
     rmSync(tmp, { recursive: true, force: true });
     const e = err as { stderr?: string; message: string };
     const output = (e.stderr ?? "").trim().split("\n").slice(-30).join("\n");
-    throw new Error(`HLS engine build failed: ${cxx} exited with an error\n${output || e.message}`);
+    throw new ToolError(`HLS engine build failed: ${cxx} exited with an error`, output || e.message);
   }
   mkdirSync(join(dir, ".."), { recursive: true });
   try {

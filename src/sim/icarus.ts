@@ -4,11 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type EngineGeometry } from "../engine/config.js";
-import { commandWidths } from "../engine/ports.js";
+import { DESCRIPTOR_FIELDS, DESCRIPTOR_WORDS, descriptorPort, descriptorWidths } from "../engine/descriptor.js";
 import { generateRtl } from "../codegen/rtl.js";
 import { packageVersion, renderTemplate } from "../util/templates.js";
-import { UserError } from "../util/errors.js";
-import { COMMAND_WORDS, type HostStreams } from "../engine/streams.js";
+import { ToolError } from "../util/errors.js";
+import { type AxiStreams } from "../engine/streams.js";
+import { type MemoryTiming } from "../budget/memory.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -24,53 +25,42 @@ function hexLines(data: Uint32Array, wordsPerBeat: number, bits: number): string
   return lines.join("\n") + "\n";
 }
 
-function commandHex(geo: EngineGeometry, commands: Uint32Array): { text: string; bits: number } {
-  const { countBits, groupBits } = commandWidths(geo);
-  const bits = 3 + countBits + groupBits;
-  const lines: string[] = [];
-  for (let i = 0; i < commands.length; i += COMMAND_WORDS) {
-    const [op, count, groups, clear, drain] = commands.subarray(i, i + COMMAND_WORDS);
-    const v =
-      BigInt(op!) |
-      (BigInt(count!) << 1n) |
-      (BigInt(groups!) << BigInt(1 + countBits)) |
-      (BigInt(clear!) << BigInt(1 + countBits + groupBits)) |
-      (BigInt(drain!) << BigInt(2 + countBits + groupBits));
-    lines.push(v.toString(16));
-  }
-  return { text: lines.join("\n") + "\n", bits };
-}
-
 export interface IcarusRun {
   readonly cycles: number;
   readonly results: Uint32Array;
 }
 
-/** Runs the engine's RTL in Icarus Verilog on the same streams the Verilator host uses. */
-export async function runIcarus(geo: EngineGeometry, s: HostStreams): Promise<IcarusRun> {
+/**
+ * Runs the engine's RTL in Icarus Verilog on the same descriptor stream, activations and memory
+ * image the Verilator host uses, with the weights served by the same memory model (no backpressure).
+ */
+export async function runIcarus(geo: EngineGeometry, s: AxiStreams, memory: MemoryTiming): Promise<IcarusRun> {
   const dir = mkdtempSync(join(tmpdir(), "trilut-icarus-"));
   try {
     const rtl = generateRtl(geo);
     for (const f of rtl) writeFileSync(join(dir, f.name), f.content);
-    const { countBits, groupBits } = commandWidths(geo);
-    const cmd = commandHex(geo, s.commands);
-    writeFileSync(join(dir, "cmds.hex"), cmd.text);
-    writeFileSync(join(dir, "weights.hex"), hexLines(s.weights, s.weightWords, geo.weightBeatBits));
+    writeFileSync(join(dir, "descs.hex"), hexLines(s.descriptors, DESCRIPTOR_WORDS, 32 * DESCRIPTOR_WORDS));
     writeFileSync(join(dir, "acts.hex"), hexLines(s.acts, s.actWords, geo.actBeatBits));
+    writeFileSync(join(dir, "image.hex"), hexLines(s.image, 1, 32));
     const beats = (data: Uint32Array, words: number): number => data.length / words;
+    const widths = descriptorWidths(geo);
     const tb = renderTemplate("sim/tb_icarus.v.hbs", {
       version: packageVersion(),
-      cmdBits: cmd.bits,
-      countBits,
-      groupBits,
-      cmdCount: beats(s.commands, COMMAND_WORDS),
-      cmdDepth: Math.max(1, beats(s.commands, COMMAND_WORDS)),
-      weightBits: geo.weightBeatBits,
-      weightCount: beats(s.weights, s.weightWords),
-      weightDepth: Math.max(1, beats(s.weights, s.weightWords)),
+      descCount: beats(s.descriptors, DESCRIPTOR_WORDS),
+      descDepth: Math.max(1, beats(s.descriptors, DESCRIPTOR_WORDS)),
+      descBits: 32 * DESCRIPTOR_WORDS,
+      // field i of a descriptor is its stream word i, cut to the port's width
+      descFields: DESCRIPTOR_FIELDS.map((f, i) => ({ port: descriptorPort(f.name), lsb: 32 * i, width: widths[f.name] })),
       actBits: geo.actBeatBits,
       actCount: beats(s.acts, s.actWords),
       actDepth: Math.max(1, beats(s.acts, s.actWords)),
+      imageWords: Math.max(1, s.image.length),
+      memBits: geo.cfg.memBits,
+      beatBytes: geo.beatBytes,
+      bwNum: memory.bwNum,
+      bwDen: memory.bwDen,
+      latency: memory.latency,
+      maxQueued: memory.maxQueued,
       resultBits: geo.resultBeatBits,
       resultCount: s.resultBeats,
       maxCycles: 10_000_000,
@@ -80,8 +70,8 @@ export async function runIcarus(geo: EngineGeometry, s: HostStreams): Promise<Ic
       await execFileAsync("iverilog", ["-g2005", "-o", join(dir, "tb.vvp"), "-s", "tb", join(dir, "tb.v"), ...rtl.map((f) => join(dir, f.name))]);
     } catch (err) {
       const e = err as { code?: string; stderr?: string };
-      if (e.code === "ENOENT") throw new UserError("iverilog not found: apt-get install -y iverilog");
-      throw new Error(`iverilog rejected the design:\n${e.stderr ?? ""}`);
+      if (e.code === "ENOENT") throw new ToolError("iverilog not found: apt-get install -y iverilog");
+      throw new ToolError("iverilog rejected the design", e.stderr ?? "");
     }
     const { stdout } = await execFileAsync("vvp", ["-n", join(dir, "tb.vvp")], { cwd: dir, maxBuffer: 256 * 1024 * 1024 });
     const results = new Uint32Array(s.resultBeats * s.resultWords);

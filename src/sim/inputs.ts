@@ -3,7 +3,10 @@ import { withModel, type OpenOptions } from "../model/open.js";
 import { requireTernary } from "../model/reader.js";
 import { type TernaryTensor } from "../model/types.js";
 import { runHostModel, type MatmulCall } from "../ref/host.js";
-import { UserError } from "../util/errors.js";
+import { UserError, withContext } from "../util/errors.js";
+import { type EngineGeometry } from "../engine/config.js";
+import { tensorScales } from "../engine/scales.js";
+import { type EngineMatmul } from "./simulate.js";
 import { Rng } from "../util/random.js";
 import { readInt8Matrix } from "../util/rawio.js";
 
@@ -79,4 +82,13 @@ export function modelCalls(
     const record = args.all ? Array.from({ length: layers }, (_, l) => l) : [args.block!];
     return runHostModel(m, arch, { tokens: ids(tokens), prefix, record, lmHead: args.all === true }).calls;
   }, opts);
+}
+
+/**
+ * What an engine runs for one tensor: the tensor itself, or on a dequantizing engine the tensor
+ * with its stored scales, so the dequantization stage runs and is checked against the reference's
+ * scaled output (as --block does with the host model's matmuls), never bypassed.
+ */
+export function engineMatmul(geo: EngineGeometry, tensor: TernaryTensor): EngineMatmul {
+  return geo.cfg.dequant ? withContext(`tensor "${tensor.name}"`, () => tensorScales(tensor)) : tensor;
 }

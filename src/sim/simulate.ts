@@ -1,9 +1,7 @@
 import { step } from "../util/progress.js";
 import { type TritMatrix } from "../model/types.js";
 import { type EngineGeometry } from "../engine/config.js";
-import { scheduleMatmul, type Schedule } from "../engine/schedule.js";
 import { planMatmuls, type TilePlan } from "../engine/tiles.js";
-import { commandCycles, scheduleCycles } from "../estimate/cycles.js";
 import { streamCycles } from "../estimate/stream-cycles.js";
 import { ternaryMatmul } from "../ref/kernel.js";
 import { coreMatrix, fixScales, scaledMatmul, type FixedScales, type ScaledMatmul } from "../engine/scales.js";
@@ -11,8 +9,8 @@ import { SimulationError, UserError } from "../util/errors.js";
 import { loadAddon } from "./binding.js";
 import { buildSimulator, type TraceFormat } from "./build.js";
 import { bytesPerCycle, type MemoryTiming } from "../budget/memory.js";
-import { axiStreams, hostStreams, unpackResults, unpackTileResults } from "../engine/streams.js";
-import { type AxiRunRequest, type HostOptions, type RunReply, type RunRequest, type SimulatorAddon } from "./binding.js";
+import { axiStreams, unpackTileResults } from "../engine/streams.js";
+import { type AxiRunRequest, type HostOptions, type RunReply } from "./binding.js";
 import { checkWindowShape, windowInRun, type CycleWindow } from "./window.js";
 import { renameSync, rmSync } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
@@ -20,7 +18,7 @@ import { basename, dirname, extname, join } from "node:path";
 export interface SimulateOptions {
   /** Tokens (rows of x). */
   tokens?: number;
-  /** Memory timing, for engines that stream weights (loader "axi"). */
+  /** Memory timing: where the engine streams its weights from (required). */
   memory?: MemoryTiming;
   /** Backpressure: probability a stream with data offers it, and that the sink is ready (1 = always). */
   validProb?: number;
@@ -74,12 +72,10 @@ export interface RunFigures {
 }
 
 export interface SimulationResult extends MatmulCheck, RunFigures {
-  /** Preload engines: the LOAD/RUN schedule; axi engines: the tile plan. */
-  readonly schedule?: Schedule;
-  readonly tiles?: TilePlan;
+  readonly tiles: TilePlan;
 }
 
-/** Several matmuls in one descriptor stream (a decoder block, a model) on a streaming engine. */
+/** Several matmuls in one descriptor stream (a decoder block, a model). */
 export interface MatmulsResult extends RunFigures {
   readonly match: boolean;
   readonly mismatches: number;
@@ -132,11 +128,6 @@ function runTraced<R extends RunReply>(options: SimulateOptions, run: (host: Hos
   }
   renameSync(tmp, trace);
   return reply;
-}
-
-/** Every output against the reference kernel. */
-function check(w: TritMatrix, x: Int8Array, tokens: number, y: Int32Array): MatmulCheck {
-  return compare(ternaryMatmul(w, x, tokens), w.n, y);
 }
 
 function compare(expected: Int32Array, n: number, y: Int32Array): MatmulCheck {
@@ -221,7 +212,7 @@ export function checkStream(geo: EngineGeometry, s: Pick<ReturnType<typeof descr
   return unpackTileResults(geo, s.tiles, results).map((y, i) => compare(s.prepared[i]!.expected, s.prepared[i]!.n, y));
 }
 
-/** A streaming engine's run of matmuls as one descriptor stream: its request and what checking needs. */
+/** A run of matmuls as one descriptor stream: its request and what checking needs. */
 interface AxiStimulus {
   readonly prepared: ReturnType<typeof prepare>[];
   readonly tiles: TilePlan;
@@ -238,7 +229,6 @@ export interface PredictedRun {
 }
 
 function axiStimulus(geo: EngineGeometry, ws: readonly EngineMatmul[], xs: readonly Int8Array[], options: Pick<SimulateOptions, "memory" | "tokens">): AxiStimulus {
-  if (geo.cfg.loader !== "axi") throw new UserError("running several matmuls in one stream needs the streaming engine (loader axi)");
   const memory = options.memory;
   if (!memory) throw new UserError("an engine that streams weights needs a memory timing (a budget)");
   const { prepared, tiles, streams } = descriptorStream(geo, ws, xs, options.tokens ?? 1);
@@ -250,14 +240,6 @@ function axiStimulus(geo: EngineGeometry, ws: readonly EngineMatmul[], xs: reado
     request: { ...streams, beatBytes: geo.beatBytes, ...memory },
     predicted: { cycles: model.total, firstPass: model.tileLoaded[0] ?? 0 },
   };
-}
-
-/** A preloaded engine's run of one matmul: its LOAD/RUN schedule and request. */
-function preloadStimulus(geo: EngineGeometry, w: TritMatrix, x: Int8Array, tokens: number): { schedule: Schedule; request: Omit<RunRequest, keyof HostOptions>; predicted: PredictedRun } {
-  const schedule = scheduleMatmul(geo, w.n, w.k, tokens);
-  const firstRun = schedule.commands.findIndex((c) => c.op === "run");
-  const firstPass = schedule.commands.slice(0, Math.max(firstRun, 0)).reduce((t, c) => t + commandCycles(geo, c), 0);
-  return { schedule, request: hostStreams(geo, schedule, w, x), predicted: { cycles: scheduleCycles(geo, schedule).total, firstPass } };
 }
 
 /** Runs that a user waits for visibly (Verilator runs a few million cycles a second). */
@@ -275,7 +257,7 @@ function timed<R>(predictedCycles: number, run: () => R): { reply: R; simSeconds
 }
 
 /**
- * Runs matmuls back to back through a streaming engine as one descriptor stream and checks every
+ * Runs matmuls back to back through the engine as one descriptor stream and checks every
  * output against the reference (the kernel, then the dequantization for scaled matmuls). ws[i]
  * and xs[i] (tokens × k int8) are matmul i's weights and inputs. Throws SimulationError when the
  * simulation hangs.
@@ -316,30 +298,12 @@ export async function simulateMatmuls(
  */
 export async function simulateMatmul(
   geo: EngineGeometry,
-  w: TritMatrix,
+  w: EngineMatmul,
   x: Int8Array,
   options: SimulateOptions = {},
 ): Promise<SimulationResult> {
-  if (geo.cfg.loader === "axi") {
-    const { matmuls, ...figures } = await simulateMatmuls(geo, [w], [x], options);
-    return { ...matmuls[0]!, ...figures };
-  }
-  const tokens = options.tokens ?? 1;
-  const { schedule, request, predicted } = preloadStimulus(geo, w, x, tokens);
-  checkTraceWindow(options, predicted.cycles);
-  const built = await buildSimulator(geo, traceFormat(options.trace));
-  const addon = loadAddon(built.addonPath);
-  const { reply, simSeconds } = timed(predicted.cycles, () => runTraced(options, (host) => addon.run({ ...request, ...host })));
-  if (reply.error) throw new SimulationError(reply.error);
-  const y = unpackResults(geo, schedule, reply.results);
-  return {
-    ...check(w, x, tokens, y),
-    schedule,
-    ...runFigures(geo, built, { cycles: reply.cycles, simSeconds, predictedCycles: predicted.cycles, tokens, cores: [w] }),
-    // the preloaded engine's weights come from the host, not a memory model
-    bytesRead: 0,
-    memBusyFraction: 0,
-  };
+  const { matmuls, ...figures } = await simulateMatmuls(geo, [w], [x], options);
+  return { ...matmuls[0]!, ...figures };
 }
 
 /** What a traceMatmuls run did. */
@@ -357,8 +321,7 @@ export interface TraceRun {
 
 /**
  * Records a waveform of a window of a run without checking its outputs: the same stimulus as
- * simulateMatmuls (or simulateMatmul for one matmul on a preloaded engine) with the same options,
- * stopped at the window's end. The window has a finite end; it may be chosen from the cycle
+ * simulateMatmuls with the same options, stopped at the window's end. The window has a finite end; it may be chosen from the cycle
  * model's prediction of the run. A run that ends before the window does is not an error here
  * (`finished` says so), which lets a caller cut a default window at the run's end.
  */
@@ -368,24 +331,13 @@ export async function traceMatmuls(
   xs: readonly Int8Array[],
   options: Omit<SimulateOptions, "traceWindow"> & { trace: string; traceWindow: CycleWindow | ((predicted: PredictedRun) => CycleWindow) },
 ): Promise<TraceRun> {
-  let run: (addon: SimulatorAddon, host: HostOptions) => RunReply;
-  let predicted: PredictedRun;
-  if (geo.cfg.loader === "axi") {
-    const stimulus = axiStimulus(geo, ws, xs, options);
-    predicted = stimulus.predicted;
-    run = (addon, host) => addon.run({ ...stimulus.request, ...host });
-  } else {
-    if (ws.length !== 1 || "planes" in ws[0]!) throw new UserError("a preloaded engine runs one integer matmul at a time");
-    const stimulus = preloadStimulus(geo, ws[0] as TritMatrix, xs[0]!, options.tokens ?? 1);
-    predicted = stimulus.predicted;
-    run = (addon, host) => addon.run({ ...stimulus.request, ...host });
-  }
+  const { request, predicted } = axiStimulus(geo, ws, xs, options);
   const asked = options.traceWindow;
   const [start, end] = checkWindowShape(typeof asked === "function" ? asked(predicted) : asked);
   if (end === Infinity) throw new UserError("a waveform of part of a run needs a window with an end");
   const built = await buildSimulator(geo, traceFormat(options.trace));
   const addon = loadAddon(built.addonPath);
-  const reply = runTraced({ ...options, traceWindow: [start, end], maxCycles: end }, (host) => run(addon, host), false);
+  const reply = runTraced({ ...options, traceWindow: [start, end], maxCycles: end }, (host) => addon.run({ ...request, ...host }), false);
   const stopped = reply.cycles >= end && reply.error !== undefined && /exceeded the limit/.test(reply.error);
   if (reply.error && !stopped) throw new SimulationError(reply.error);
   return { window: [start, end], cycles: reply.cycles, finished: !stopped, predicted, buildSeconds: built.buildSeconds, cached: built.cached };

@@ -1,7 +1,13 @@
 import { Rng } from "../util/random.js";
 import { SimulationError } from "../util/errors.js";
+import { type MemoryTiming } from "../budget/memory.js";
 import { type ModelHandle, type SimulatorAddon } from "./binding.js";
-import { COMMAND_WORDS, type HostStreams } from "../engine/streams.js";
+import { DESCRIPTOR_FIELDS, DESCRIPTOR_WORDS, descriptorPort } from "../engine/descriptor.js";
+import { type AxiStreams } from "../engine/streams.js";
+import { MemoryModel } from "./memory.js";
+
+/** The descriptor's ports, in the order of its stream words (src/engine/descriptor.ts). */
+const DESCRIPTOR_PORTS = DESCRIPTOR_FIELDS.map((f) => descriptorPort(f.name));
 
 /**
  * Step mode: TypeScript owns the clock and every port. Slower than run() (one N-API call per port
@@ -43,7 +49,7 @@ export class SteppedEngine {
 
   reset(): void {
     this.poke("rst", this.one);
-    for (const port of ["cmd_valid", "w_valid", "x_valid", "y_ready"]) this.poke(port, this.zero);
+    for (const port of ["desc_valid", "x_valid", "y_ready", "ar_ready", "r_valid"]) this.poke(port, this.zero);
     for (let i = 0; i < 2; i++) {
       this.settle();
       this.addon.clock(this.model, 1);
@@ -56,67 +62,74 @@ export class SteppedEngine {
 export interface SteppedRun {
   readonly cycles: number;
   readonly results: Uint32Array;
+  readonly bytesRead: number;
 }
 
 /**
- * Drives a schedule's streams from TypeScript with seeded random backpressure, exactly as the C++
- * host does: a valid, once raised, holds until its handshake; ready may change every cycle.
+ * Drives a descriptor stream from TypeScript with seeded random backpressure on the host streams,
+ * and the weights from the memory model, exactly as the C++ host (sim/trilut_stream_host.h) does:
+ * a valid, once raised, holds until its handshake; ready may change every cycle.
  */
 export function driveStepped(
   engine: SteppedEngine,
-  s: HostStreams,
+  s: AxiStreams,
+  memory: MemoryTiming & { beatBytes: number },
   opts: { validProb: number; readyProb: number; seed: number; stallLimit?: number },
 ): SteppedRun {
   const rng = new Rng(opts.seed);
   const chance = (p: number): boolean => p >= 1 || rng.float() < p;
-  const streams = [
-    { port: "cmd", data: s.commands, words: COMMAND_WORDS, next: 0, valid: false },
-    { port: "w", data: s.weights, words: s.weightWords, next: 0, valid: false },
-    { port: "x", data: s.acts, words: s.actWords, next: 0, valid: false },
-  ].map((st) => ({ ...st, beats: st.data.length / st.words }));
+  const mem = new MemoryModel(memory, s.image, memory.beatBytes);
+  const desc = { data: s.descriptors, words: DESCRIPTOR_WORDS as number, next: 0, valid: false, beats: s.descriptors.length / DESCRIPTOR_WORDS };
+  const acts = { data: s.acts, words: s.actWords, next: 0, valid: false, beats: s.acts.length / s.actWords };
+  const beat = (st: typeof desc): Uint32Array => st.data.subarray(st.next * st.words, (st.next + 1) * st.words);
   const results = new Uint32Array(s.resultBeats * s.resultWords);
   let received = 0;
   let lastProgress = 0;
   const stallLimit = opts.stallLimit ?? 10_000;
   engine.reset();
   for (;;) {
-    for (const st of streams) if (!st.valid && st.next < st.beats && chance(opts.validProb)) st.valid = true;
+    mem.beginCycle(engine.cycle);
+    for (const st of [desc, acts]) if (!st.valid && st.next < st.beats && chance(opts.validProb)) st.valid = true;
     const yReady = chance(opts.readyProb);
-    for (const st of streams) {
-      engine.poke(`${st.port}_valid`, st.valid);
-      if (st.next >= st.beats) continue;
-      const beat = st.data.subarray(st.next * st.words, (st.next + 1) * st.words);
-      if (st.port === "cmd") {
-        engine.poke("cmd_op", beat[0]!);
-        engine.poke("cmd_count", beat[1]!);
-        engine.poke("cmd_groups", beat[2]!);
-        engine.poke("cmd_clear", beat[3]!);
-        engine.poke("cmd_drain", beat[4]!);
-      } else {
-        engine.poke(`${st.port}_data`, beat);
-      }
-    }
+    engine.poke("desc_valid", desc.valid);
+    if (desc.next < desc.beats) beat(desc).forEach((word, i) => engine.poke(DESCRIPTOR_PORTS[i]!, word));
+    engine.poke("x_valid", acts.valid);
+    if (acts.next < acts.beats) engine.poke("x_data", beat(acts));
     engine.poke("y_ready", yReady);
+    engine.poke("ar_ready", mem.arReady());
+    const rValid = mem.rValid();
+    engine.poke("r_valid", rValid);
+    engine.poke("r_last", rValid && mem.rLast());
+    if (rValid) engine.poke("r_data", mem.rData());
     engine.settle();
-    if (streams[0]!.next === streams[0]!.beats && received === s.resultBeats && !engine.bit("busy")) break;
-    const fired = streams.map((st) => st.valid && engine.bit(`${st.port}_ready`));
-    if (yReady && engine.bit("y_valid")) {
+    if (desc.next === desc.beats && received === s.resultBeats && !engine.bit("busy")) {
+      if (acts.next < acts.beats) throw new SimulationError(`the run left ${acts.beats - acts.next} activation beats unconsumed`);
+      break;
+    }
+    const descFire = desc.valid && engine.bit("desc_ready");
+    const xFire = acts.valid && engine.bit("x_ready");
+    const arFire = engine.bit("ar_valid") && mem.arReady();
+    const rFire = rValid && engine.bit("r_ready");
+    const request = arFire ? { addr: engine.peek("ar_addr")[0]!, beats: (engine.peek("ar_len")[0]! & 0xff) + 1 } : undefined;
+    const yFire = yReady && engine.bit("y_valid");
+    if (yFire) {
       if (received >= s.resultBeats) throw new SimulationError(`engine produced an extra result beat at cycle ${engine.cycle}`);
       results.set(engine.peek("y_data").subarray(0, s.resultWords), received * s.resultWords);
       received++;
-      lastProgress = engine.cycle + 1;
     }
     engine.tick();
-    streams.forEach((st, i) => {
-      if (fired[i]) {
+    for (const [st, fired] of [[desc, descFire], [acts, xFire]] as const) {
+      if (fired) {
         st.next++;
         st.valid = false;
-        lastProgress = engine.cycle;
       }
-    });
+    }
+    if (rFire) mem.fire();
+    if (request) mem.accept(request.addr, request.beats);
+    if (descFire || xFire || yFire || arFire || rFire) lastProgress = engine.cycle;
     if (engine.cycle - lastProgress > stallLimit) {
       throw new SimulationError(`simulation hung: no handshake for ${stallLimit} cycles at cycle ${engine.cycle}`);
     }
   }
-  return { cycles: engine.cycle, results };
+  return { cycles: engine.cycle, results, bytesRead: mem.bytesRead };
 }

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { UserError } from "../util/errors.js";
+import { ToolError } from "../util/errors.js";
 
 /** What the simulator build needs from the machine, found once per process. */
 export interface Toolchain {
@@ -38,17 +38,17 @@ export function toolchain(): Toolchain {
   const verilator = process.env["TRILUT_VERILATOR"] ?? "verilator";
   const verilatorVersion = firstLine(verilator, ["--version"]);
   if (!verilatorVersion) {
-    throw new UserError(
+    throw new ToolError(
       "verilator not found: run `npm run setup` as root, or `apt-get install -y verilator` (Debian's package, 5.x)",
     );
   }
   const verilatorRoot = firstLine(verilator, ["--getenv", "VERILATOR_ROOT"]) ?? "/usr/share/verilator";
   const cxx = process.env["CXX"] ?? "g++";
   const cxxVersion = firstLine(cxx, ["--version"]);
-  if (!cxxVersion) throw new UserError(`C++ compiler "${cxx}" not found: install g++`);
+  if (!cxxVersion) throw new ToolError(`C++ compiler "${cxx}" not found: install g++`);
   const nodeInclude = findNodeInclude();
   if (!nodeInclude) {
-    throw new UserError("Node's C headers (node_api.h) not found: install Debian's libnode-dev or set TRILUT_NODE_INCLUDE");
+    throw new ToolError("Node's C headers (node_api.h) not found: install Debian's libnode-dev or set TRILUT_NODE_INCLUDE");
   }
   cached = { verilator, verilatorVersion, verilatorRoot, cxx, cxxVersion, nodeInclude };
   return cached;

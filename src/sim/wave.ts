@@ -188,16 +188,20 @@ export function renderWave(json: WaveJson): string {
 }
 
 /**
- * Signals worth seeing in an engine's first cycles, in the order they act: the descriptors or
- * commands, weights arriving, activations, the table build, lookups issued, partial sums written
+ * Signals worth seeing in an engine's first cycles, in the order they act: the descriptors,
+ * weights arriving over AXI, activations, the table build, lookups issued, partial sums written
  * (the adder tree's output accumulated), and results leaving. Names a design lacks (the baseline
  * engine has no tables) are left out when the VCD is read.
  */
-export function defaultSignals(geo: EngineGeometry): string[] {
-  const axi = geo.cfg.loader === "axi";
+export function defaultSignals(): string[] {
   return [
     "clk",
-    ...(axi ? ["desc_valid", "desc_ready", "ar_valid", "ar_ready", "r_valid", "r_ready"] : ["cmd_valid", "cmd_ready", "w_valid", "w_ready"]),
+    "desc_valid",
+    "desc_ready",
+    "ar_valid",
+    "ar_ready",
+    "r_valid",
+    "r_ready",
     "x_valid",
     "x_ready",
     "core.compute.g_tables.pre_we",
@@ -268,7 +272,7 @@ export async function engineWaveform(
       );
     }
   }
-  const names = askedSignals ?? defaultSignals(geo);
+  const names = askedSignals ?? defaultSignals();
   if (names.length === 0) throw new UserError("--signals: name at least one signal");
   const dir = mkdtempSync(join(tmpdir(), "trilut-wave-"));
   try {

@@ -7,6 +7,14 @@ import { pointParams } from "./space.js";
 import { SmallestK } from "./smallest.js";
 import { type Manifest } from "./store.js";
 
+const CLOCK = FIGURE_NAMES.indexOf("clockMHz");
+const CLOCK_ESTIMATE = FIGURE_NAMES.indexOf("clockEstimateMHz");
+
+/** Whether a point's clock is its clock estimate rather than the budget's (figures in FIGURE_NAMES order). */
+export function atClockEstimate(figures: readonly number[]): boolean {
+  return figures[CLOCK] === figures[CLOCK_ESTIMATE];
+}
+
 /**
  * What a sweep reports of its points, gathered one point at a time in sample order, in memory that
  * does not grow with the number of points: the counts and drop reasons, the Pareto front of the
@@ -17,6 +25,7 @@ import { type Manifest } from "./store.js";
 export class SweepAccumulator {
   private evaluated = 0;
   private feasible = 0;
+  private atClockEstimate = 0;
   private readonly dropped = { budget: {} as Record<string, number>, invalid: 0, constraint: {} as Record<string, number> };
   /** Counted per distinct reason, which depends on the axes' values, not on the number of points. */
   private readonly invalidReasons: Record<string, number> = {};
@@ -37,6 +46,7 @@ export class SweepAccumulator {
     this.evaluated++;
     if (r.figures) {
       this.feasible++;
+      if (atClockEstimate(r.figures)) this.atClockEstimate++;
       const p = { index: r.index, figures: r.figures };
       this.front.add(p);
       this.top.add(p);
@@ -72,6 +82,7 @@ export class SweepAccumulator {
       shard: this.manifest.shard,
       evaluated: this.evaluated,
       feasible: this.feasible,
+      atClockEstimate: this.atClockEstimate,
       dropped: this.dropped,
       invalidReasons: Object.fromEntries(topReasons),
       objectives: this.manifest.objectives,

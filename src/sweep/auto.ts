@@ -13,7 +13,8 @@ import { RUN_AXIS_DEFAULTS, sweepSpecOf } from "./spec.js";
  * `trilut compile --auto`: the engine a sweep would choose for a model and a budget. The search
  * space is every table-lookup engine of G 2..5, both encodings, T and P 1..64 and c 1..4 (the
  * fields the user fixes with --set or an engine file are left out of it); the objectives default
- * to decode tokens/s, then fewest LUTs.
+ * to decode tokens/s, then fewest LUTs. Each engine is ranked at its own clock (the budget's, or
+ * its clock estimate when lower), so a deep engine never wins on a clock it cannot reach.
  */
 export const AUTO_AXES = {
   G: [2, 3, 4, 5],
@@ -68,9 +69,13 @@ export function autoEngine(opts: {
 export function describeChoice(c: AutoChoice, objectives: readonly string[] = AUTO_OBJECTIVES): string {
   const f = c.point.figures;
   const by = objectives.map((o) => FIGURES[o as FigureName].label).join(", then ");
+  const clock =
+    f.clockMHz === f.clockEstimateMHz
+      ? `at ${f.clockMHz} MHz, its own clock estimate, below the budget's clock`
+      : `at the budget's ${f.clockMHz} MHz (clock estimate ${f.clockEstimateMHz} MHz)`;
   return (
     `--auto: searched ${c.searched.toLocaleString("en-US")} engines, ${c.feasible.toLocaleString("en-US")} fit; best by ${by}: ${c.set.join(" ")} ` +
-    `(predicted ${f.decodeTokensPerSecond.toFixed(1)} decode tokens/s, TTFT ${(f.ttftSeconds * 1e3).toFixed(1)} ms for ${RUN_AXIS_DEFAULTS.prompt} tokens, ` +
+    `(predicted ${clock}: ${f.decodeTokensPerSecond.toFixed(1)} decode tokens/s, TTFT ${(f.ttftSeconds * 1e3).toFixed(1)} ms for ${RUN_AXIS_DEFAULTS.prompt} tokens, ` +
     `${f.lutTotal.toLocaleString("en-US")} LUTs, ${f.uram} URAM)`
   );
 }

@@ -12,8 +12,9 @@ import { RUN_AXES, RUN_AXIS_DEFAULTS, type AxisValue, type SweepSpec } from "./s
 /**
  * Evaluating one point of a sweep with the analytic models: the engine its parameters describe,
  * its resources against its budget, then its decode and prefill latency (the exact cycle model of
- * src/estimate, the one the simulator is checked against), then the spec's constraints. A point
- * is kept with its figures, or dropped with the first reason that rules it out.
+ * src/estimate, the one the simulator is checked against) at the engine's clock (the budget's, or
+ * its own clock estimate when lower: engineClockMHz), then the spec's constraints. A point is kept
+ * with its figures, or dropped with the first reason that rules it out.
  */
 export interface SweepInputs {
   readonly spec: SweepSpec;
@@ -72,7 +73,6 @@ export function pointEngine(
   if (!("c" in params) && specEngine.c === undefined) engine.c = widthFor(engine);
   const problem = engineProblem(engine);
   if (problem !== undefined) return problem;
-  if (engine.loader !== "axi") return "/loader: sweeps model the streaming engine (loader axi)";
   return { cfg: engine, budget };
 }
 
@@ -138,6 +138,8 @@ export class PointEvaluator {
       prefillCycles: prefill.totalCycles,
       rooflineFraction: e.decodeTokensPerSecond / e.rooflineTokensPerSecond,
       weightsPerCycle: geo.weightsPerCycle,
+      clockMHz: e.clock.mhz,
+      clockEstimateMHz: e.clock.estimateMHz,
       lut: need.lut,
       lutram: need.lutram,
       lutTotal: need.lut + need.lutram,

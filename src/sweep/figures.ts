@@ -17,6 +17,13 @@ export const FIGURES = {
   prefillCycles: { goal: "minimize", label: "prefill cycles" },
   rooflineFraction: { goal: "maximize", label: "share of the bandwidth roofline" },
   weightsPerCycle: { goal: "maximize", label: "weights per cycle" },
+  /**
+   * The clock every time above is taken at: the budget's (or the point's clock axis), unless the
+   * engine's own clock estimate is lower (engineClockMHz); then the estimate.
+   */
+  clockMHz: { goal: "maximize", label: "clock used (MHz)" },
+  /** The engine's analytic clock estimate: at or above clockMHz; equal when it limits the clock. */
+  clockEstimateMHz: { goal: "maximize", label: "clock estimate (MHz)" },
   // LUTs as logic, as memory, and both: what a part's LUT count (and the budget check) covers
   lut: { goal: "minimize", label: "LUTs (logic)" },
   lutram: { goal: "minimize", label: "LUTs as memory" },

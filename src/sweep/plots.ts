@@ -12,7 +12,9 @@ import { type Manifest } from "./store.js";
  * browser): the kept points (every one, or a bounded sample of a large sweep), and the two-figure
  * Pareto front of each plot's pair, over every kept point, drawn over them. The plots are the first
  * objective against each other objective, plus decode tokens/s against LUTs and URAM and time to
- * first token against LUTs. PlotSample gathers what they draw as the points stream past, in memory
+ * first token against LUTs. Every time is at the point's own clock (clockMHz); when some points run
+ * at their clock estimate, below the budget's clock, their marks are triangles and the subtitle
+ * counts them. PlotSample gathers what the plots draw as the points stream past, in memory
  * independent of the number of points.
  */
 
@@ -48,17 +50,24 @@ function colourAxis(manifest: Manifest): string | undefined {
 }
 
 function spec(points: readonly SweepPoint[], front: readonly SweepPoint[], y: FigureName, x: FigureName, colour: string | undefined, total: number): TopLevelSpec {
+  const limited = (p: SweepPoint): boolean => p.figures.clockMHz === p.figures.clockEstimateMHz;
   const row = (p: SweepPoint, layer: string): Record<string, unknown> => ({
     x: p.figures[x],
     y: p.figures[y],
     layer,
     ...(colour ? { colour: String(p.params[colour]) } : {}),
+    clock: limited(p) ? "its clock estimate" : "the budget's",
+    clockMHz: p.figures.clockMHz,
     index: p.index,
   });
   const n = (v: number): string => v.toLocaleString("en-US");
-  // a sampled plot says so on a line of its own: the front is of every kept point, the dots a sample
+  const atEstimate = points.filter(limited).length;
+  const clockNote = atEstimate > 0 ? `; ${atEstimate} drawn point${atEstimate === 1 ? "" : "s"} at their own clock estimate (triangles), below the budget's clock` : "";
+  // a sampled plot says so on a line of its own: the front is of every kept point, the marks a sample
   const subtitle =
-    total > points.length ? [`Pareto front in red, of all ${n(total)} kept points`, `a sample of ${n(points.length)} of them drawn`] : "Pareto front in red";
+    total > points.length
+      ? [`Pareto front in red, of all ${n(total)} kept points; times at each point's clock`, `a sample of ${n(points.length)} of them drawn${clockNote}`]
+      : `Pareto front in red; times at each point's clock${clockNote}`;
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: { text: `${FIGURES[y].label} vs ${FIGURES[x].label}`, subtitle },
@@ -72,6 +81,9 @@ function spec(points: readonly SweepPoint[], front: readonly SweepPoint[], y: Fi
           x: { field: "x", type: "quantitative", title: FIGURES[x].label, scale: { zero: false } },
           y: { field: "y", type: "quantitative", title: FIGURES[y].label, scale: { zero: false } },
           ...(colour ? { color: { field: "colour", type: "nominal", title: colour } } : { color: { value: "#7a7a7a" } }),
+          ...(atEstimate > 0
+            ? { shape: { field: "clock", type: "nominal", title: "clock", scale: { domain: ["the budget's", "its clock estimate"], range: ["circle", "triangle-up"] } } }
+            : {}),
         },
       },
       {

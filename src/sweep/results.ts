@@ -15,6 +15,11 @@ export interface SweepSummary {
   readonly shard: string | null;
   readonly evaluated: number;
   readonly feasible: number;
+  /**
+   * Kept points whose clock estimate limits their clock (clockMHz = clockEstimateMHz, below or at
+   * the budget's): their times are at that clock, not the budget's.
+   */
+  readonly atClockEstimate: number;
   readonly dropped: { readonly budget: Record<string, number>; readonly invalid: number; readonly constraint: Record<string, number> };
   /** A few of the reasons engines could not be built, with how many points each ruled out. */
   readonly invalidReasons: Record<string, number>;

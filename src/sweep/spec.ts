@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
-import { ENGINE_SCHEMA, type EngineConfig } from "../engine/config.js";
+import { parseSpecText } from "../util/yaml.js";
+import { ENGINE_SCHEMA, refuseLoader, type EngineConfig } from "../engine/config.js";
 import { compileSchema } from "../util/schema.js";
 import { UserError } from "../util/errors.js";
 import { FIGURES, type FigureName } from "./figures.js";
@@ -177,13 +177,8 @@ function readSpecFile(path: string): Record<string, unknown> {
   } catch {
     throw new UserError(`${path}: cannot read sweep spec`);
   }
-  let value: unknown;
-  try {
-    // YAML 1.2 is a superset of JSON: one parser reads both
-    value = parseYaml(text, { prettyErrors: false });
-  } catch (err) {
-    throw new UserError(`${path}: not valid YAML or JSON (${(err as Error).message.split("\n")[0]})`);
-  }
+  // YAML 1.2 is a superset of JSON: one parser reads both
+  const value = parseSpecText(text, path);
   if (value === null || typeof value !== "object" || Array.isArray(value)) throw new UserError(`${path}: /: expected a mapping of spec fields`);
   return value as Record<string, unknown>;
 }
@@ -214,7 +209,7 @@ function merge(parent: Record<string, unknown>, child: Record<string, unknown>):
 function loadMerged(path: string, seen: readonly string[]): Record<string, unknown> {
   const abs = resolve(path);
   if (seen.includes(abs)) throw new UserError(`${path}: /extends: the specs extend each other in a cycle (${[...seen, abs].join(" -> ")})`);
-  const raw = validatePart(readSpecFile(abs), path);
+  const raw = validatePart(withoutLoader(readSpecFile(abs), path), path);
   const own = anchorPaths(raw, dirname(abs));
   if (typeof raw["extends"] !== "string") return own;
   const parentPath = resolve(dirname(abs), raw["extends"]);
@@ -249,7 +244,16 @@ export function loadSweepSpec(path: string): SweepSpec {
 
 /** A spec given as an object (paths already absolute), e.g. the search of `compile --auto`. */
 export function sweepSpecOf(value: Record<string, unknown>, where: string): SweepSpec {
-  return normalizeSpec(validatePart(value, where), where);
+  return normalizeSpec(validatePart(withoutLoader(value, where), where), where);
+}
+
+/** A spec whose engine or axes still name the removed `loader` is refused as such. */
+function withoutLoader(raw: Record<string, unknown>, where: string): Record<string, unknown> {
+  if (raw !== null && typeof raw === "object") {
+    refuseLoader(raw["engine"], where, "/engine");
+    refuseLoader(raw["axes"], where, "/axes");
+  }
+  return raw;
 }
 
 function normalizeSpec(raw: Record<string, unknown>, path: string): SweepSpec {

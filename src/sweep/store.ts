@@ -30,7 +30,7 @@ export interface Manifest {
 }
 
 /** Bumped whenever a figure of the analytic models changes, so old chunks are not mixed with new. */
-export const FIGURES_VERSION = 1;
+export const FIGURES_VERSION = 2; // 2: times at the engine's clock, clockMHz and clockEstimateMHz
 
 export function specHash(spec: unknown): string {
   return createHash("sha256").update(JSON.stringify({ FIGURES_VERSION, spec })).digest("hex").slice(0, 16);

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { memoryTiming, type MemoryTiming } from "../budget/memory.js";
 import { engineGeometry, type EngineGeometry } from "../engine/config.js";
 import { type ScaledMatmul } from "../engine/scales.js";
+import { engineBudget } from "../estimate/clock.js";
 import { matmulRuns, runsCycles } from "../estimate/fast-cycles.js";
 import { engineShapes } from "../estimate/latency.js";
 import { estimateResources, type ResourceEstimate } from "../estimate/resources.js";
@@ -26,7 +27,8 @@ import { type AxisValue } from "./spec.js";
  * weights are the model file's own block-0 trits, or seeded random trits when the spec gives
  * dimensions only; activations are seeded random int8 (cycles do not depend on values). An engine
  * with the dequantization stage gets seeded per-row scales, the scale layout the latency model
- * times. With `synth`, yosys synthesizes the engine too.
+ * times. The memory runs at the engine's clock (engineClockMHz), as in the sweep's figures. With
+ * `synth`, yosys synthesizes the engine too.
  */
 export interface VerifiedPoint {
   readonly rank: number;
@@ -82,7 +84,8 @@ export async function verifyPoints(
     const geo = engineGeometry(cfg);
     const block = workloadAt(inputs.unitWorkload, run.context).block.filter((m) => m.ternary);
     const tokens = run.mode === "decode" ? 1 : run.prompt;
-    const memory = memoryTiming(run.budget);
+    // at the engine's clock, as the sweep's latency model counts it
+    const memory = memoryTiming(engineBudget(geo, run.budget));
     const rng = new Rng(2 * p.index + 2);
     const weights = blockWeights(inputs, block, 2 * p.index + 1);
     const matmuls: EngineMatmul[] = cfg.dequant ? weights.map((w) => withRowScales(rng, w)) : weights;

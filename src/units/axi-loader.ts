@@ -30,7 +30,7 @@ export function axiLoader(geo: EngineGeometry, family: Family): ModuleResources 
 export const axiLoaderUnit: HardwareUnit = {
   name: "AXI loader",
   summary: "Reads each tile's weight beats from off-chip memory in bursts (4 KB boundaries, bounded outstanding requests) into the buffer half being loaded.",
-  has: (geo) => geo.cfg.loader === "axi",
+  has: () => true,
   rtl: () => hw("trilut_axi_loader.v"),
   resources: (geo, family) => [{ module: "trilut_axi_loader", instances: 1, resources: axiLoader(geo, family) }],
   paths: (geo) => {

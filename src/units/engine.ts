@@ -7,7 +7,6 @@ import { axiLoaderUnit } from "./axi-loader.js";
 import { dequant } from "./dequant.js";
 import { lookup } from "./lookup.js";
 import { partialSums } from "./partial-sums.js";
-import { preloadCore } from "./preload-core.js";
 import { streamCoreUnit } from "./stream-core.js";
 import { tables } from "./tables.js";
 import { top } from "./top.js";
@@ -29,7 +28,6 @@ export const ENGINE_UNITS: readonly HardwareUnit[] = [
   dequant,
   streamCoreUnit,
   axiLoaderUnit,
-  preloadCore,
 ];
 
 /** The units an engine of this geometry has. */

@@ -46,7 +46,7 @@ const QUEUE_TAIL: Record<"ultrascale+" | "7series", Record<"compute" | "fifo" | 
 export const streamCoreUnit: HardwareUnit = {
   name: "stream core",
   summary: "One descriptor per tile, queued for the loader and the compute side; a tile's passes (one per token) run once its buffer half is loaded.",
-  has: (geo) => geo.cfg.loader === "axi",
+  has: () => true,
   rtl: () => hw("trilut_fifo.v", "trilut_stream_core.v"),
   resources: (geo, family) => {
     const [lw, rw] = descriptorQueueWidths(geo);

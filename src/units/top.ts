@@ -49,9 +49,9 @@ export const top: HardwareUnit = {
   rtl: (geo: EngineGeometry) => {
     const { cfg } = geo;
     const ports = enginePorts(geo);
-    const desc = cfg.loader === "axi" ? descriptorWiring(geo) : undefined;
+    const desc = descriptorWiring(geo);
     // the core takes the top's ports, with the mode word replaced by its named wires
-    const coreSignals = desc ? ports.flatMap((p) => (p.name === desc.modePort ? desc.modeWires.map((w) => w.name) : [p.name])) : ports.map((p) => p.name);
+    const coreSignals = ports.flatMap((p) => (p.name === desc.modePort ? desc.modeWires.map((w) => w.name) : [p.name]));
     const content = renderTemplate("rtl/trilut_engine.v.hbs", {
       version: packageVersion(),
       cfg,
@@ -62,7 +62,6 @@ export const top: HardwareUnit = {
         sep: i + 1 < all.length ? "," : "",
       })),
       coreSignals: coreSignals.map((name, i) => ({ name, sep: i + 1 < coreSignals.length ? "," : "" })),
-      axi: cfg.loader === "axi",
       desc,
       mirrored: cfg.encoding === "mirrored" ? 1 : 0,
       dequant: cfg.dequant ? 1 : 0,

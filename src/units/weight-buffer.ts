@@ -44,15 +44,29 @@ export function slotSelectLutsPerBit(Q: number, PC: number): number {
 const SLOT_SELECT_FITTED: Readonly<Record<number, number>> = { 1: 1, 3: 2.55, 7: 2.43, 14: 6.18 };
 
 /**
+ * Columns of the weight buffer whose bits the engine reads: ⌈T·indexBits/72⌉ of each bank's c
+ * (c may be larger than T's indices need, as the default c = 2 is for T·indexBits ≤ 72). Synthesis
+ * removes the other columns with everything that only feeds them, so they cost nothing.
+ * (A dequantizing engine's 32-bit scale words lie in the first column: T·indexBits ≥ 32.)
+ */
+export function liveColumns(geo: EngineGeometry): number {
+  return geo.cfg.P * Math.min(geo.cfg.c, Math.ceil((geo.cfg.T * geo.indexBits) / 72));
+}
+
+/**
  * trilut_stream_buffer: per column, a Q-way select of the beat's 72-bit slot words, gated by the
  * slot's hit ({@link slotSelectLutsPerBit}, fitted), and the wrap logic of its address; carry
  * fitted 3·PC − 2 (the per-column slot subtraction and address increment).
+ * Only live columns ({@link liveColumns}) keep their select; the select's width stays that of
+ * all PC columns (slots wrap modulo PC). On T=4 P=4 c=2 (4 of 8 columns live): LUT 806 against
+ * yosys's 897, carry 10 against 12.
  */
 export function streamBuffer(geo: EngineGeometry, family: Family): ModuleResources {
   const Q = geo.slotsPerBeat;
   const PC = geo.columns;
-  const carry8 = Math.max(0, 3 * PC - 2);
-  return res({ lut: Math.round(PC * 72 * slotSelectLutsPerBit(Q, PC)), carry: familyCarry(carry8, family) });
+  const live = liveColumns(geo);
+  const carry8 = Math.max(0, 3 * live - 2);
+  return res({ lut: Math.round(live * 72 * slotSelectLutsPerBit(Q, PC)), carry: familyCarry(carry8, family) });
 }
 
 /**
@@ -77,16 +91,13 @@ export const weightBuffer: HardwareUnit = {
     "P banks of c cascaded 72-bit columns (URAM288, or block RAM), in two ping-pong halves: memory beats are " +
     "written into one half while the engine reads the other.",
   has: () => true,
-  rtl: (geo) => hw("trilut_uram72.v", ...(geo.cfg.loader === "axi" ? ["trilut_stream_buffer.v"] : ["trilut_weight_bank.v"])),
+  rtl: () => hw("trilut_uram72.v", "trilut_stream_buffer.v"),
   unregistered: {
     trilut_stream_buffer: "combinational: its slot select is in trilut_uram72's buffer write path",
-    trilut_weight_bank: "wiring: c columns side by side",
   },
   resources: (geo, family) => [
-    { module: "trilut_uram72", instances: geo.columns, resources: uram72(geo, family) },
-    geo.cfg.loader === "axi"
-      ? { module: "trilut_stream_buffer", instances: 1, resources: streamBuffer(geo, family) }
-      : { module: "trilut_weight_bank", instances: geo.cfg.P, resources: res({}) },
+    { module: "trilut_uram72", instances: liveColumns(geo), resources: uram72(geo, family) },
+    { module: "trilut_stream_buffer", instances: 1, resources: streamBuffer(geo, family) },
   ],
   paths: (geo, m) => {
     const p = new PathList();
@@ -96,9 +107,7 @@ export const weightBuffer: HardwareUnit = {
     // URAM288 cascades, and a LUT picks the block)
     const blocks = uram ? Math.ceil(geo.cfg.bufferDepth / 4096) : 1;
     p.add("trilut_uram72", "weight buffer read", memory, muxSteps(blocks, m), "ff");
-    if (geo.cfg.loader === "axi") {
-      p.add("trilut_uram72", `buffer write (${geo.slotsPerBeat} slots, ${geo.columns} columns)`, "ff", bufferWriteSteps(geo.slotsPerBeat, geo.columns), memory);
-    }
+    p.add("trilut_uram72", `buffer write (${geo.slotsPerBeat} slots, ${geo.columns} columns)`, "ff", bufferWriteSteps(geo.slotsPerBeat, geo.columns), memory);
     return p.paths;
   },
   cycles: "a 2-cycle read latency (array and output register) in the lookup pipeline; a loaded half announces itself 3 cycles after its last beat",

@@ -16,3 +16,31 @@ export class SimulationError extends Error {
     super(message);
   }
 }
+
+/**
+ * An external tool (yosys, Verilator and its C++ build, g++, iverilog) failed, was not found or ran
+ * past its time limit: exit code 3. Not the user's input and not a mismatch, so CI can tell them
+ * apart. `message` is one line; `detail` (the end of the tool's output) is printed after it.
+ */
+export class ToolError extends Error {
+  override readonly name = "ToolError";
+  constructor(
+    message: string,
+    readonly detail = "",
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Runs `fn`; a UserError from inside it gets `where` (a file, a tensor, a field) in front, so a
+ * message raised deep in a library ("n must be a positive integer, got 0") says whose value it was.
+ */
+export function withContext<T>(where: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof UserError && !err.message.startsWith(where)) throw new UserError(`${where}: ${err.message}`);
+    throw err;
+  }
+}

@@ -1,15 +1,19 @@
 import { presetBudget, readBudgetFile, type Budget } from "../budget/budget.js";
 import { memoryTiming } from "../budget/memory.js";
+import { engineBudget } from "../estimate/clock.js";
 import { engineGeometry, type EngineGeometry } from "../engine/config.js";
 import { configFor } from "../plan/plan.js";
 import { estimateResources, overrun, RESOURCE_NAMES, type ResourceEstimate } from "../estimate/resources.js";
 import { synthesize } from "../estimate/synth.js";
 import { simulateMatmulsHls } from "../sim/hls-simulate.js";
 import { simulateMatmul, simulateMatmuls, type EngineMatmul } from "../sim/simulate.js";
-import { SimulationError, UserError } from "../util/errors.js";
+import { SimulationError, ToolError, UserError } from "../util/errors.js";
 import { type TernaryTensor } from "../model/types.js";
-import { activations, modelCalls, modeTokens, readTensor } from "../sim/inputs.js";
+import { activations, engineMatmul, modelCalls, modeTokens, readTensor } from "../sim/inputs.js";
 import { type Check } from "./spec.js";
+import { withModel } from "../model/open.js";
+import { requireTernary } from "../model/reader.js";
+import { describeArchitecture } from "../model/architecture.js";
 
 /**
  * Running the checks of a verify spec. Every check is planned first (budget, engine), so a spec
@@ -44,9 +48,20 @@ export function planChecks(checks: readonly Check[], where: string): Planned[] {
     const at = `${where}: /checks/${i}`;
     const budget = check.device !== undefined ? presetBudget(check.device) : readBudgetFile(check.budget!);
     const cfg = configFor(budget, { engineFile: check.engine, overrides: check.set, where: `${at}/set` });
-    if (check.backend === "hls" && cfg.loader !== "axi") throw new UserError(`${at}/backend: the HLS engine is the streaming engine; drop loader=preload`);
-    if (check.tensor === undefined && cfg.loader !== "axi") throw new UserError(`${at}: block and all run on the streaming engine; drop loader=preload`);
     modeTokens(check.mode, check.tokens);
+    // A spec naming a model, tensor or block that does not exist is bad input (exit 2), found
+    // before any check runs, not a failed test.
+    try {
+      withModel(check.model, (m) => {
+        if (check.tensor !== undefined) requireTernary(m, check.tensor);
+        if (check.block === undefined) return;
+        const layers = describeArchitecture(m).dimensions.layers;
+        if (!(check.block >= 0 && check.block < layers)) throw new UserError(`block ${check.block}: the model has blocks 0..${layers - 1}`);
+      });
+    } catch (err) {
+      if (err instanceof UserError) throw new UserError(`${at}: ${err.message}`);
+      throw err;
+    }
     return { check, budget, geo: engineGeometry(cfg) };
   });
 }
@@ -79,7 +94,7 @@ export async function runCheck(p: Planned): Promise<CheckResult> {
     let tensor: TernaryTensor | undefined;
     if (check.tensor !== undefined) {
       tensor = readTensor(check.model, check.tensor);
-      ws = [tensor];
+      ws = [engineMatmul(geo, tensor)];
       xs = [activations(tensor, undefined, tokens, check.seed).x];
     } else {
       const calls = modelCalls({ model: check.model, block: check.block, all: check.all, mode: check.mode, context: check.context, seed: check.seed }, tokens);
@@ -92,10 +107,10 @@ export async function runCheck(p: Planned): Promise<CheckResult> {
       properties["compileSeconds"] = r.compileSeconds;
       if (!r.match) failures.push({ type: "mismatch", message: `${r.mismatches} outputs differ from the reference (HLS C simulation)` });
     } else {
-      const memory = memoryTiming(budget);
-      // one tensor runs on either loader; blocks and whole models on the streaming one
+      // the memory at the engine's clock, as the latency model and `trilut sim` count it
+      const memory = memoryTiming(engineBudget(geo, budget));
       const r = tensor
-        ? await simulateMatmul(geo, tensor, xs[0]!, { tokens, memory, ...handshakes })
+        ? await simulateMatmul(geo, ws[0]!, xs[0]!, { tokens, memory, ...handshakes })
         : await simulateMatmuls(geo, ws, xs, { tokens, memory, ...handshakes });
       Object.assign(properties, { cycles: r.cycles, predictedCycles: r.predictedCycles, mismatches: r.mismatches, bytesRead: r.bytesRead });
       if (!r.match) failures.push({ type: "mismatch", message: `${r.mismatches} outputs differ from the reference` });
@@ -114,7 +129,7 @@ export async function runCheck(p: Planned): Promise<CheckResult> {
       failures.push({ type: "hang", message: err.message });
       return done();
     }
-    if (err instanceof UserError) return done(err.message);
+    if (err instanceof UserError || err instanceof ToolError) return done(err.message);
     throw err;
   }
   return done();

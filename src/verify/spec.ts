@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
+import { parseSpecText } from "../util/yaml.js";
 import { PRESETS } from "../budget/budget.js";
 import { ENGINE_SCHEMA } from "../engine/config.js";
 import { compileSchema } from "../util/schema.js";
@@ -70,13 +70,13 @@ const validate = compileSchema<{ defaults?: Record<string, unknown>; checks: Rec
 });
 
 export function loadVerifySpec(path: string): Check[] {
-  let raw: unknown;
+  let text: string;
   try {
-    raw = parseYaml(readFileSync(path, "utf8"), { prettyErrors: false });
+    text = readFileSync(path, "utf8");
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    throw new UserError(e.code === "ENOENT" ? `${path}: no such verify spec` : `${path}: not valid YAML or JSON (${e.message.split("\n")[0]})`);
+    throw new UserError((err as NodeJS.ErrnoException).code === "ENOENT" ? `${path}: no such verify spec` : `${path}: cannot read verify spec`);
   }
+  const raw = parseSpecText(text, path);
   const spec = validate(raw, path);
   const dir = dirname(resolve(path));
   const at = (p: string): string => (isAbsolute(p) ? p : resolve(dir, p));
