@@ -76,5 +76,12 @@ export const dequant: HardwareUnit = {
     return p.paths;
   },
   cycles: "a sweep over the row groups after each column group's steps (one cycle per row group), in the pass recurrence",
-  hls: "dequantize() and the scale sweep of run_pass() in trilut_engine.cpp",
+  hls: {
+    summary: "dequantize() (round half up, saturate), the scale sweep after each column group in run_pass(), and the 64-bit totals",
+    parts: [
+      { partial: "dequant", slot: "dequantize" },
+      { partial: "dequant-sweep", slot: "step_end" },
+      { partial: "dequant-storage", slot: "tile_storage" },
+    ],
+  },
 };

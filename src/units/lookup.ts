@@ -92,5 +92,11 @@ export const lookup: HardwareUnit = {
   cycles:
     "the pass recurrence (src/estimate/cycles): a step's lookups issue once its tables are complete, one row group a " +
     "cycle; the lookup pipeline's fixed latency (buffer read, table read, register, adder tree, accumulate) ends a pass",
-  hls: "run_pass() and lane_sum() in trilut_engine.cpp: the lookups and the accumulation of a pass",
+  hls: {
+    summary: "run_pass(): per step, the row groups' lookups accumulated into the partial sums; a baseline engine's activations pass through precompute()",
+    parts: [
+      { partial: "lookup-activations", slot: "step_build", when: (geo) => geo.cfg.kind === "baseline" },
+      { partial: "lookup", slot: "pass" },
+    ],
+  },
 };

@@ -26,5 +26,11 @@ export const partialSums: HardwareUnit = {
     return p.paths;
   },
   cycles: "the read-add-write closing the lookup pipeline; a drain streams one beat per row group after the pass",
-  hls: "the psum array of run_pass() in trilut_engine.cpp, and its drain loop",
+  hls: {
+    summary: "the int32 partial-sum array acc[MAX_GROUPS][P] in block RAM, and run_pass()'s drain, one result beat per row group",
+    parts: [
+      { partial: "partial-sums-storage", slot: "tile_storage" },
+      { partial: "partial-sums-drain", slot: "pass_end" },
+    ],
+  },
 };
