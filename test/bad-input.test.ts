@@ -35,7 +35,7 @@ import { gv, type GgufTypedValue } from "../src/model/gguf-value.js";
 import { makeLlamaModel } from "../src/model/make-model.js";
 import { configFor } from "../src/plan/plan.js";
 import { estimateResources } from "../src/estimate/resources.js";
-import { synthesize } from "../src/estimate/synth.js";
+import { synthesize } from "../src/estimate/synth/synth.js";
 import { readTensor, seededActivations } from "../src/sim/inputs.js";
 import { fixScales, scaledMatmul, tensorScales } from "../src/engine/scales.js";
 import { ternaryMatmul } from "../src/ref/kernel.js";

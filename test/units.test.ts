@@ -9,6 +9,11 @@ import { ENGINE_UNITS, unitsOf } from "../src/units/engine.js";
 import { definedModules, HLS_SLOTS, hlsParts } from "../src/units/unit.js";
 import { hlsPartialPath } from "../src/codegen/hls.js";
 import { PACKAGE_ROOT } from "../src/util/templates.js";
+import { LOOKUP_STAGES } from "../src/units/lookup.js";
+import { QUEUE_DEPTH } from "../src/units/stream-core.js";
+import { top } from "../src/units/top.js";
+import { BUFFER_LATENCY, LOADED_DELAY } from "../src/units/weight-buffer.js";
+import { runEnd } from "../src/estimate/cycles/pass.js";
 import { CALIBRATION_CONFIGS } from "../scripts/calibration-configs.js";
 
 /** Engines over every structural choice: kind, encoding, G, dequant, weight memory, wide URAM columns. */
@@ -93,6 +98,27 @@ describe("hardware units", () => {
     const used = new Set(templates.flatMap((f) => [...readFileSync(f, "utf8").matchAll(/^\{\{> (\w+)\}\}$/gm)].map((m) => m[1]!)));
     for (const slot of HLS_SLOTS) assert.ok(used.has(slot), `slot ${slot} appears in no template`);
     for (const slot of used) assert.ok(slot === "common" || (HLS_SLOTS as readonly string[]).includes(slot), `{{> ${slot}}} is not a slot`);
+  });
+
+  it("each unit owns its cycle figures as data: whole cycle counts, and the ones the cycle model reads", () => {
+    for (const { name, geo } of engines) {
+      for (const unit of ENGINE_UNITS) {
+        for (const [figure, value] of Object.entries(unit.cycleFigures(geo))) {
+          assert.ok(Number.isInteger(value) && value >= 0, `${name}: ${unit.name}.${figure} = ${value}`);
+        }
+      }
+      const figures = (unit: string): Readonly<Record<string, number>> => ENGINE_UNITS.find((u) => u.name === unit)!.cycleFigures(geo);
+      // the figures the pass recurrence and the tile recurrence use (src/estimate/cycles), by their owners
+      assert.equal(figures("weight buffer").readLatency, BUFFER_LATENCY);
+      assert.equal(figures("weight buffer").loadedDelay, LOADED_DELAY);
+      assert.equal(figures("stream core").queueDepth, QUEUE_DEPTH);
+      assert.equal(figures("tables").build, geo.entries, `${name}: a build writes E entries, one a cycle`);
+      assert.equal(figures("adder tree").stages, geo.treeStages, name);
+      assert.equal(figures("lookup").pipeline, figures("adder tree").stages! + LOOKUP_STAGES, name);
+      // a pass's end past its last issue (runEnd): the pipeline, leaving, and the drain's read
+      assert.equal(runEnd(geo, 0, 0), figures("lookup").pipeline! + figures("lookup").passExit! + figures("partial sums").drainRead!, name);
+    }
+    assert.deepEqual(top.cycleFigures(engines[0]!.geo), {}, "the top is wiring: no cycles of its own");
   });
 
   it("the per-module table sums to the total", () => {

@@ -2,7 +2,7 @@ import { step } from "../util/progress.js";
 import { type TritMatrix } from "../model/types.js";
 import { type EngineGeometry } from "../engine/config.js";
 import { planMatmuls, type TilePlan } from "../engine/tiles.js";
-import { streamCycles } from "../estimate/stream-cycles.js";
+import { streamCycles } from "../estimate/cycles/event.js";
 import { ternaryMatmul } from "../ref/kernel.js";
 import { coreMatrix, fixScales, scaledMatmul, type FixedScales, type ScaledMatmul } from "../engine/scales.js";
 import { SimulationError, UserError } from "../util/errors.js";

@@ -13,6 +13,9 @@ export function psumMem(width: number, depth: number): ModuleResources {
   return res({ bram36: bramBlocks(width, depth) });
 }
 
+/** Cycles of a drain besides its one beat per row group: the partial-sum memory's read ahead of the first beat. */
+export const DRAIN_READ = 1;
+
 export const partialSums: HardwareUnit = {
   name: "partial sums",
   summary: "Each row's int32 partial sum in block RAM, P lanes per row group: read, added to and written back every step.",
@@ -25,7 +28,8 @@ export const partialSums: HardwareUnit = {
     p.add("trilut_psum_mem", "accumulate", "bram", ["lut", ...adderSteps(32)], "bram");
     return p.paths;
   },
-  cycles: "the read-add-write closing the lookup pipeline; a drain streams one beat per row group after the pass",
+  cycles: `the read-add-write closing the lookup pipeline; a drain streams one beat per row group after the pass, after a ${DRAIN_READ}-cycle read`,
+  cycleFigures: () => ({ drainRead: DRAIN_READ }),
   hls: {
     summary: "the int32 partial-sum array acc[MAX_GROUPS][P] in block RAM, and run_pass()'s drain, one result beat per row group",
     parts: [

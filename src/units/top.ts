@@ -74,6 +74,7 @@ export const top: HardwareUnit = {
   resources: () => [{ module: TOP_MODULE, instances: 1, resources: res({}) }],
   paths: () => [],
   cycles: "none: wiring",
+  cycleFigures: () => ({}),
   hls: {
     summary: "trilut_engine(): the DATAFLOW region, its streams and its interfaces",
     parts: [{ partial: "top", slot: "top" }],

@@ -50,6 +50,12 @@ export interface HardwareUnit {
   paths(geo: EngineGeometry, m: DelayModel): ClockPath[];
   /** Where its cycles are counted: the constants and terms of the cycle model it owns (docs/latency.md). */
   readonly cycles: string;
+  /**
+   * The cycle figures it owns, by name: the constants (and geometry-dependent terms) the cycle
+   * models of src/estimate/cycles import from the unit's file rather than define. Empty for a unit
+   * that adds no cycle (wiring).
+   */
+  cycleFigures(geo: EngineGeometry): Readonly<Record<string, number>>;
   /** Its counterpart in the HLS C++: the partials of templates/hls/units/ it contributes (docs/hls.md). */
   readonly hls: HlsCounterpart;
 }

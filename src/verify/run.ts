@@ -4,7 +4,7 @@ import { engineBudget } from "../estimate/clock.js";
 import { engineGeometry, type EngineGeometry } from "../engine/config.js";
 import { configFor } from "../plan/plan.js";
 import { estimateResources, overrun, RESOURCE_NAMES, type ResourceEstimate } from "../estimate/resources.js";
-import { synthesize } from "../estimate/synth.js";
+import { synthesize } from "../estimate/synth/synth.js";
 import { simulateMatmulsHls } from "../sim/hls-simulate.js";
 import { simulateMatmul, simulateMatmuls, type EngineMatmul } from "../sim/simulate.js";
 import { SimulationError, ToolError, UserError } from "../util/errors.js";
