@@ -117,5 +117,8 @@ export const adderTreeUnit: HardwareUnit = {
   },
   cycles: "geo.treeStages pipeline stages of the lookup pipeline's fixed latency",
   cycleFigures: (geo) => ({ stages: treeStages(geo) }),
-  hls: "lane_sum() in trilut_engine.cpp: the sum of one lane's T lookups (HLS pipelines it itself)",
+  hls: {
+    summary: "lane_sum(): one lane's T lookups (T·G ±activations in a baseline engine) summed; HLS pipelines the sum itself",
+    parts: [{ partial: "adder-tree", slot: "lanes" }],
+  },
 };

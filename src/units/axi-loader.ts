@@ -50,5 +50,8 @@ export const axiLoaderUnit: HardwareUnit = {
     "the memory credit rule and burst window (src/estimate: credit port, tile loader), against the memory model of " +
     `sim/trilut_memory.h: a tile's last beat, and its half usable ${LOADED_DELAY} cycles later (the weight buffer's)`,
   cycleFigures: (geo) => ({ maxBurst: geo.cfg.maxBurst, maxOutstanding: geo.cfg.maxOutstanding }),
-  hls: "fetch_weights() in trilut_engine.cpp: each tile's beats over m_axi in bursts",
+  hls: {
+    summary: "fetch_weights(): each tile's beats read over m_axi, a PIPELINE II=1 loop from which HLS infers bursts",
+    parts: [{ partial: "axi-loader", slot: "loader" }],
+  },
 };

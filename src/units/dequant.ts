@@ -80,5 +80,12 @@ export const dequant: HardwareUnit = {
   },
   cycles: "a sweep over the row groups after each column group's steps (one cycle per row group), in the pass recurrence",
   cycleFigures: () => ({ sweepPerGroup: SWEEP_CYCLES_PER_GROUP }),
-  hls: "dequantize() and the scale sweep of run_pass() in trilut_engine.cpp",
+  hls: {
+    summary: "dequantize() (round half up, saturate), the scale sweep after each column group in run_pass(), and the 64-bit totals",
+    parts: [
+      { partial: "dequant", slot: "dequantize" },
+      { partial: "dequant-sweep", slot: "step_end" },
+      { partial: "dequant-storage", slot: "tile_storage" },
+    ],
+  },
 };

@@ -109,5 +109,11 @@ export const lookup: HardwareUnit = {
     `cycle; the lookup pipeline's latency (${LOOKUP_STAGES} stages: buffer read, table read, register; then the adder ` +
     `tree) and ${PASS_EXIT} cycles to leave end a pass`,
   cycleFigures: (geo) => ({ pipeline: lookupPipeline(geo), passExit: PASS_EXIT }),
-  hls: "run_pass() and lane_sum() in trilut_engine.cpp: the lookups and the accumulation of a pass",
+  hls: {
+    summary: "run_pass(): per step, the row groups' lookups accumulated into the partial sums; a baseline engine's activations pass through precompute()",
+    parts: [
+      { partial: "lookup-activations", slot: "step_build", when: (geo) => geo.cfg.kind === "baseline" },
+      { partial: "lookup", slot: "pass" },
+    ],
+  },
 };

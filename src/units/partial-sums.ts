@@ -30,5 +30,11 @@ export const partialSums: HardwareUnit = {
   },
   cycles: `the read-add-write closing the lookup pipeline; a drain streams one beat per row group after the pass, after a ${DRAIN_READ}-cycle read`,
   cycleFigures: () => ({ drainRead: DRAIN_READ }),
-  hls: "the psum array of run_pass() in trilut_engine.cpp, and its drain loop",
+  hls: {
+    summary: "the int32 partial-sum array acc[MAX_GROUPS][P] in block RAM, and run_pass()'s drain, one result beat per row group",
+    parts: [
+      { partial: "partial-sums-storage", slot: "tile_storage" },
+      { partial: "partial-sums-drain", slot: "pass_end" },
+    ],
+  },
 };

@@ -77,5 +77,12 @@ export const streamCoreUnit: HardwareUnit = {
     `the tile recurrence (src/estimate/cycles: ${QUEUE_DEPTH}-deep queues, one tile loading while the previous computes; ` +
     "a tile's passes back to back)",
   cycleFigures: () => ({ queueDepth: QUEUE_DEPTH }),
-  hls: "split_descriptors() and lookup() in trilut_engine.cpp: each descriptor to the loader, the tables and the lookups",
+  hls: {
+    summary: "split_descriptors(), precompute()'s step loop (activation beats and their sum) and lookup()'s ping-pong tile loop",
+    parts: [
+      { partial: "stream-core-split", slot: "descriptors" },
+      { partial: "stream-core-precompute", slot: "activations" },
+      { partial: "stream-core-tiles", slot: "tiles" },
+    ],
+  },
 };

@@ -120,5 +120,8 @@ export const tables: HardwareUnit = {
   },
   cycles: "a build takes E cycles (one entry each) after its step is accepted; see lookup's pass recurrence",
   cycleFigures: (geo) => ({ build: buildCycles(geo) }),
-  hls: "precompute() in trilut_engine.cpp: the T tables of every step (entry e = Σ PATTERN[e][i]·x[i])",
+  hls: {
+    summary: "the T tables of a step in precompute(): entry e = Σ PATTERN[e][i]·x[i]",
+    parts: [{ partial: "tables", slot: "step_build" }],
+  },
 };

@@ -75,5 +75,8 @@ export const top: HardwareUnit = {
   paths: () => [],
   cycles: "none: wiring",
   cycleFigures: () => ({}),
-  hls: "trilut_engine() in trilut_engine.cpp: the DATAFLOW region and its interfaces",
+  hls: {
+    summary: "trilut_engine(): the DATAFLOW region, its streams and its interfaces",
+    parts: [{ partial: "top", slot: "top" }],
+  },
 };

@@ -119,5 +119,11 @@ export const weightBuffer: HardwareUnit = {
     `a ${BUFFER_LATENCY}-cycle read latency (array and output register) in the lookup pipeline; a loaded half announces ` +
     `itself ${LOADED_DELAY} cycles after its last beat`,
   cycleFigures: () => ({ readLatency: BUFFER_LATENCY, loadedDelay: LOADED_DELAY }),
-  hls: "the buf array and fill_beat()/pump() in trilut_engine.cpp: beats written into one half while run_pass() reads the other",
+  hls: {
+    summary: "the ping-pong buffer buf[PC][DEPTH] and its filling (fill_t, fill_beat, pump, finish_fill): one beat a cycle into the half not being read",
+    parts: [
+      { partial: "weight-buffer", slot: "weight_buffer" },
+      { partial: "weight-buffer-storage", slot: "tile_storage" },
+    ],
+  },
 };
