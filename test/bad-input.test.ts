@@ -259,7 +259,7 @@ describe("generated code quotes every input (issue 13, item 1)", function () {
   });
 
   it("a plain {{x}} refuses a string that is syntax in the template's language", () => {
-    const geo = engineGeometry(resolveEngine({ loader: "axi" }, "test"));
+    const geo = engineGeometry(resolveEngine({}, "test"));
     const context = { version: "0.1.0", cfg: geo.cfg, geo, G: 3, encoding: "full", entryBits: 5, patternBits: 6, rows: [{ entry: 0, bits: "00", comment: "*/ evil /*" }] };
     assert.throws(() => renderTemplate("rtl/trilut_pattern_rom.v.hbs", context), /would write "\*\/ evil \/\*" unquoted/);
     assert.throws(() => renderTemplate("rtl/trilut_pattern_rom.v.hbs", { ...context, rows: [], version: "1\n`define x" }), /unquoted/);
@@ -267,7 +267,7 @@ describe("generated code quotes every input (issue 13, item 1)", function () {
 
   it("run_hls.tcl: a hostile part, device, tensor name and image path stay data in tclsh", function () {
     if (!hasTclsh) this.skip();
-    const geo = engineGeometry(resolveEngine({ loader: "axi", T: 4, P: 4, G: 3 }, "test"));
+    const geo = engineGeometry(resolveEngine({ T: 4, P: 4, G: 3 }, "test"));
     for (const evil of HOSTILE) {
       const dir = mkdtempSync(join(tmpdir(), "trilut-tcl-"));
       try {
