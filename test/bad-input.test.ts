@@ -278,10 +278,10 @@ describe("generated code quotes every input (issue 13, item 1)", function () {
         const stubs = ["open_project", "set_top", "add_files", "open_solution", "create_clock", "config_interface", "csim_design", "csynth_design", "cosim_design"]
           .map((c) => `proc ${c} {args} {}`)
           .join("\n");
-        const probe = `rename exec {}\nproc exec {args} { puts stderr "EXEC $args"; exit 9 }\n${stubs}\nproc set_part {p} { set f [open [file join [file dirname [info script]] part.out] wb]; puts -nonewline $f [encoding convertto utf-8 $p]; close $f }\nproc exit {args} { set f [open [file join [file dirname [info script]] args.out] wb]; puts -nonewline $f [encoding convertto utf-8 $::tb_args]; close $f }\n`;
+        const probe = `set ::probe_dir [file dirname [info script]]\nrename exec {}\nproc exec {args} { puts stderr "EXEC $args"; exit 9 }\n${stubs}\nproc set_part {p} { set f [open [file join $::probe_dir part.out] wb]; puts -nonewline $f [encoding convertto utf-8 $p]; close $f }\nproc exit {args} { set f [open [file join $::probe_dir args.out] wb]; puts -nonewline $f [encoding convertto utf-8 $::tb_args]; close $f }\n`;
         const script = readFileSync(join(dir, "run_hls.tcl"), "utf8");
         writeFileSync(join(dir, "probe.tcl"), `${probe}\nsource [file join [file dirname [info script]] run_hls.tcl]\n`);
-        execFileSync("tclsh", [join(dir, "probe.tcl")], { stdio: "pipe", env: { ...process.env, TRILUT_HLS_STEPS: "csim" } });
+        execFileSync("tclsh", [join(dir, "probe.tcl")], { cwd: dir, stdio: "pipe", env: { ...process.env, TRILUT_HLS_STEPS: "csim" } });
         assert.equal(readFileSync(join(dir, "part.out"), "utf8"), evil, script);
         assert.match(readFileSync(join(dir, "args.out"), "utf8"), new RegExp(`/mem/${evil.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.bin results\\.bin`, "u"));
         assert.ok(!existsSync(join(dir, "pwned")));
