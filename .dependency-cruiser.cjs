@@ -47,6 +47,13 @@ module.exports = {
       from: { path: "^src/", pathNot: `^src/(${FLOW.join("|")})/|^src/index\\.ts$` },
       to: {},
     },
+    {
+      name: "front-door",
+      comment: "src/index.ts is the library the CLI is built on: it must not import the CLI",
+      severity: "error",
+      from: { path: "^src/index\\.ts$" },
+      to: { path: "^src/cli/" },
+    },
     ...forward,
   ],
   options: {

@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { presetBudget } from "../src/budget/budget.js";
 import { DEFAULT_ENGINE, engineGeometry, resolveEngine } from "../src/engine/config.js";
 import { estimateClock } from "../src/estimate/clock.js";
-import { moduleSynthesisTimes } from "../src/estimate/synth-module.js";
-import { synthesize, type SynthResult } from "../src/estimate/synth.js";
+import { moduleSynthesisTimes } from "../src/estimate/synth/synth-module.js";
+import { synthesize, type SynthResult } from "../src/estimate/synth/synth.js";
 
 const fresh = process.env["TRILUT_SYNTH_FRESH"] === "1";
 const tmpCache = fresh ? mkdtempSync(join(tmpdir(), "trilut-bench-synth-")) : undefined;

@@ -32,6 +32,8 @@ if (!has("verilator")) packages.push("verilator");
 if (!has("iverilog", ["-V"])) packages.push("iverilog");
 if (!existsSync("/usr/include/zlib.h")) packages.push("zlib1g-dev");
 if (!has("g++")) packages.push("g++");
+// tclsh runs the generated HLS Tcl with the vendor commands stubbed (the quoting tests)
+if (!existsSync("/usr/bin/tclsh")) packages.push("tcl");
 if (packages.length > 0) {
   const command = `apt-get update && apt-get install -y --no-install-recommends ${packages.join(" ")}`;
   if (process.getuid?.() === 0 && has("apt-get", ["--version"])) {

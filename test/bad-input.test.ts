@@ -35,7 +35,7 @@ import { gv, type GgufTypedValue } from "../src/model/gguf-value.js";
 import { makeLlamaModel } from "../src/model/make-model.js";
 import { configFor } from "../src/plan/plan.js";
 import { estimateResources } from "../src/estimate/resources.js";
-import { synthesize } from "../src/estimate/synth.js";
+import { synthesize } from "../src/estimate/synth/synth.js";
 import { readTensor, seededActivations } from "../src/sim/inputs.js";
 import { fixScales, scaledMatmul, tensorScales } from "../src/engine/scales.js";
 import { ternaryMatmul } from "../src/ref/kernel.js";
@@ -259,7 +259,7 @@ describe("generated code quotes every input (issue 13, item 1)", function () {
   });
 
   it("a plain {{x}} refuses a string that is syntax in the template's language", () => {
-    const geo = engineGeometry(resolveEngine({ loader: "axi" }, "test"));
+    const geo = engineGeometry(resolveEngine({}, "test"));
     const context = { version: "0.1.0", cfg: geo.cfg, geo, G: 3, encoding: "full", entryBits: 5, patternBits: 6, rows: [{ entry: 0, bits: "00", comment: "*/ evil /*" }] };
     assert.throws(() => renderTemplate("rtl/trilut_pattern_rom.v.hbs", context), /would write "\*\/ evil \/\*" unquoted/);
     assert.throws(() => renderTemplate("rtl/trilut_pattern_rom.v.hbs", { ...context, rows: [], version: "1\n`define x" }), /unquoted/);
@@ -267,7 +267,7 @@ describe("generated code quotes every input (issue 13, item 1)", function () {
 
   it("run_hls.tcl: a hostile part, device, tensor name and image path stay data in tclsh", function () {
     if (!hasTclsh) this.skip();
-    const geo = engineGeometry(resolveEngine({ loader: "axi", T: 4, P: 4, G: 3 }, "test"));
+    const geo = engineGeometry(resolveEngine({ T: 4, P: 4, G: 3 }, "test"));
     for (const evil of HOSTILE) {
       const dir = mkdtempSync(join(tmpdir(), "trilut-tcl-"));
       try {
@@ -278,10 +278,10 @@ describe("generated code quotes every input (issue 13, item 1)", function () {
         const stubs = ["open_project", "set_top", "add_files", "open_solution", "create_clock", "config_interface", "csim_design", "csynth_design", "cosim_design"]
           .map((c) => `proc ${c} {args} {}`)
           .join("\n");
-        const probe = `rename exec {}\nproc exec {args} { puts stderr "EXEC $args"; exit 9 }\n${stubs}\nproc set_part {p} { set f [open [file join [file dirname [info script]] part.out] wb]; puts -nonewline $f [encoding convertto utf-8 $p]; close $f }\nproc exit {args} { set f [open [file join [file dirname [info script]] args.out] wb]; puts -nonewline $f [encoding convertto utf-8 $::tb_args]; close $f }\n`;
+        const probe = `set ::probe_dir [file dirname [info script]]\nrename exec {}\nproc exec {args} { puts stderr "EXEC $args"; exit 9 }\n${stubs}\nproc set_part {p} { set f [open [file join $::probe_dir part.out] wb]; puts -nonewline $f [encoding convertto utf-8 $p]; close $f }\nproc exit {args} { set f [open [file join $::probe_dir args.out] wb]; puts -nonewline $f [encoding convertto utf-8 $::tb_args]; close $f }\n`;
         const script = readFileSync(join(dir, "run_hls.tcl"), "utf8");
         writeFileSync(join(dir, "probe.tcl"), `${probe}\nsource [file join [file dirname [info script]] run_hls.tcl]\n`);
-        execFileSync("tclsh", [join(dir, "probe.tcl")], { stdio: "pipe", env: { ...process.env, TRILUT_HLS_STEPS: "csim" } });
+        execFileSync("tclsh", [join(dir, "probe.tcl")], { cwd: dir, stdio: "pipe", env: { ...process.env, TRILUT_HLS_STEPS: "csim" } });
         assert.equal(readFileSync(join(dir, "part.out"), "utf8"), evil, script);
         assert.match(readFileSync(join(dir, "args.out"), "utf8"), new RegExp(`/mem/${evil.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.bin results\\.bin`, "u"));
         assert.ok(!existsSync(join(dir, "pwned")));

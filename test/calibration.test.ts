@@ -8,7 +8,7 @@ import { adderTree, maccLuts } from "../src/units/adder-tree.js";
 import { lutram } from "../src/units/tables.js";
 import { uram72 } from "../src/units/weight-buffer.js";
 import { estimateModules, estimateResources } from "../src/estimate/resources.js";
-import { synthesize } from "../src/estimate/synth.js";
+import { synthesize } from "../src/estimate/synth/synth.js";
 import { CALIBRATION_CONFIGS } from "../scripts/calibration-configs.js";
 
 function geometry(partial: object): EngineGeometry {

@@ -206,7 +206,6 @@ describe("clock estimate: the clock latency uses", function () {
       bufferDepth: pick([256, 512, 1024, 4096, 8192]),
       weightMemory: pick(["uram", "bram"]),
       treeLevelsPerStage: rng.int(1, 4),
-      loader: pick(["axi", "axi", "preload"]),
       memBits: pick([128, 256, 512, 1024]),
       dequant: rng.int(0, 2) === 0,
     });
@@ -239,7 +238,6 @@ describe("clock estimate: the clock latency uses", function () {
       bufferDepth: (v) => (v as number) * 2,
       weightMemory: (v) => (v === "uram" ? "bram" : "uram"),
       treeLevelsPerStage: (v) => ((v as number) % 4) + 1,
-      loader: (v) => (v === "axi" ? "preload" : "axi"),
       memBits: (v) => ((v as number) === 1024 ? 128 : (v as number) * 2),
       dequant: (v) => !v,
     };

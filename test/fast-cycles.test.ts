@@ -5,10 +5,10 @@ import { engineGeometry, resolveEngine, type EngineConfig, type EngineGeometry }
 import { ROW_SCALES_FOR_TIMING, type FixedScales } from "../src/engine/scales.js";
 import { planMatmuls, type MatmulShape } from "../src/engine/tiles.js";
 import { engineBudget } from "../src/estimate/clock.js";
-import { fastStreamCycles, matmulRuns, runsCycles, type FastCycleStats } from "../src/estimate/fast-cycles.js";
+import { fastStreamCycles, matmulRuns, passCycles, runsCycles, type FastCycleStats } from "../src/estimate/cycles/closed-form.js";
 import { estimateLatency, latencyFigures, prepareWorkload } from "../src/estimate/latency.js";
-import { passCycles, runCycles } from "../src/estimate/pass-cycles.js";
-import { streamCycles } from "../src/estimate/stream-cycles.js";
+import { runCycles } from "../src/estimate/cycles/step.js";
+import { streamCycles } from "../src/estimate/cycles/event.js";
 import { type ModelArchitecture } from "../src/model/architecture.js";
 import { modelWorkload } from "../src/model/workload.js";
 import { Rng } from "../src/util/random.js";

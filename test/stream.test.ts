@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { presetBudget } from "../src/budget/budget.js";
 import { engineGeometry, resolveEngine, type EngineConfig, type EngineGeometry } from "../src/engine/config.js";
 import { planTiles } from "../src/engine/tiles.js";
-import { streamCycles } from "../src/estimate/stream-cycles.js";
+import { streamCycles } from "../src/estimate/cycles/event.js";
 import { ternaryMatmul } from "../src/ref/kernel.js";
 import { memoryTiming, type MemoryTiming } from "../src/budget/memory.js";
 import { simulateMatmul, simulateMatmuls } from "../src/sim/simulate.js";

@@ -8,7 +8,12 @@ import { engineClockMHz } from "../src/estimate/clock.js";
 import { makeLlamaModel } from "../src/model/make-model.js";
 import { pointEngine } from "../src/sweep/evaluate.js";
 import { FIGURE_NAMES } from "../src/sweep/figures.js";
-import { paretoFront, rank } from "../src/sweep/pareto.js";
+import { ParetoSet, paretoFront, rank } from "../src/sweep/pareto.js";
+import { MAX_DRAWN, PlotSample } from "../src/sweep/plots.js";
+import { SmallestK } from "../src/sweep/smallest.js";
+import { type Manifest } from "../src/sweep/store.js";
+import { Rng } from "../src/util/random.js";
+import { spawnSync } from "node:child_process";
 import { buildSpace, parseShard, pointAt, pointParams } from "../src/sweep/space.js";
 import { loadSweepSpec } from "../src/sweep/spec.js";
 import { runSweep } from "../src/sweep/run.js";
@@ -149,6 +154,66 @@ objectives: [decodeTokensPerSecond, lut]   # each maximized or minimized by its 
       // 1 and 2 are dominated by 3; 0 and 5 tie (neither dominates the other)
       assert.deepEqual(paretoFront(pts, objectives).map((p) => p.index), [3, 0, 5, 4]);
     });
+
+    // points with few distinct figure values, so ties and duplicates are common
+    const randomPoints = (rng: Rng, n: number): { index: number; figures: number[] }[] =>
+      Array.from({ length: n }, (_, index) => ({ index, figures: FIGURE_NAMES.map(() => rng.int(0, 9)) }));
+    const shuffled = <T>(rng: Rng, xs: readonly T[]): T[] => {
+      const out = [...xs];
+      for (let i = out.length - 1; i > 0; i--) {
+        const j = rng.int(0, i);
+        [out[i], out[j]] = [out[j]!, out[i]!];
+      }
+      return out;
+    };
+
+    it("keeps the same front and top K point by point, in any order, as the whole-list ranking does", function () {
+      const rng = new Rng(11);
+      const objectives = [
+        { figure: "decodeTokensPerSecond" as const, goal: "maximize" as const },
+        { figure: "lutTotal" as const, goal: "minimize" as const },
+        { figure: "uram" as const, goal: "minimize" as const },
+      ];
+      for (let trial = 0; trial < 20; trial++) {
+        const pts = randomPoints(rng, 1 + rng.int(0, 400));
+        const expected = paretoFront(pts, objectives).map((p) => p.index);
+        const ranked = rank(pts, objectives).map((p) => p.index);
+        for (const order of [pts, shuffled(rng, pts)]) {
+          const set = new ParetoSet(objectives);
+          const top = new SmallestK<{ index: number; figures: number[] }>(7, (a, b) => ranked.indexOf(a.index) - ranked.indexOf(b.index));
+          for (const p of order) {
+            set.add(p);
+            top.add(p);
+          }
+          assert.deepEqual(set.front().map((p) => p.index), expected);
+          assert.deepEqual(top.sorted().map((p) => p.index), ranked.slice(0, 7));
+        }
+      }
+    });
+
+    it("plots each pair's front over every point, and a sample of at most MAX_DRAWN that does not depend on arrival order", function () {
+      const rng = new Rng(12);
+      const manifest = { objectives: [{ figure: "decodeTokensPerSecond", goal: "maximize" }, { figure: "lutTotal", goal: "minimize" }], axes: [] } as unknown as Manifest;
+      // the two-figure front as plots.ts drew it over the whole list: sorted by x then y, each point whose y beats all before
+      const frontOf = (pts: readonly { index: number; figures: number[] }[], y: string, x: string): number[] => {
+        const [cy, cx] = [FIGURE_NAMES.indexOf(y as never), FIGURE_NAMES.indexOf(x as never)];
+        const sign = (f: string): number => (f === "decodeTokensPerSecond" ? -1 : 1);
+        const sorted = [...pts].sort((a, b) => sign(x) * (a.figures[cx]! - b.figures[cx]!) || sign(y) * (a.figures[cy]! - b.figures[cy]!) || a.index - b.index);
+        let bestY = Infinity;
+        return sorted.filter((p) => sign(y) * p.figures[cy]! < bestY && ((bestY = sign(y) * p.figures[cy]!), true)).map((p) => p.index);
+      };
+      for (const n of [300, MAX_DRAWN + 1500]) {
+        const pts = randomPoints(rng, n);
+        const samples = [pts, shuffled(rng, pts)].map((order) => {
+          const s = new PlotSample(manifest);
+          for (const p of order) s.add(p);
+          s.pairs.forEach(([y, x], i) => assert.deepEqual(s.front(i).map((p) => p.index), frontOf(pts, y, x), `${y} vs ${x}`));
+          return s.drawn().map((p) => p.index);
+        });
+        assert.deepEqual(samples[1], samples[0]);
+        assert.equal(samples[0]!.length, Math.min(n, MAX_DRAWN));
+      }
+    });
   });
 
   describe("trilut sweep", function () {
@@ -257,6 +322,40 @@ objectives: [decodeTokensPerSecond, lut]   # each maximized or minimized by its 
       const bad = cli(["compile", model, "--device", "kv260", "--auto", "--objective", "speed", "-o", join(dir, "auto2")]);
       assert.equal(bad.status, 2);
       assert.match(bad.stderr, /--objective speed: expected one of/);
+    });
+
+    it("holds memory flat: 256,000 points sweep in a heap too small to hold them, in the memory 25,600 take; points.json up to 250,000", function () {
+      this.timeout(120_000);
+      // 25,600 or 256,000 points of a small model, every one kept (u280 fits them all); before the
+      // sweep streamed its outputs, 204,800 kept points already ran out of a 96 MB heap
+      const memSpec = (clocks: string): string =>
+        spec(
+          `mem-${clocks.length}.yaml`,
+          `model: {arch: llama, hidden: 256, ffn: 512, layers: 2, heads: 4, kvHeads: 2, vocab: 64, weights: TQ2_0, lmHead: F16}
+budgets: [u280]
+axes: {G: [2, 3, 4, 5], encoding: [full, mirrored], T: {from: 1, to: 25}, P: {from: 1, to: 64}, kind: [tlmm, baseline], clock: ${clocks}}
+objectives: [decodeTokensPerSecond, lutTotal]
+`,
+        );
+      const runJs = new URL("../src/sweep/run.js", import.meta.url).href;
+      const script = `const { runSweep } = await import(${JSON.stringify(runJs)});
+const r = await runSweep(process.argv[1], { out: process.argv[2], jobs: 1, quiet: true });
+console.log(JSON.stringify({ kept: r.summary.feasible, maxRSS: process.resourceUsage().maxRSS }));`;
+      const run = (clocks: string): { kept: number; maxRSS: number; json: boolean; csvLines: number } => {
+        const out = join(dir, `mem-out-${clocks.length}`);
+        const r = spawnSync(process.execPath, ["--max-old-space-size=96", "--input-type=module", "-e", script, memSpec(clocks), out], { encoding: "utf8" });
+        assert.equal(r.status, 0, r.stderr.slice(-2000));
+        const csv = readFileSync(join(out, "points.csv"));
+        const files = { json: existsSync(join(out, "points.json")), csvLines: csv.filter((b) => b === 0x0a).length };
+        rmSync(out, { recursive: true, force: true });
+        return { ...(JSON.parse(r.stdout) as { kept: number; maxRSS: number }), ...files };
+      };
+      const small = run("[250]");
+      const large = run("{from: 200, to: 290, step: 10}");
+      assert.deepEqual([small.kept, large.kept], [25_600, 256_000]);
+      assert.deepEqual([small.json, large.json], [true, false], "points.json only for samples of at most 250,000 points");
+      assert.deepEqual([small.csvLines, large.csvLines], [25_601, 256_001]);
+      assert.ok(large.maxRSS < 1.5 * small.maxRSS, `peak RSS ${large.maxRSS} kB for 256,000 points, ${small.maxRSS} kB for 25,600`);
     });
 
     it("compile --auto ranks dequantizing engines at their clock estimate and says so", function () {

@@ -6,7 +6,7 @@ import { engineGeometry, resolveEngine, type EngineGeometry } from "../src/engin
 import { presetBudget } from "../src/budget/budget.js";
 import { generateRtl } from "../src/codegen/rtl.js";
 import { estimateClock } from "../src/estimate/clock.js";
-import { synthesize, synthesizeSources, type SynthCounts, type SynthResult } from "../src/estimate/synth.js";
+import { synthesize, synthesizeSources, type SynthCounts, type SynthResult } from "../src/estimate/synth/synth.js";
 import { cli } from "./helpers.js";
 
 const KEYS = ["lut", "ff", "lutram", "carry", "bram36", "uram", "dsp"] as const;

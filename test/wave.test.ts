@@ -6,7 +6,7 @@ import { presetBudget } from "../src/budget/budget.js";
 import { memoryTiming } from "../src/budget/memory.js";
 import { plan } from "../src/cli/common.js";
 import { engineGeometry, resolveEngine } from "../src/engine/config.js";
-import { streamCycles } from "../src/estimate/stream-cycles.js";
+import { streamCycles } from "../src/estimate/cycles/event.js";
 import { simulateMatmul } from "../src/sim/simulate.js";
 import { parseVcd, readVcdFile, VcdError, type VcdHeader } from "../src/sim/vcd.js";
 import { engineWaveform, waveLane, type SignalPick } from "../src/sim/wave.js";

@@ -19,7 +19,7 @@ import { ternaryMatmul } from "../ref/kernel.js";
 import { memoryTiming } from "../budget/memory.js";
 import { atEngineClock, describeEngineClock, engineBudget, engineClockMHz, type EngineClock } from "../estimate/clock.js";
 import { simulateMatmul, runOnBackend, type BackendResult } from "../sim/simulate.js";
-import { backendNamed } from "../sim/backend.js";
+import { backendNamed } from "../sim/backends.js";
 import { UserError } from "../util/errors.js";
 import { readInt8Matrix, writeInt32Matrix } from "../util/rawio.js";
 import { cyclesReport, measuredCycles, outputsVerdict, printJson, table } from "./output.js";

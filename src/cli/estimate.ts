@@ -1,10 +1,7 @@
-import { describeArchitecture } from "../model/architecture.js";
-import { withModel } from "../model/open.js";
-import { defaultContextLength, modelWorkload } from "../model/workload.js";
-import { estimateLatency } from "../estimate/latency.js";
-import { estimateModules, modelFamily, type ModuleEstimate } from "../estimate/resources.js";
-import { synthesize, type SynthCounts, type SynthResult } from "../estimate/synth.js";
-import { estimateClock, type ClockEstimate, type ClockSide, type EngineClock } from "../estimate/clock.js";
+import { estimateModel } from "../estimate/model-estimate.js";
+import { type ModuleEstimate } from "../estimate/resources.js";
+import { type SynthCounts, type SynthResult } from "../estimate/synth/synth.js";
+import { type ClockEstimate, type ClockSide, type EngineClock } from "../estimate/clock.js";
 import { type Budget } from "../budget/budget.js";
 import { openOptions, plan, type EngineArgs, type ModelArgs } from "./common.js";
 import { printJson, table } from "./output.js";
@@ -97,19 +94,14 @@ function resourceTable(analytic: ModuleEstimate, synth: SynthResult | undefined,
 export async function estimateCommand(args: EstimateArgs): Promise<void> {
   const { budget, engine } = plan(args);
   const prompts = args.prompt?.length ? args.prompt : [64, 128];
-  const { workload, arch } = withModel(args.model, (m) => {
-    const arch = describeArchitecture(m);
-    const contextLength = args.context ?? defaultContextLength(arch);
-    return { arch, workload: modelWorkload(arch, m.listTensors(), { contextLength }) };
-  }, openOptions(args));
-  const e = estimateLatency(workload, engine.geo, budget, {
+  const estimate = await estimateModel(args.model, engine.geo, budget, {
     promptLengths: prompts,
-    contextLength: workload.attention.contextLength,
-    maxContext: arch.contextLength,
+    ...(args.context !== undefined ? { contextLength: args.context } : {}),
+    synth: args.synth === true,
+    open: openOptions(args),
   });
-  const synth = args.synth ? await synthesize(engine.geo, budget.family) : undefined;
-  const analytic = estimateModules(engine.geo, modelFamily(budget.family));
-  const clock = estimateClock(engine.geo, budget, synth?.timing);
+  const { architecture: arch, latency: e, clock } = estimate;
+  const { analytic, synth } = estimate.resources;
   if (args.json) {
     printJson({
       model: args.model,

@@ -1,7 +1,7 @@
 import { memoryTiming } from "../budget/memory.js";
 import { atEngineClock, describeEngineClock, engineClockMHz } from "../estimate/clock.js";
 import { modelCalls, modeTokens } from "../sim/inputs.js";
-import { backendNamed } from "../sim/backend.js";
+import { backendNamed } from "../sim/backends.js";
 import { runOnBackend } from "../sim/simulate.js";
 import { UserError } from "../util/errors.js";
 import { openOptions, plan, round, type EngineArgs, type ModelArgs } from "./common.js";

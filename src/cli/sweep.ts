@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { FIGURES, type FigureName } from "../sweep/figures.js";
-import { topPoints, writeOutputs } from "../sweep/outputs.js";
+import { writeOutputs, writesPointsJson } from "../sweep/outputs.js";
 import { type SweepPoint, type SweepSummary } from "../sweep/results.js";
 import { verifyPoints, type VerifiedPoint } from "../sweep/verify.js";
 import { writeReport } from "../report/write.js";
@@ -34,7 +34,7 @@ function describe(p: SweepPoint): string {
 
 const SHOWN: readonly FigureName[] = ["decodeTokensPerSecond", "ttftSeconds", "clockMHz", "lutTotal", "ff", "bram36", "uram", "dsp", "utilization"];
 
-function printSummary(summary: SweepSummary, out: string, rate: number | undefined): void {
+function printSummary(summary: SweepSummary, out: string, rate: number | undefined, pointsJson: boolean): void {
   const dropped = Object.entries(summary.dropped.budget).map(([k, n]) => `${n} over ${k}`);
   if (summary.dropped.invalid) dropped.push(`${summary.dropped.invalid} not buildable`);
   for (const [k, n] of Object.entries(summary.dropped.constraint)) dropped.push(`${n} by the ${k} constraint`);
@@ -64,7 +64,7 @@ function printSummary(summary: SweepSummary, out: string, rate: number | undefin
     ),
   );
   if (summary.pareto.length > 20) console.log(`  ... ${summary.pareto.length - 20} more in ${join(out, "pareto.json")}`);
-  console.log(`\nwrote ${out}/points.csv, points.json, pareto.json, summary.json, report.html${summary.plots.length ? `, ${summary.plots.join(", ")}` : ""}`);
+  console.log(`\nwrote ${out}/points.csv, ${pointsJson ? "points.json, " : ""}pareto.json, summary.json, report.html${summary.plots.length ? `, ${summary.plots.join(", ")}` : ""}`);
 }
 
 function printVerified(verified: readonly VerifiedPoint[]): void {
@@ -90,10 +90,10 @@ export async function sweepCommand(args: SweepArgs): Promise<number> {
   const k = args.verifyTop ?? 0;
   if (!(Number.isInteger(k) && k >= 0)) throw new UserError(`--verify-top ${k}: expected a number of points`);
   if (args.synth && k === 0) throw new UserError("--synth synthesizes the verified points: add --verify-top K");
-  const run = await runSweep(args.spec, { out: args.out, shard, jobs: args.jobs, quiet: false });
+  const run = await runSweep(args.spec, { out: args.out, shard, jobs: args.jobs, quiet: false, top: k });
   const verified =
     k > 0
-      ? await verifyPoints(run.inputs, topPoints(run.manifest, run.results, k), {
+      ? await verifyPoints(run.inputs, run.top, {
           synth: args.synth === true,
           out: args.out,
           log: (line) => console.error(line),
@@ -117,7 +117,7 @@ export async function sweepCommand(args: SweepArgs): Promise<number> {
       ...(verified ? { verified } : {}),
     });
   } else {
-    printSummary(run.summary, args.out, run.evaluatedNow > 0 ? run.pointsPerSecond : undefined);
+    printSummary(run.summary, args.out, run.evaluatedNow > 0 ? run.pointsPerSecond : undefined, writesPointsJson(run.manifest));
     if (verified) printVerified(verified);
   }
   return ok ? 0 : 1;
@@ -136,12 +136,12 @@ export async function mergeCommand(args: { dirs: string[]; out: string; json: bo
   if (args.dirs.some((d) => resolve(d) === resolve(args.out))) throw new UserError(`merge: the output ${args.out} is also an input; name a new directory`);
   checkMergeOutput(args.out);
   // the merged directory, report included, appears whole or not at all
-  const summary = await writeDirAtomicAsync(args.out, async (tmp) => {
-    const { manifest, results } = mergeSweeps(args.dirs, tmp);
-    const s = await writeOutputs(tmp, manifest, results);
+  const { summary, manifest } = await writeDirAtomicAsync(args.out, async (tmp) => {
+    const m = mergeSweeps(args.dirs, tmp);
+    const { summary: s } = await writeOutputs(tmp, m, Array.from({ length: m.chunks }, (_, c) => c));
     if (s.best) await writeReport(tmp);
-    return s;
+    return { summary: s, manifest: m };
   });
   if (args.json) printJson({ ...summary, out: args.out });
-  else printSummary(summary, args.out, undefined);
+  else printSummary(summary, args.out, undefined, writesPointsJson(manifest));
 }

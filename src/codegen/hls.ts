@@ -1,7 +1,9 @@
 import { type EngineGeometry } from "../engine/config.js";
 import { entryPattern } from "../engine/encoding.js";
 import { wordsForBits } from "../engine/pack.js";
-import { packageVersion, renderTemplate } from "../util/templates.js";
+import { unitsOf } from "../units/engine.js";
+import { HLS_SLOTS, hlsParts, type HlsSlot } from "../units/unit.js";
+import { packageVersion, renderTemplate, type RuntimePartial } from "../util/templates.js";
 import { type SourceFile } from "./rtl.js";
 import { DESCRIPTOR_HEADER, descriptorHeader } from "./descriptor-header.js";
 import { UserError } from "../util/errors.js";
@@ -74,7 +76,32 @@ export function generateHls(geo: EngineGeometry): SourceFile[] {
     descriptorHeader(geo),
     { name: "trilut_hls_stream.h", content: renderTemplate("hls/trilut_hls_stream.h.hbs", { version }) },
     { name: "trilut_engine.h", content: renderTemplate("hls/trilut_engine.h.hbs", context) },
-    { name: HLS_ENGINE, content: renderTemplate("hls/trilut_engine.cpp.hbs", context) },
+    { name: HLS_ENGINE, content: hlsEngine(geo, context) },
     { name: HLS_TESTBENCH, content: renderTemplate("hls/trilut_tb.cpp.hbs", { version, actWords: context.actWords }) },
   ];
+}
+
+/**
+ * trilut_engine.cpp, assembled from the engine's units: the frame (templates/hls/trilut_engine.cpp.hbs)
+ * names the sections in the file's order; each section, and each slot inside a section's partial,
+ * takes the partials (templates/hls/units/) of the units this engine has, in the order of
+ * ENGINE_UNITS. A unit the engine lacks adds nothing: a baseline engine has no tables.
+ */
+function hlsEngine(geo: EngineGeometry, context: object): string {
+  const bySlot = new Map<HlsSlot, string[]>(HLS_SLOTS.map((slot) => [slot, []]));
+  for (const unit of unitsOf(geo)) {
+    for (const part of hlsParts(unit, geo)) bySlot.get(part.slot)!.push(part.partial);
+  }
+  const partials: Record<string, RuntimePartial> = {
+    common: () => renderTemplate("hls/common.cpp.hbs", context),
+  };
+  for (const [slot, names] of bySlot) {
+    partials[slot] = () => names.map((name) => renderTemplate(hlsPartialPath(name), context, partials)).join("");
+  }
+  return renderTemplate("hls/trilut_engine.cpp.hbs", context, partials);
+}
+
+/** The template of a unit's HLS partial, under templates/. */
+export function hlsPartialPath(partial: string): string {
+  return `hls/units/${partial}.cpp.hbs`;
 }

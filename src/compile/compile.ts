@@ -3,7 +3,7 @@ import { basename, join } from "node:path";
 import { type Budget } from "../budget/budget.js";
 import { type PlannedEngine } from "../plan/plan.js";
 import { encodeIndices } from "../engine/pack.js";
-import { streamCycles } from "../estimate/stream-cycles.js";
+import { streamCycles } from "../estimate/cycles/event.js";
 import { planMatmuls, planImage, type TilePlan } from "../engine/tiles.js";
 import { fixScales, tensorScales } from "../engine/scales.js";
 import { memoryTiming } from "../budget/memory.js";

@@ -157,6 +157,7 @@ export function parseEngineOverrides(pairs: readonly string[]): Record<string, u
     const key = pair.slice(0, eq);
     const raw = pair.slice(eq + 1);
     // Field names are identifiers; anything else (__proto__, constructor) must not reach an object.
+    if (key === "loader") refuseLoader({ loader: raw }, `--set ${pair}`);
     if (!/^[A-Za-z][A-Za-z0-9]*$/.test(key) || !Object.hasOwn(ENGINE_SCHEMA.properties, key)) {
       throw new UserError(`--set ${pair}: unknown engine field "${key}"; fields: ${Object.keys(ENGINE_SCHEMA.properties).join(", ")}`);
     }

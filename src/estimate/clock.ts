@@ -7,7 +7,7 @@ import { axiLoaderUnit } from "../units/axi-loader.js";
 import { ENGINE_UNITS, enginePaths } from "../units/engine.js";
 import { type HardwareUnit } from "../units/unit.js";
 import { weightBuffer } from "../units/weight-buffer.js";
-import { type SynthTiming } from "./synth.js";
+import { type SynthTiming } from "./synth/synth.js";
 
 /**
  * The analytic clock estimate: the register-to-register paths every hardware unit declares

@@ -6,12 +6,12 @@ import { ROW_SCALES_FOR_TIMING } from "../engine/scales.js";
 import { type MatmulWork, type Workload } from "../model/workload.js";
 import { UserError } from "../util/errors.js";
 import { atEngineClock, describeEngineClock, engineClockMHz, type EngineClock } from "./clock.js";
-import { matmulRuns, runsCycles } from "./fast-cycles.js";
+import { matmulRuns, runsCycles } from "./cycles/closed-form.js";
 
 /**
  * The latency model: decode tokens per second, prefill time and time to first token of a whole
  * model on an engine and a budget. Each ternary matmul costs its exact streaming-engine cycles
- * (the tile runs of ./fast-cycles.ts, equal to the stream-cycles model the simulator is checked
+ * (the tile runs of ./cycles/closed-form.ts, equal to the event model the simulator is checked
  * against), loading
  * and compute overlapped as the hardware overlaps them. Everything else is counted by bytes
  * against the same memory bandwidth: the KV cache attention reads and writes, and a matmul the

@@ -1,13 +1,12 @@
 import { type EngineGeometry } from "../engine/config.js";
 import { type AxiStreams } from "../engine/streams.js";
-import { hlsBackend } from "./hls-simulate.js";
-import { icarusBackend } from "./icarus.js";
-import { verilatorBackend, type SimulateOptions } from "./simulate.js";
+import { type MemoryTiming } from "../budget/memory.js";
+import { type CycleWindow } from "./window.js";
 
 /**
  * A simulator of the engine: it builds the engine for a geometry and runs descriptor streams on
  * it. A backend only runs; preparing the streams, checking the results against the reference and
- * the cycles against the cycle model happen once, in runOnBackend (simulate.ts), for all of them.
+ * the cycles against the cycle model happen once, in runOnBackend (simulate.ts), for all of them; backends.ts names them.
  */
 export type BackendName = "verilator" | "icarus" | "hls";
 
@@ -23,6 +22,30 @@ export interface SimBackend {
    * backpressure) are a UserError here, before anything is built.
    */
   build(geo: EngineGeometry, options: BackendOptions): Promise<BuiltBackend>;
+}
+
+/** What a run of matmuls may ask of a backend (not every backend can do all of it). */
+export interface SimulateOptions {
+  /** Tokens (rows of x). */
+  tokens?: number;
+  /** Memory timing: where the engine streams its weights from (required). */
+  memory?: MemoryTiming;
+  /** Backpressure: probability a stream with data offers it, and that the sink is ready (1 = always). */
+  validProb?: number;
+  readyProb?: number;
+  seed?: number;
+  /** Waveform file (.vcd or .fst), written when the run ends (a hung run's too). */
+  trace?: string;
+  /**
+   * Cycles of the run the waveform records: [start, end), start inclusive, end exclusive, cycle 0
+   * the first after reset; end Infinity for the rest of the run (default: the whole run). A window
+   * outside the run is a UserError naming the run's cycle count, and no file is written.
+   */
+  traceWindow?: CycleWindow;
+  /** Cycles without a handshake before the watchdog ends the run. */
+  stallLimit?: number;
+  /** End the run after this many cycles (traceMatmuls: a waveform of the first cycles only). */
+  maxCycles?: number;
 }
 
 /** The run's options, with the cycle model's prediction (a progress line, a trace window's check). */
@@ -49,7 +72,3 @@ export interface BackendRun {
 }
 
 
-/** The backends by name; `rtl`, the name the CLI and verify specs have always used, is Verilator. */
-export function backendNamed(name: BackendName | "rtl"): SimBackend {
-  return { rtl: verilatorBackend, verilator: verilatorBackend, icarus: icarusBackend, hls: hlsBackend }[name];
-}

@@ -3,7 +3,7 @@ import { type MemoryTiming } from "../budget/memory.js";
 /**
  * The off-chip memory behind the engine's AXI read port, for step mode: the same machine as the
  * C++ host's sim/trilut_memory.h, cycle for cycle, so a run driven from TypeScript meets the same
- * cycle model (src/estimate/stream-cycles.ts). Requests are accepted while fewer than maxQueued
+ * cycle model (src/estimate/cycles/event.ts, its credit rule in credit.ts). Requests are accepted while fewer than maxQueued
  * are pending; a request's first beat is ready `latency` cycles after it was accepted; beats leave
  * in order, one a cycle at most, while bandwidth credit lasts. Credit grows by bwNum/bwDen bytes a
  * cycle, capped at two beats, in integer units of 1/bwDen byte.

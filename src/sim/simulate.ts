@@ -2,7 +2,7 @@ import { step } from "../util/progress.js";
 import { type TritMatrix } from "../model/types.js";
 import { type EngineGeometry } from "../engine/config.js";
 import { planMatmuls, type TilePlan } from "../engine/tiles.js";
-import { streamCycles } from "../estimate/stream-cycles.js";
+import { streamCycles } from "../estimate/cycles/event.js";
 import { ternaryMatmul } from "../ref/kernel.js";
 import { coreMatrix, fixScales, scaledMatmul, type FixedScales, type ScaledMatmul } from "../engine/scales.js";
 import { SimulationError, UserError } from "../util/errors.js";
@@ -11,33 +11,12 @@ import { buildSimulator, type TraceFormat } from "./build.js";
 import { bytesPerCycle, type MemoryTiming } from "../budget/memory.js";
 import { axiStreams, unpackTileResults } from "../engine/streams.js";
 import { type HostOptions, type RunReply } from "./binding.js";
-import type { BackendName, SimBackend } from "./backend.js";
+import type { BackendName, SimBackend, SimulateOptions } from "./backend.js";
 import { checkWindowShape, windowInRun, type CycleWindow } from "./window.js";
 import { renameSync, rmSync } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
 
-export interface SimulateOptions {
-  /** Tokens (rows of x). */
-  tokens?: number;
-  /** Memory timing: where the engine streams its weights from (required). */
-  memory?: MemoryTiming;
-  /** Backpressure: probability a stream with data offers it, and that the sink is ready (1 = always). */
-  validProb?: number;
-  readyProb?: number;
-  seed?: number;
-  /** Waveform file (.vcd or .fst), written when the run ends (a hung run's too). */
-  trace?: string;
-  /**
-   * Cycles of the run the waveform records: [start, end), start inclusive, end exclusive, cycle 0
-   * the first after reset; end Infinity for the rest of the run (default: the whole run). A window
-   * outside the run is a UserError naming the run's cycle count, and no file is written.
-   */
-  traceWindow?: CycleWindow;
-  /** Cycles without a handshake before the watchdog ends the run. */
-  stallLimit?: number;
-  /** End the run after this many cycles (traceMatmuls: a waveform of the first cycles only). */
-  maxCycles?: number;
-}
+export type { SimulateOptions } from "./backend.js";
 
 export interface Mismatch {
   readonly token: number;

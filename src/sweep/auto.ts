@@ -2,12 +2,12 @@ import { resolve } from "node:path";
 import { UserError } from "../util/errors.js";
 import { PointEvaluator } from "./evaluate.js";
 import { FIGURE_NAMES, FIGURES, type FigureName } from "./figures.js";
-import { nothingFits, summarize } from "./outputs.js";
+import { SweepAccumulator } from "./accumulate.js";
+import { nothingFits } from "./outputs.js";
 import { type SweepPoint } from "./results.js";
 import { prepareSweep } from "./run.js";
 import { pointAt } from "./space.js";
 import { RUN_AXIS_DEFAULTS, sweepSpecOf } from "./spec.js";
-import { type PointResult } from "./evaluate.js";
 
 /**
  * `trilut compile --auto`: the engine a sweep would choose for a model and a budget. The search
@@ -51,9 +51,9 @@ export function autoEngine(opts: {
   );
   const { inputs, manifest } = prepareSweep(spec, "compile --auto", undefined);
   const ev = new PointEvaluator(inputs);
-  const results: PointResult[] = [];
-  for (let pos = 0; pos < inputs.space.count; pos++) results.push(ev.evaluate(pointAt(inputs.space, pos)));
-  const { summary } = summarize(manifest, results);
+  const acc = new SweepAccumulator(manifest);
+  for (let pos = 0; pos < inputs.space.count; pos++) acc.add(ev.evaluate(pointAt(inputs.space, pos)));
+  const summary = acc.summary();
   if (!summary.best) throw new UserError(nothingFits(summary, Object.keys(inputs.budgets)));
   const point = summary.best;
   const set = [

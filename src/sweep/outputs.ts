@@ -1,12 +1,11 @@
+import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../util/atomic.js";
-import { FIGURE_NAMES, type FigureName } from "./figures.js";
-import { type PointResult } from "./evaluate.js";
-import { paretoFront, rank } from "./pareto.js";
+import { openTextFileAtomic, writeFileAtomic, yieldToSignals, type AtomicTextFile } from "../util/atomic.js";
+import { SweepAccumulator } from "./accumulate.js";
+import { FIGURE_NAMES } from "./figures.js";
 import { drawPlots } from "./plots.js";
-import { pointParams, type Space } from "./space.js";
 import { type AxisValue } from "./spec.js";
-import { type Manifest } from "./store.js";
+import { chunksInOrder, type Manifest } from "./store.js";
 import { type SweepPoint, type SweepSummary } from "./results.js";
 import { RESOURCE_NAMES, type Budgeted } from "../estimate/resources.js";
 
@@ -15,84 +14,95 @@ import { RESOURCE_NAMES, type Budgeted } from "../estimate/resources.js";
  * its parameters and figures), pareto.json (the non-dominated points for the objectives),
  * summary.json (counts, why points were dropped, the best point) and plots/*.svg. All of it is a
  * function of the manifest and the points, with no times or paths in it: a resumed, sharded or
- * merged sweep writes the same bytes.
+ * merged sweep writes the same bytes. The chunks are read one at a time and each point passes once:
+ * it is written to points.json and points.csv as it goes (streams, never one string) and gathered
+ * into the summary by a SweepAccumulator, so memory does not grow with the number of points.
  */
 
-const CLOCK = FIGURE_NAMES.indexOf("clockMHz");
-const CLOCK_ESTIMATE = FIGURE_NAMES.indexOf("clockEstimateMHz");
+/**
+ * Largest sample (points evaluated, kept or not) that also gets points.json. Beyond it only
+ * points.csv lists the points: a million kept points make a JSON document of over 500 MB, more than
+ * a JavaScript string holds (JSON.parse cannot read it) and more than most tools load comfortably,
+ * while the CSV streams line by line. Decided by the whole sample's size, so a resumed, sharded or
+ * merged sweep decides alike.
+ */
+export const POINTS_JSON_MAX = 250_000;
 
-/** Whether a point's clock is its clock estimate rather than the budget's (figures in FIGURE_NAMES order). */
-export function atClockEstimate(figures: readonly number[]): boolean {
-  return figures[CLOCK] === figures[CLOCK_ESTIMATE];
+export function writesPointsJson(manifest: Pick<Manifest, "count">): boolean {
+  return manifest.count <= POINTS_JSON_MAX;
 }
 
-function asPoint(space: Pick<Space, "axes">, r: PointResult): SweepPoint {
-  const figures = Object.fromEntries(FIGURE_NAMES.map((f, i) => [f, r.figures![i]!])) as Record<FigureName, number>;
-  return { index: r.index, params: pointParams(space, r.index), figures };
-}
+const csvCell = (v: AxisValue): string => (typeof v === "string" && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v));
 
-function csv(manifest: Manifest, points: readonly SweepPoint[]): string {
-  const axes = manifest.axes.map((a) => a.name);
-  const cell = (v: AxisValue): string => (typeof v === "string" && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v));
-  const lines = [["index", ...axes, ...FIGURE_NAMES].join(",")];
-  for (const p of points) lines.push([p.index, ...axes.map((a) => cell(p.params[a]!)), ...FIGURE_NAMES.map((f) => p.figures[f])].join(","));
-  return lines.join("\n") + "\n";
-}
+/** points.json and points.csv, a point at a time: the bytes JSON.stringify and a joined table would give. */
+class PointsWriter {
+  private readonly json: AtomicTextFile | undefined;
+  private readonly csv: AtomicTextFile;
+  private readonly axes: string[];
+  private first = true;
 
-export function summarize(manifest: Manifest, results: readonly PointResult[]): { summary: SweepSummary; points: SweepPoint[] } {
-  const kept = results.filter((r) => r.figures);
-  const dropped = { budget: {} as Record<string, number>, invalid: 0, constraint: {} as Record<string, number> };
-  const invalidReasons: Record<string, number> = {};
-  for (const r of results) {
-    if (!r.reason) continue;
-    const [kind, what] = [r.reason.slice(0, r.reason.indexOf(":")), r.reason.slice(r.reason.indexOf(":") + 1)];
-    if (kind === "budget") dropped.budget[what] = (dropped.budget[what] ?? 0) + 1;
-    else if (kind === "constraint") dropped.constraint[what] = (dropped.constraint[what] ?? 0) + 1;
-    else {
-      dropped.invalid++;
-      invalidReasons[what] = (invalidReasons[what] ?? 0) + 1;
+  constructor(dir: string, manifest: Manifest) {
+    this.axes = manifest.axes.map((a) => a.name);
+    this.json = writesPointsJson(manifest) ? openTextFileAtomic(join(dir, "points.json")) : undefined;
+    try {
+      this.csv = openTextFileAtomic(join(dir, "points.csv"));
+    } catch (err) {
+      this.json?.abandon();
+      throw err;
     }
+    // {"specHash":...,"axes":[...],"points":[ ... ]}
+    this.json?.write(JSON.stringify({ specHash: manifest.specHash, axes: this.axes }).slice(0, -1) + ',"points":[');
+    this.csv.write(["index", ...this.axes, ...FIGURE_NAMES].join(",") + "\n");
   }
-  const ranked = rank(kept.map((r) => ({ index: r.index, figures: r.figures! })), manifest.objectives);
-  const front = paretoFront(ranked, manifest.objectives);
-  const toPoint = (r: { index: number; figures: readonly number[] }): SweepPoint => asPoint(manifest, { index: r.index, figures: [...r.figures] });
-  const topReasons = Object.entries(invalidReasons)
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-    .slice(0, 10);
-  const summary: SweepSummary = {
-    specHash: manifest.specHash,
-    shard: manifest.shard,
-    evaluated: results.length,
-    feasible: kept.length,
-    atClockEstimate: kept.filter((r) => atClockEstimate(r.figures!)).length,
-    dropped,
-    invalidReasons: Object.fromEntries(topReasons),
-    objectives: manifest.objectives,
-    best: ranked.length > 0 ? toPoint(ranked[0]!) : null,
-    pareto: front.map(toPoint),
-    plots: [],
-  };
-  return { summary, points: kept.map((r) => asPoint(manifest, r)) };
+
+  add(p: SweepPoint): void {
+    this.json?.write((this.first ? "" : ",") + JSON.stringify(p));
+    this.first = false;
+    this.csv.write([p.index, ...this.axes.map((a) => csvCell(p.params[a]!)), ...FIGURE_NAMES.map((f) => p.figures[f])].join(",") + "\n");
+  }
+
+  commit(): void {
+    this.json?.write("]}\n");
+    this.json?.commit();
+    this.csv.commit();
+  }
+
+  abandon(): void {
+    this.json?.abandon();
+    this.csv.abandon();
+  }
 }
 
-/** The k best kept points, best first. */
-export function topPoints(manifest: Manifest, results: readonly PointResult[], k: number): SweepPoint[] {
-  const kept = results.filter((r) => r.figures).map((r) => ({ index: r.index, figures: r.figures! }));
-  return rank(kept, manifest.objectives)
-    .slice(0, k)
-    .map((r) => asPoint(manifest, r));
+export interface SweepOutputs {
+  readonly summary: SweepSummary;
+  /** The `top` best kept points, best first (for --verify-top). */
+  readonly top: SweepPoint[];
 }
 
-/** Writes the derived outputs of DIR and returns the summary. */
-export async function writeOutputs(dir: string, manifest: Manifest, results: readonly PointResult[]): Promise<SweepSummary> {
-  const { summary, points } = summarize(manifest, results);
-  const plots = await drawPlots(dir, manifest, points, summary);
+/** Writes the derived outputs of DIR from its `chunks` and returns the summary and the top points. */
+export async function writeOutputs(dir: string, manifest: Manifest, chunks: Iterable<number>, top = 0): Promise<SweepOutputs> {
+  const acc = new SweepAccumulator(manifest, top);
+  if (!writesPointsJson(manifest)) rmSync(join(dir, "points.json"), { force: true });
+  const points = new PointsWriter(dir, manifest);
+  try {
+    for (const results of chunksInOrder(dir, chunks)) {
+      for (const r of results) {
+        acc.add(r);
+        if (r.figures) points.add(acc.point({ index: r.index, figures: r.figures }));
+      }
+      await yieldToSignals(); // Ctrl-C between chunks
+    }
+    points.commit();
+  } catch (err) {
+    points.abandon();
+    throw err;
+  }
+  const summary = acc.summary();
+  const plots = await drawPlots(dir, manifest, acc.plots, (p) => acc.point(p));
   const full: SweepSummary = { ...summary, plots };
-  writeFileAtomic(join(dir, "points.json"), JSON.stringify({ specHash: manifest.specHash, axes: manifest.axes.map((a) => a.name), points }) + "\n");
-  writeFileAtomic(join(dir, "points.csv"), csv(manifest, points));
   writeFileAtomic(join(dir, "pareto.json"), JSON.stringify({ objectives: manifest.objectives, points: full.pareto }, null, 1) + "\n");
   writeFileAtomic(join(dir, "summary.json"), JSON.stringify(full, null, 1) + "\n");
-  return full;
+  return { summary: full, top: acc.topPoints() };
 }
 
 /**

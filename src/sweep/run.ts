@@ -4,11 +4,11 @@ import { UserError } from "../util/errors.js";
 import { evaluateChunk, PointEvaluator, type PointResult, type SweepInputs } from "./evaluate.js";
 import { loadSweepModel } from "./model.js";
 import { writeOutputs, nothingFits } from "./outputs.js";
-import { type SweepSummary } from "./results.js";
+import { type SweepPoint, type SweepSummary } from "./results.js";
 import { Progress } from "./progress.js";
 import { buildSpace, chunkRange, shardChunks, type Shard } from "./space.js";
 import { loadSweepSpec, type SweepSpec } from "./spec.js";
-import { chunksDone, doneChunks, markIncomplete, openSweepDir, readResults, specHash, writeChunk, type Manifest } from "./store.js";
+import { chunksDone, doneChunks, markIncomplete, openSweepDir, specHash, writeChunk, type Manifest } from "./store.js";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { whileRunning, yieldToSignals } from "../util/atomic.js";
@@ -24,14 +24,16 @@ export interface SweepRunOptions {
   readonly jobs: number;
   /** No progress lines (tests, --json piped somewhere). */
   readonly quiet?: boolean;
+  /** How many of the best points to return (--verify-top); 0 by default. */
+  readonly top?: number;
 }
 
 export interface SweepRun {
   readonly inputs: SweepInputs;
   readonly manifest: Manifest;
   readonly summary: SweepSummary;
-  /** Every point of DIR's share of the sample, evaluated now or resumed. */
-  readonly results: readonly PointResult[];
+  /** The `top` best kept points of DIR's share of the sample, best first. */
+  readonly top: readonly SweepPoint[];
   /** Points evaluated by this run (not resumed from DIR), and their rate. */
   readonly evaluatedNow: number;
   readonly pointsPerSecond: number;
@@ -126,10 +128,9 @@ async function evaluateAndSummarize(inputs: SweepInputs, manifest: Manifest, min
   const seconds = (performance.now() - t0) / 1000;
   progress.finish(evaluated);
 
-  const results = readResults(opts.out, mine);
-  const summary = await writeOutputs(opts.out, manifest, results);
+  const { summary, top } = await writeOutputs(opts.out, manifest, mine, opts.top ?? 0);
   if (summary.feasible === 0 && !opts.shard) throw new UserError(nothingFits(summary, Object.keys(inputs.budgets)));
-  return { inputs, manifest, summary, results, evaluatedNow: evaluated, pointsPerSecond: seconds > 0 ? evaluated / seconds : 0 };
+  return { inputs, manifest, summary, top, evaluatedNow: evaluated, pointsPerSecond: seconds > 0 ? evaluated / seconds : 0 };
 }
 
 /** Hands chunks to `jobs` worker threads, one at a time each, until none is left. */

@@ -132,16 +132,19 @@ export function readChunk(dir: string, c: number): PointResult[] {
   return rows.map(([index, reason, figures]) => ({ index, ...(reason !== null ? { reason: reason as PointResult["reason"] } : {}), ...(figures ? { figures } : {}) }));
 }
 
-/** Every evaluated point of DIR's chunks, in sample order. */
-export function readResults(dir: string, chunks: Iterable<number>): PointResult[] {
-  return [...chunks].sort((a, b) => a - b).flatMap((c) => readChunk(dir, c));
+/**
+ * DIR's chunks in sample order, one at a time: what is derived from them is gathered as they
+ * pass, so no more than one chunk of points is ever held.
+ */
+export function* chunksInOrder(dir: string, chunks: Iterable<number>): Generator<PointResult[]> {
+  for (const c of [...chunks].sort((a, b) => a - b)) yield readChunk(dir, c);
 }
 
 /**
  * Combines shard directories into OUT: the same spec in every one, and together every chunk of
- * the sample. Returns the merged manifest and the results.
+ * the sample, copied chunk by chunk. Returns the merged manifest.
  */
-export function mergeSweeps(dirs: readonly string[], out: string): { manifest: Manifest; results: PointResult[] } {
+export function mergeSweeps(dirs: readonly string[], out: string): Manifest {
   if (dirs.length === 0) throw new UserError("merge: name the shard directories to merge");
   const manifests = dirs.map(readManifest);
   dirs.forEach(requireComplete);
@@ -162,11 +165,6 @@ export function mergeSweeps(dirs: readonly string[], out: string): { manifest: M
   }
   const manifest: Manifest = { ...first, shard: null };
   openSweepDir(out, manifest);
-  const results: PointResult[] = [];
-  for (let c = 0; c < first.chunks; c++) {
-    const rows = readChunk(from.get(c)!, c);
-    writeChunk(out, c, rows);
-    results.push(...rows);
-  }
-  return { manifest, results };
+  for (let c = 0; c < first.chunks; c++) writeChunk(out, c, readChunk(from.get(c)!, c));
+  return manifest;
 }

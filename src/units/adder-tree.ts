@@ -82,6 +82,11 @@ export function treeStageSteps(k: number, w: number): PathStep[] {
 /** Values each lane's tree sums: T entries, or T·G ±activations in a baseline engine. */
 const laneInputs = (geo: EngineGeometry): number => (geo.cfg.kind === "baseline" ? geo.cfg.T * geo.cfg.G : geo.cfg.T);
 
+/** Pipeline stages of a lane's adder tree (treeLevelsPerStage levels each). */
+export function treeStages(geo: EngineGeometry): number {
+  return geo.treeStages;
+}
+
 export const adderTreeUnit: HardwareUnit = {
   name: "adder tree",
   summary: "Per lane, the T looked-up entries summed in a pipelined tree, a register every treeLevelsPerStage levels.",
@@ -111,5 +116,9 @@ export const adderTreeUnit: HardwareUnit = {
     return p.paths;
   },
   cycles: "geo.treeStages pipeline stages of the lookup pipeline's fixed latency",
-  hls: "lane_sum() in trilut_engine.cpp: the sum of one lane's T lookups (HLS pipelines it itself)",
+  cycleFigures: (geo) => ({ stages: treeStages(geo) }),
+  hls: {
+    summary: "lane_sum(): one lane's T lookups (T·G ±activations in a baseline engine) summed; HLS pipelines the sum itself",
+    parts: [{ partial: "adder-tree", slot: "lanes" }],
+  },
 };

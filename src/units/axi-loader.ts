@@ -5,6 +5,7 @@ import { type PathStep } from "../fabric/delays.js";
 import { adderSteps, PathList } from "../fabric/paths.js";
 import { familyCarry, res, type Family, type ModuleResources } from "../fabric/resources.js";
 import { hw, type HardwareUnit } from "./unit.js";
+import { LOADED_DELAY } from "./weight-buffer.js";
 
 /**
  * The AXI loader (trilut_axi_loader): reads each tile's beats from off-chip memory in bursts of
@@ -47,6 +48,10 @@ export const axiLoaderUnit: HardwareUnit = {
   },
   cycles:
     "the memory credit rule and burst window (src/estimate: credit port, tile loader), against the memory model of " +
-    "sim/trilut_memory.h: a tile's last beat, and its half usable 3 cycles later",
-  hls: "fetch_weights() in trilut_engine.cpp: each tile's beats over m_axi in bursts",
+    `sim/trilut_memory.h: a tile's last beat, and its half usable ${LOADED_DELAY} cycles later (the weight buffer's)`,
+  cycleFigures: (geo) => ({ maxBurst: geo.cfg.maxBurst, maxOutstanding: geo.cfg.maxOutstanding }),
+  hls: {
+    summary: "fetch_weights(): each tile's beats read over m_axi, a PIPELINE II=1 loop from which HLS infers bursts",
+    parts: [{ partial: "axi-loader", slot: "loader" }],
+  },
 };

@@ -57,6 +57,9 @@ const DEQUANT_STEPS: Record<"ultrascale+" | "7series", PathStep[]> = {
   ],
 };
 
+/** Cycles a dequantization sweep spends per row group (it reads the group's scale words, one group a cycle). */
+export const SWEEP_CYCLES_PER_GROUP = 1;
+
 export const dequant: HardwareUnit = {
   name: "dequantization",
   summary:
@@ -76,5 +79,13 @@ export const dequant: HardwareUnit = {
     return p.paths;
   },
   cycles: "a sweep over the row groups after each column group's steps (one cycle per row group), in the pass recurrence",
-  hls: "dequantize() and the scale sweep of run_pass() in trilut_engine.cpp",
+  cycleFigures: () => ({ sweepPerGroup: SWEEP_CYCLES_PER_GROUP }),
+  hls: {
+    summary: "dequantize() (round half up, saturate), the scale sweep after each column group in run_pass(), and the 64-bit totals",
+    parts: [
+      { partial: "dequant", slot: "dequantize" },
+      { partial: "dequant-sweep", slot: "step_end" },
+      { partial: "dequant-storage", slot: "tile_storage" },
+    ],
+  },
 };

@@ -3,6 +3,7 @@ import { ceilLog2 } from "../engine/encoding.js";
 import { type PathStep } from "../fabric/delays.js";
 import { adderSteps, muxSteps, PathList } from "../fabric/paths.js";
 import { familyCarry, lutramLuts, res, type Family, type ModuleResources } from "../fabric/resources.js";
+import { treeStages } from "./adder-tree.js";
 import { hw, type HardwareUnit } from "./unit.js";
 
 /**
@@ -64,6 +65,20 @@ export function buildStartSteps(geo: EngineGeometry): PathStep[] {
   return [...adderSteps(CW + 1), "lut", { carry: 4 }, "lut", "lut"];
 }
 
+/**
+ * Stages of the lookup pipeline besides the adder tree's (trilut_compute's PIPE = 3 + TREE_STAGES,
+ * the stage at which a row group's partial sum is written): the weight buffer read, the table read,
+ * the looked-up register.
+ */
+export const LOOKUP_STAGES = 3;
+/** Cycles from the last partial-sum write to the pass's end: the engine sees an empty pipeline the cycle after and leaves on the next. */
+export const PASS_EXIT = 2;
+
+/** The lookup pipeline's latency: the cycles from a row group's issue to its partial sum's write. */
+export function lookupPipeline(geo: EngineGeometry): number {
+  return LOOKUP_STAGES + treeStages(geo);
+}
+
 export const lookup: HardwareUnit = {
   name: "lookup",
   summary:
@@ -91,6 +106,14 @@ export const lookup: HardwareUnit = {
   },
   cycles:
     "the pass recurrence (src/estimate/cycles): a step's lookups issue once its tables are complete, one row group a " +
-    "cycle; the lookup pipeline's fixed latency (buffer read, table read, register, adder tree, accumulate) ends a pass",
-  hls: "run_pass() and lane_sum() in trilut_engine.cpp: the lookups and the accumulation of a pass",
+    `cycle; the lookup pipeline's latency (${LOOKUP_STAGES} stages: buffer read, table read, register; then the adder ` +
+    `tree) and ${PASS_EXIT} cycles to leave end a pass`,
+  cycleFigures: (geo) => ({ pipeline: lookupPipeline(geo), passExit: PASS_EXIT }),
+  hls: {
+    summary: "run_pass(): per step, the row groups' lookups accumulated into the partial sums; a baseline engine's activations pass through precompute()",
+    parts: [
+      { partial: "lookup-activations", slot: "step_build", when: (geo) => geo.cfg.kind === "baseline" },
+      { partial: "lookup", slot: "pass" },
+    ],
+  },
 };

@@ -13,6 +13,9 @@ export function psumMem(width: number, depth: number): ModuleResources {
   return res({ bram36: bramBlocks(width, depth) });
 }
 
+/** Cycles of a drain besides its one beat per row group: the partial-sum memory's read ahead of the first beat. */
+export const DRAIN_READ = 1;
+
 export const partialSums: HardwareUnit = {
   name: "partial sums",
   summary: "Each row's int32 partial sum in block RAM, P lanes per row group: read, added to and written back every step.",
@@ -25,6 +28,13 @@ export const partialSums: HardwareUnit = {
     p.add("trilut_psum_mem", "accumulate", "bram", ["lut", ...adderSteps(32)], "bram");
     return p.paths;
   },
-  cycles: "the read-add-write closing the lookup pipeline; a drain streams one beat per row group after the pass",
-  hls: "the psum array of run_pass() in trilut_engine.cpp, and its drain loop",
+  cycles: `the read-add-write closing the lookup pipeline; a drain streams one beat per row group after the pass, after a ${DRAIN_READ}-cycle read`,
+  cycleFigures: () => ({ drainRead: DRAIN_READ }),
+  hls: {
+    summary: "the int32 partial-sum array acc[MAX_GROUPS][P] in block RAM, and run_pass()'s drain, one result beat per row group",
+    parts: [
+      { partial: "partial-sums-storage", slot: "tile_storage" },
+      { partial: "partial-sums-drain", slot: "pass_end" },
+    ],
+  },
 };

@@ -11,6 +11,9 @@ import { hw, type HardwareUnit } from "./unit.js";
  * once its half of the buffer is loaded; the loader fills the other half meanwhile.
  */
 
+/** Entries of each descriptor queue (trilut_fifo in trilut_stream_core): the compute side holds two tiles. */
+export const QUEUE_DEPTH = 2;
+
 /** Widths of the two descriptor queues of trilut_stream_core (loader, compute). */
 export function descriptorQueueWidths(geo: EngineGeometry): [number, number] {
   const d = descriptorWidths(geo);
@@ -70,6 +73,16 @@ export const streamCoreUnit: HardwareUnit = {
     p.add("trilut_stream_core", "tile sequencing", "ff", [...head, ...tail.core], "ff");
     return p.paths;
   },
-  cycles: "the tile recurrence (src/estimate: two-deep queues, one tile loading while the previous computes; a tile's passes back to back)",
-  hls: "split_descriptors() and lookup() in trilut_engine.cpp: each descriptor to the loader, the tables and the lookups",
+  cycles:
+    `the tile recurrence (src/estimate/cycles: ${QUEUE_DEPTH}-deep queues, one tile loading while the previous computes; ` +
+    "a tile's passes back to back)",
+  cycleFigures: () => ({ queueDepth: QUEUE_DEPTH }),
+  hls: {
+    summary: "split_descriptors(), precompute()'s step loop (activation beats and their sum) and lookup()'s ping-pong tile loop",
+    parts: [
+      { partial: "stream-core-split", slot: "descriptors" },
+      { partial: "stream-core-precompute", slot: "activations" },
+      { partial: "stream-core-tiles", slot: "tiles" },
+    ],
+  },
 };

@@ -88,6 +88,11 @@ const BUILD_STEPS: Record<number, PathStep[]> = {
   5: ["lut", "lut", "muxf", "muxf", "muxf", "lut"],
 };
 
+/** Cycles of one table build: one entry a cycle, E entries. */
+export function buildCycles(geo: EngineGeometry): number {
+  return geo.entries;
+}
+
 export const tables: HardwareUnit = {
   name: "tables",
   summary:
@@ -114,5 +119,9 @@ export const tables: HardwareUnit = {
     return p.paths;
   },
   cycles: "a build takes E cycles (one entry each) after its step is accepted; see lookup's pass recurrence",
-  hls: "precompute() in trilut_engine.cpp: the T tables of every step (entry e = Σ PATTERN[e][i]·x[i])",
+  cycleFigures: (geo) => ({ build: buildCycles(geo) }),
+  hls: {
+    summary: "the T tables of a step in precompute(): entry e = Σ PATTERN[e][i]·x[i]",
+    parts: [{ partial: "tables", slot: "step_build" }],
+  },
 };

@@ -74,5 +74,9 @@ export const top: HardwareUnit = {
   resources: () => [{ module: TOP_MODULE, instances: 1, resources: res({}) }],
   paths: () => [],
   cycles: "none: wiring",
-  hls: "trilut_engine() in trilut_engine.cpp: the DATAFLOW region and its interfaces",
+  cycleFigures: () => ({}),
+  hls: {
+    summary: "trilut_engine(): the DATAFLOW region, its streams and its interfaces",
+    parts: [{ partial: "top", slot: "top" }],
+  },
 };

@@ -50,8 +50,53 @@ export interface HardwareUnit {
   paths(geo: EngineGeometry, m: DelayModel): ClockPath[];
   /** Where its cycles are counted: the constants and terms of the cycle model it owns (docs/latency.md). */
   readonly cycles: string;
-  /** Its counterpart in the HLS C++ (templates/hls/): the function or section that computes the same. */
-  readonly hls: string;
+  /**
+   * The cycle figures it owns, by name: the constants (and geometry-dependent terms) the cycle
+   * models of src/estimate/cycles import from the unit's file rather than define. Empty for a unit
+   * that adds no cycle (wiring).
+   */
+  cycleFigures(geo: EngineGeometry): Readonly<Record<string, number>>;
+  /** Its counterpart in the HLS C++: the partials of templates/hls/units/ it contributes (docs/hls.md). */
+  readonly hls: HlsCounterpart;
+}
+
+/**
+ * The places of the HLS engine a unit's partial can fill. The sections of trilut_engine.cpp, in
+ * the file's order (templates/hls/trilut_engine.cpp.hbs: a function is defined before its use):
+ * - descriptors, loader, activations (the precompute process), weight_buffer, lanes (lane_sum),
+ *   dequantize, pass (run_pass), tiles (the lookup process), top (trilut_engine);
+ * and slots inside a section's partial, where a unit adds to another unit's function:
+ * - step_build (in precompute: what a step's activations become), step_end and pass_end (in
+ *   run_pass: after each step, after the steps), tile_storage (in lookup: its static arrays).
+ * A slot takes the partials of the engine's units in the order of ENGINE_UNITS.
+ */
+export const HLS_SLOTS = [
+  "descriptors", "loader", "activations", "weight_buffer", "lanes", "dequantize", "pass", "tiles", "top",
+  "step_build", "step_end", "pass_end", "tile_storage",
+] as const;
+export type HlsSlot = (typeof HLS_SLOTS)[number];
+
+/** One partial of a unit's HLS C++. */
+export interface HlsPart {
+  /** Its file: templates/hls/units/<partial>.cpp.hbs. */
+  readonly partial: string;
+  /** Where it goes. */
+  readonly slot: HlsSlot;
+  /** Only in engines where this holds (by default, in every engine that has the unit). */
+  readonly when?: (geo: EngineGeometry) => boolean;
+}
+
+/**
+ * A unit's HLS counterpart: what its partials compute, in one line, and the partials; or, for a
+ * unit with no C++ of its own, why (`none`).
+ */
+export type HlsCounterpart =
+  | { readonly summary: string; readonly parts: readonly HlsPart[] }
+  | { readonly none: string };
+
+/** The partials a unit contributes to an engine of this geometry (none if it says so). */
+export function hlsParts(unit: HardwareUnit, geo: EngineGeometry): HlsPart[] {
+  return "parts" in unit.hls ? unit.hls.parts.filter((p) => p.when?.(geo) ?? true) : [];
 }
 
 /** Hand-written modules of hw/, by file name. */

@@ -82,6 +82,11 @@ function bufferWriteSteps(Q: number, PC: number): PathStep[] {
   return ["lut", "lut", { carry: 4 }, "lut", ...select];
 }
 
+/** Cycles from a read address to its word: trilut_uram72's array register and output register. */
+export const BUFFER_LATENCY = 2;
+/** Cycles from a tile's last beat to its half reading full: the buffer write, the announce, the flag register. */
+export const LOADED_DELAY = 3;
+
 /** Whether the columns are UltraRAM (on a family that has it). */
 const inUram = (geo: EngineGeometry, family: "ultrascale+" | "7series"): boolean => geo.cfg.weightMemory === "uram" && family !== "7series";
 
@@ -110,6 +115,15 @@ export const weightBuffer: HardwareUnit = {
     p.add("trilut_uram72", `buffer write (${geo.slotsPerBeat} slots, ${geo.columns} columns)`, "ff", bufferWriteSteps(geo.slotsPerBeat, geo.columns), memory);
     return p.paths;
   },
-  cycles: "a 2-cycle read latency (array and output register) in the lookup pipeline; a loaded half announces itself 3 cycles after its last beat",
-  hls: "the buf array and fill_beat()/pump() in trilut_engine.cpp: beats written into one half while run_pass() reads the other",
+  cycles:
+    `a ${BUFFER_LATENCY}-cycle read latency (array and output register) in the lookup pipeline; a loaded half announces ` +
+    `itself ${LOADED_DELAY} cycles after its last beat`,
+  cycleFigures: () => ({ readLatency: BUFFER_LATENCY, loadedDelay: LOADED_DELAY }),
+  hls: {
+    summary: "the ping-pong buffer buf[PC][DEPTH] and its filling (fill_t, fill_beat, pump, finish_fill): one beat a cycle into the half not being read",
+    parts: [
+      { partial: "weight-buffer", slot: "weight_buffer" },
+      { partial: "weight-buffer-storage", slot: "tile_storage" },
+    ],
+  },
 };

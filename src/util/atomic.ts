@@ -156,6 +156,59 @@ export function writeFileAtomicStream(path: string, write: (put: (data: Uint8Arr
   }
 }
 
+/** A file written piece by piece that appears whole at commit(), or not at all after abandon(). */
+export interface AtomicTextFile {
+  write(text: string): void;
+  commit(): void;
+  abandon(): void;
+}
+
+/**
+ * Opens a text file to be written as a stream (a sweep's million points): pieces are gathered
+ * into about a megabyte before each write, so neither the whole text nor a write per piece is needed.
+ */
+export function openTextFileAtomic(path: string): AtomicTextFile {
+  makeDirs(dirname(path));
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const forget = whileRunning(() => rmSync(tmp, { force: true }));
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, "w");
+  } catch (err) {
+    forget();
+    throw err;
+  }
+  let pending: string[] = [];
+  let size = 0;
+  const flush = (): void => {
+    const data = Buffer.from(pending.join(""), "utf8");
+    pending = [];
+    size = 0;
+    let done = 0;
+    while (done < data.length) done += writeSync(fd!, data, done, data.length - done);
+  };
+  return {
+    write(text) {
+      pending.push(text);
+      size += text.length;
+      if (size >= 1 << 20) flush();
+    },
+    commit() {
+      flush();
+      closeSync(fd!);
+      fd = undefined;
+      renameSync(tmp, path);
+      forget();
+    },
+    abandon() {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+      rmSync(tmp, { force: true });
+      forget();
+    },
+  };
+}
+
 interface Staged {
   readonly tmp: string;
   commit(): void;

@@ -51,15 +51,21 @@ function guardPlainMustaches(ast: hbs.AST.Program): hbs.AST.Program {
 
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 
-/** Renders templates/<name> with `context`; templates are compiled once per process. */
-export function renderTemplate(name: string, context: object): string {
+/** A partial given at render time: `{{> name}}` on a line of its own inserts what it returns. */
+export type RuntimePartial = () => string;
+
+/**
+ * Renders templates/<name> with `context`; templates are compiled once per process. `partials`
+ * fill the template's `{{> name}}` lines (a missing one is an error: templates are strict).
+ */
+export function renderTemplate(name: string, context: object, partials: Record<string, RuntimePartial> = {}): string {
   let template = compiled.get(name);
   if (!template) {
     const source = readFileSync(join(PACKAGE_ROOT, "templates", name), "utf8");
     template = hbs.compile(guardPlainMustaches(hbs.parse(source)), { noEscape: true, strict: true, knownHelpers: { plain: true, tcl: true, comment: true, vcomment: true, cstr: true } });
     compiled.set(name, template);
   }
-  return template({ ...context, __language: name.endsWith(".tcl.hbs") ? "tcl" : "code" });
+  return template({ ...context, __language: name.endsWith(".tcl.hbs") ? "tcl" : "code" }, { partials });
 }
 
 export function packageVersion(): string {

@@ -1,7 +1,7 @@
-import { type Budget } from "../budget/budget.js";
-import { generateRtl, TOP_MODULE } from "../codegen/rtl.js";
-import { type EngineGeometry } from "../engine/config.js";
-import { moduleBaseName } from "./netlist-timing.js";
+import { type Budget } from "../../budget/budget.js";
+import { generateRtl, TOP_MODULE } from "../../codegen/rtl.js";
+import { type EngineGeometry } from "../../engine/config.js";
+import { moduleBaseName } from "../netlist-timing.js";
 import { yosysFamilyOf } from "./synth.js";
 import { runYosys } from "./yosys.js";
 

@@ -1,14 +1,17 @@
-import { type EngineGeometry } from "../engine/config.js";
-import { type TilePlan } from "../engine/tiles.js";
-import { modeField } from "../engine/descriptor.js";
-import { type MemoryTiming } from "../budget/memory.js";
-import { runCycles } from "./pass-cycles.js";
+import { type EngineGeometry } from "../../engine/config.js";
+import { type TilePlan } from "../../engine/tiles.js";
+import { modeField } from "../../engine/descriptor.js";
+import { type MemoryTiming } from "../../budget/memory.js";
+import { LOADED_DELAY } from "../../units/weight-buffer.js";
+import { QUEUE_DEPTH } from "../../units/stream-core.js";
+import { CreditRule } from "./credit.js";
+import { runCycles } from "./step.js";
 
 /**
  * The cycle model of the streaming engine (hw/trilut_stream_core.v) reading the memory model of
  * sim/trilut_memory.h; exact when the host's streams never stall (tests compare it with Verilator).
  *
- * The compute side is closed form per pass (runCycles). The loader and the memory are followed
+ * The compute side is one runCycles per pass (./step.ts). The loader and the memory are followed
  * event by event, because a beat's cycle depends on bandwidth credit, request latency and the
  * bursts in flight together; stretches where nothing can happen are skipped, so the cost is about
  * one step per memory beat or pass. Variables hold what the RTL's registers hold in cycle t, and
@@ -24,11 +27,6 @@ export interface StreamCycles {
   readonly tileDone: number[];
 }
 
-/** Depth of the descriptor FIFOs (trilut_fifo in trilut_stream_core). */
-const QUEUE_DEPTH = 2;
-/** From a tile's last beat to its half reading full: buffer write, announce, flag register. */
-export const LOADED_DELAY = 3;
-
 interface Burst {
   readyAt: number;
   beats: number;
@@ -36,8 +34,7 @@ interface Burst {
 
 export function streamCycles(geo: EngineGeometry, plan: TilePlan, memory: MemoryTiming): StreamCycles {
   const { maxBurst, maxOutstanding } = geo.cfg;
-  const cost = geo.beatBytes * memory.bwDen; // a beat, in units of 1/bwDen byte
-  const cap = 2 * cost;
+  const rule = new CreditRule(geo.beatBytes, memory);
   const tiles = plan.tiles;
   const passCycles = tiles.map((tile) =>
     runCycles(geo, tile.steps, tile.groups, modeField(tile.mode, "dequant") === 1 ? { gsteps: tile.gsteps } : undefined),
@@ -72,11 +69,11 @@ export function streamCycles(geo: EngineGeometry, plan: TilePlan, memory: Memory
     }
 
     // ---- cycle t's handshakes
-    credit = Math.min(cap, credit + memory.bwNum);
+    credit = rule.accrue(credit, 1);
     const descFire = accepted < tiles.length && loadQueue < QUEUE_DEPTH && runQueue < QUEUE_DEPTH;
     const loaderStart = !active && loadQueue > 0 && !halfFull(loadTile % 2);
     const arFire = active && reqLeft > 0 && outstanding < maxOutstanding && queue.length < memory.maxQueued;
-    const rFire = active && queue.length > 0 && t >= queue[0]!.readyAt && credit >= cost;
+    const rFire = active && queue.length > 0 && t >= queue[0]!.readyAt && rule.covers(credit);
     const runHalf = runTile % 2;
     const passStart = computeIdle && runQueue > 0 && halfFull(runHalf) && (!running || token !== plan.tokens);
     const tileComplete = running && computeIdle && token === plan.tokens;
@@ -89,7 +86,7 @@ export function streamCycles(geo: EngineGeometry, plan: TilePlan, memory: Memory
     }
     let lastBeat = false;
     if (rFire) {
-      credit -= cost;
+      credit -= rule.cost;
       memBusy++;
       const front = queue[0]!;
       if (--front.beats === 0) {
@@ -134,12 +131,11 @@ export function streamCycles(geo: EngineGeometry, plan: TilePlan, memory: Memory
       const wake = [idleFrom, ...halfFullFrom].filter((c) => c > t);
       if (active && queue.length > 0) {
         const ready = Math.max(queue[0]!.readyAt, t + 1);
-        const short = Math.max(0, cost - credit);
-        wake.push(Math.max(ready, t + Math.ceil(short / memory.bwNum)));
+        wake.push(Math.max(ready, t + rule.cyclesToCover(credit)));
       }
       next = Math.max(t + 1, Math.min(...wake));
       if (!Number.isFinite(next)) throw new Error("stream cycle model: no event can happen (a bug)");
-      credit = Math.min(cap, credit + (next - t - 1) * memory.bwNum);
+      credit = rule.accrue(credit, next - t - 1);
     }
     t = next;
   }

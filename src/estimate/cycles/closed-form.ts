@@ -1,15 +1,15 @@
-import { type EngineGeometry } from "../engine/config.js";
-import { checkTokens, matmulTiling, tileBeats, TILE_ALIGN, type MatmulShape, type TilePlan } from "../engine/tiles.js";
-import { modeField } from "../engine/descriptor.js";
-import { type MemoryTiming } from "../budget/memory.js";
-import { UserError } from "../util/errors.js";
-import { CreditPort, ceilDiv } from "./credit-port.js";
-import { passCycles } from "./pass-cycles.js";
-import { LOADED_DELAY } from "./stream-cycles.js";
-import { TileLoader, type FastCycleStats } from "./tile-load.js";
+import { type EngineGeometry } from "../../engine/config.js";
+import { checkTokens, matmulTiling, tileBeats, TILE_ALIGN, type MatmulShape, type TilePlan } from "../../engine/tiles.js";
+import { modeField } from "../../engine/descriptor.js";
+import { type MemoryTiming } from "../../budget/memory.js";
+import { UserError } from "../../util/errors.js";
+import { LOADED_DELAY } from "../../units/weight-buffer.js";
+import { TileLoader, type FastCycleStats } from "./closed-form-load.js";
+import { CreditPort, ceilDiv } from "./credit.js";
+import { passShape, passStart, passStep, runEnd } from "./pass.js";
 
 /**
- * The streaming engine's cycles, equal to streamCycles (./stream-cycles.ts, itself equal to
+ * The streaming engine's cycles, equal to streamCycles (./event.ts, itself equal to
  * Verilator) but in a few dozen steps per matmul instead of one per memory beat, for sweeps.
  *
  * streamCycles follows the loader and the memory beat by beat. Here the same machine is followed
@@ -45,7 +45,7 @@ export interface FastCycles {
   readonly bytesRead: number;
 }
 
-export type { FastCycleStats } from "./tile-load.js";
+export type { FastCycleStats } from "./closed-form-load.js";
 
 /** Relative states remembered when looking for a repeat. */
 const MAX_PERIOD = 4;
@@ -74,6 +74,72 @@ export function fastStreamCycles(geo: EngineGeometry, plan: TilePlan, memory: Me
     pushMatmul(stream, runs);
   }
   return runsCycles(geo, stream, plan.tokens, memory, stats);
+}
+
+/** Longest period looked for: the recurrence's cyclicity is 1 or 2; 4 leaves a margin. */
+const MAX_PASS_PERIOD = 4;
+/** passCycles' scratch memory, shared by every call (synchronous, never reentered): no allocation per pass. */
+const PASS_HISTORY = new Float64Array(MAX_PASS_PERIOD * 4);
+
+/**
+ * runCycles (./step.ts) of a pass, equal to it for every shape but in a few steps instead of one
+ * per weight step: a design-space sweep needs it for thousands of tile shapes a second, and
+ * k / (T·G) steps run into the thousands.
+ *
+ * The pass recurrence (./pass.ts) is max-plus with constant coefficients: step s's build and issue
+ * cycles are maxima of the previous steps' cycles plus constants. Its state relative to a[s]
+ * therefore settles, after a short transient, into a cycle of period 1 or 2 (the critical cycle of
+ * the build → issue → build-after-next loop can have an odd length, giving an average rate of half
+ * a cycle). Once the relative state repeats, every later step is the earlier one shifted by the
+ * same number of cycles, so the identical steps left are skipped in one addition. The relative
+ * state is compared exactly, so the skip is exact; when it never repeats, the loop simply runs to
+ * the end.
+ *
+ * With scales in column groups (a sweep after every gsteps steps) the repeating unit is a column
+ * group rather than a step; the last unit (the last step, or a shorter last column group) differs
+ * and is always stepped.
+ */
+export function passCycles(geo: EngineGeometry, steps: number, groups: number, sweep?: { gsteps: number }): number {
+  const p = passShape(geo, steps, groups, sweep);
+  const unit = p.groupSteps < steps ? p.groupSteps : 1;
+  const units = Math.ceil(steps / unit);
+  const st = passStart();
+  // the relative state at the last MAX_PASS_PERIOD unit boundaries, newest first: a, i − a, i' − a, next − a
+  const history = PASS_HISTORY;
+  let kept = 0;
+  let jumped = false;
+  while (st.done < steps) {
+    passStep(p, st);
+    if (jumped || st.done % unit !== 0) continue;
+    // units strictly between this boundary and the last unit are identical to the ones before
+    const identical = units - 1 - st.done / unit;
+    if (identical <= 0) continue;
+    const k1 = st.issue - st.build;
+    const k2 = st.issuePrev - st.build;
+    const k3 = st.next - st.build;
+    for (let q = 1; q <= kept; q++) {
+      const at = (q - 1) * 4;
+      if (history[at + 1] === k1 && history[at + 2] === k2 && history[at + 3] === k3) {
+        const periods = Math.floor(identical / q);
+        const shift = (st.build - history[at]!) * periods;
+        st.build += shift;
+        st.issue += shift;
+        st.issuePrev += shift;
+        st.next += shift;
+        st.done += periods * q * unit;
+        jumped = true;
+        break;
+      }
+    }
+    if (jumped) continue;
+    history.copyWithin(4, 0, (MAX_PASS_PERIOD - 1) * 4);
+    history[0] = st.build;
+    history[1] = k1;
+    history[2] = k2;
+    history[3] = k3;
+    kept = Math.min(kept + 1, MAX_PASS_PERIOD);
+  }
+  return runEnd(geo, st.next - 1, groups);
 }
 
 /** Identical consecutive tiles: their memory beats and the cycles of one pass over them. */

@@ -1,19 +1,19 @@
-import { type MemoryTiming } from "../budget/memory.js";
+import { type MemoryTiming } from "../../budget/memory.js";
 
 /**
- * The memory port of sim/trilut_memory.h as closed forms: each cycle adds bwNum to a credit
- * capped at two beats, and a beat goes in a cycle whose credit covers one (cost = beatBytes ·
- * bwDen, in units of 1/bwDen byte). The port remembers its last beat E and the credit R left
- * after it, which is all the past that matters: the credit in a later cycle t, before any other
- * beat, is min(cap, R + bwNum · (t − E)).
+ * The memory's bandwidth credit rule (sim/trilut_memory.h; src/sim/memory.ts is its step-mode
+ * copy), written once for the cycle models: each cycle adds bwNum to a credit capped at two beats,
+ * and a beat goes in a cycle whose credit covers one, which it then spends (cost = beatBytes ·
+ * bwDen, in units of 1/bwDen byte: the bandwidth bwNum/bwDen bytes a cycle stays in integers).
+ * The event model (./event.ts) applies it cycle by cycle, CreditPort below in closed form.
  */
-export class CreditPort {
+export class CreditRule {
+  /** A beat, in units of 1/bwDen byte. */
   readonly cost: number;
+  /** The most credit the port keeps: two beats. */
   readonly cap: number;
+  /** Credit added per cycle. */
   readonly bw: number;
-  /** Cycle of the last beat, and the credit left after it (before any beat: cycle −1, none). */
-  E = -1;
-  R = 0;
 
   constructor(beatBytes: number, memory: MemoryTiming) {
     this.cost = beatBytes * memory.bwDen;
@@ -21,9 +21,35 @@ export class CreditPort {
     this.bw = memory.bwNum;
   }
 
+  /** The credit `cycles` cycles of accrual after `credit`, no beat going meanwhile. */
+  accrue(credit: number, cycles: number): number {
+    return Math.min(this.cap, credit + this.bw * cycles);
+  }
+
+  /** Whether a credit lets a beat go. */
+  covers(credit: number): boolean {
+    return credit >= this.cost;
+  }
+
+  /** Cycles of accrual until `credit` covers a beat (0 when it does already). */
+  cyclesToCover(credit: number): number {
+    return credit >= this.cost ? 0 : ceilDiv(this.cost - credit, this.bw);
+  }
+}
+
+/**
+ * The memory port of sim/trilut_memory.h as closed forms of the credit rule. The port remembers
+ * its last beat E and the credit R left after it, which is all the past that matters: the credit
+ * in a later cycle t, before any other beat, is min(cap, R + bwNum · (t − E)).
+ */
+export class CreditPort extends CreditRule {
+  /** Cycle of the last beat, and the credit left after it (before any beat: cycle −1, none). */
+  E = -1;
+  R = 0;
+
   /** The credit in cycle t (after its increment) if no beat goes between the last one and t. */
   creditAt(t: number): number {
-    return Math.min(this.cap, this.R + this.bw * (t - this.E));
+    return this.accrue(this.R, t - this.E);
   }
 
   /**

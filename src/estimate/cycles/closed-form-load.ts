@@ -1,6 +1,6 @@
-import { type MemoryTiming } from "../budget/memory.js";
-import { type EngineGeometry } from "../engine/config.js";
-import { ceilDiv, type CreditPort } from "./credit-port.js";
+import { type MemoryTiming } from "../../budget/memory.js";
+import { type EngineGeometry } from "../../engine/config.js";
+import { ceilDiv, type CreditPort } from "./credit.js";
 
 /** How the fast model got its answer (for benchmarks and tests). */
 export interface FastCycleStats {

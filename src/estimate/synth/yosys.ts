@@ -1,6 +1,6 @@
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { ToolError } from "../util/errors.js";
+import { ToolError } from "../../util/errors.js";
 
 /**
  * The module a yosys error is about, when its message says: `trilut_compute.v:12: ERROR: …` names

@@ -1,19 +1,19 @@
-import { asStep } from "../util/progress.js";
+import { asStep } from "../../util/progress.js";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { version as yosysVersion } from "@yowasp/yosys";
-import { type Budget } from "../budget/budget.js";
-import { generateRtl, type SourceFile, TOP_MODULE } from "../codegen/rtl.js";
-import { type EngineGeometry } from "../engine/config.js";
-import { cacheRoot } from "../util/cache.js";
-import { writeFileAtomic } from "../util/atomic.js";
-import { ToolError, UserError } from "../util/errors.js";
-import { delayModel } from "../fabric/delays.js";
-import { moduleBaseName, netlistTiming, type NetlistPath, type YosysNetlist } from "./netlist-timing.js";
+import { type Budget } from "../../budget/budget.js";
+import { generateRtl, type SourceFile, TOP_MODULE } from "../../codegen/rtl.js";
+import { type EngineGeometry } from "../../engine/config.js";
+import { cacheRoot } from "../../util/cache.js";
+import { writeFileAtomic } from "../../util/atomic.js";
+import { ToolError, UserError } from "../../util/errors.js";
+import { delayModel } from "../../fabric/delays.js";
+import { moduleBaseName, netlistTiming, type NetlistPath, type YosysNetlist } from "../netlist-timing.js";
 import { runYosys } from "./yosys.js";
-import { type ModuleResources } from "../fabric/resources.js";
+import { type ModuleResources } from "../../fabric/resources.js";
 
 /**
  * Resources of synthesized logic, in the units of a part's datasheet.
@@ -63,7 +63,7 @@ export interface SynthResult {
 /**
  * Logic depth of the synthesized engine: the longest register-to-register path of yosys's mapped
  * netlist, and the longest ending in each module, timed with the delay model of the family
- * (src/estimate/delays.ts). An estimate: yosys does not place or route.
+ * (src/fabric/delays.ts). An estimate: yosys does not place or route.
  */
 export interface SynthTiming {
   model: "ultrascale+" | "7series";
