@@ -1,11 +1,16 @@
+import { printable } from "./quote.js";
+
 /**
  * A problem with what the user gave us (a file, a flag, a budget): printed as one line, exit code 2.
- * Anything else that escapes is a bug in trilut and keeps its stack trace.
+ * Anything else that escapes is a bug in trilut and keeps its stack trace. The message quotes what
+ * it was given (a field name, a tensor name, a parser's excerpt of the text), so its control
+ * characters are made visible here, once for every caller: one line for the terminal, a JUnit
+ * report or a library user alike.
  */
 export class UserError extends Error {
   override readonly name = "UserError";
   constructor(message: string) {
-    super(message);
+    super(printable(message));
   }
 }
 
