@@ -1,6 +1,6 @@
 import { checkHlsSupport } from "../codegen/hls.js";
 import { simulateMatmulsHls, type HlsResult } from "../sim/hls-simulate.js";
-import { UserError } from "../util/errors.js";
+import { inTensor, UserError } from "../util/errors.js";
 import { writeInt32Matrix } from "../util/rawio.js";
 import { activations, engineMatmul, modelCalls, modeTokens, readTensor } from "../sim/inputs.js";
 import { openOptions, plan, round, type EngineArgs, type ModelArgs } from "./common.js";
@@ -54,7 +54,7 @@ export async function hlsSimCommand(args: HlsSimArgs): Promise<number> {
     // as the RTL backend: decode infers the tokens from --input; prefill defaults to 16
     const wanted = args.mode === "decode" ? args.tokens : modeTokens(args.mode, args.tokens);
     const { x, tokens } = activations(tensor, args.input, wanted, args.seed);
-    const r = await simulateMatmulsHls(engine.geo, [engineMatmul(engine.geo, tensor)], [x], { tokens });
+    const r = await inTensor(args.model, tensor.name, () => simulateMatmulsHls(engine.geo, [engineMatmul(engine.geo, tensor)], [x], { tokens }));
     const m = r.matmuls[0]!;
     if (args.out) writeInt32Matrix(args.out, m.y);
     if (args.json) {

@@ -1,3 +1,4 @@
+import { basename } from "node:path";
 import { printable } from "./quote.js";
 
 /**
@@ -40,12 +41,26 @@ export class ToolError extends Error {
 /**
  * Runs `fn`; a UserError from inside it gets `where` (a file, a tensor, a field) in front, so a
  * message raised deep in a library ("n must be a positive integer, got 0") says whose value it was.
+ * An async `fn` gets the same for the error its promise rejects with.
  */
 export function withContext<T>(where: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
+  const add = (err: unknown): never => {
     if (err instanceof UserError && !err.message.startsWith(where)) throw new UserError(`${where}: ${err.message}`);
     throw err;
+  };
+  let result: T;
+  try {
+    result = fn();
+  } catch (err) {
+    return add(err);
   }
+  return result instanceof Promise ? (result.catch(add) as T) : result;
+}
+
+/**
+ * withContext for work on one tensor of a model (compiling, simulating, verifying it): every
+ * command names a tensor's problem the same way, `model.gguf: tensor "blk.0.attn_q.weight": ...`.
+ */
+export function inTensor<T>(modelPath: string, tensorName: string, fn: () => T): T {
+  return withContext(`${basename(modelPath)}: tensor "${tensorName}"`, fn);
 }

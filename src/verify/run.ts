@@ -7,7 +7,7 @@ import { estimateResources, overrun, RESOURCE_NAMES, type ResourceEstimate } fro
 import { synthesize } from "../estimate/synth/synth.js";
 import { simulateMatmulsHls } from "../sim/hls-simulate.js";
 import { simulateMatmul, simulateMatmuls, type EngineMatmul } from "../sim/simulate.js";
-import { SimulationError, ToolError, UserError } from "../util/errors.js";
+import { inTensor, SimulationError, ToolError, UserError } from "../util/errors.js";
 import { type TernaryTensor } from "../model/types.js";
 import { activations, engineMatmul, modelCalls, modeTokens, readTensor } from "../sim/inputs.js";
 import { type Check } from "./spec.js";
@@ -94,7 +94,8 @@ export async function runCheck(p: Planned): Promise<CheckResult> {
     let tensor: TernaryTensor | undefined;
     if (check.tensor !== undefined) {
       tensor = readTensor(check.model, check.tensor);
-      ws = [engineMatmul(geo, tensor)];
+      const t = tensor;
+      ws = [inTensor(check.model, t.name, () => engineMatmul(geo, t))];
       xs = [activations(tensor, undefined, tokens, check.seed).x];
     } else {
       const calls = modelCalls({ model: check.model, block: check.block, all: check.all, mode: check.mode, context: check.context, seed: check.seed }, tokens);
@@ -102,7 +103,8 @@ export async function runCheck(p: Planned): Promise<CheckResult> {
       xs = calls.map((c) => c.x);
     }
     if (check.backend === "hls") {
-      const r = await simulateMatmulsHls(geo, ws, xs, { tokens });
+      const run = (): ReturnType<typeof simulateMatmulsHls> => simulateMatmulsHls(geo, ws, xs, { tokens });
+      const r = await (tensor ? inTensor(check.model, tensor.name, run) : run());
       properties["mismatches"] = r.mismatches;
       properties["compileSeconds"] = r.compileSeconds;
       if (!r.match) failures.push({ type: "mismatch", message: `${r.mismatches} outputs differ from the reference (HLS C simulation)` });
@@ -110,7 +112,7 @@ export async function runCheck(p: Planned): Promise<CheckResult> {
       // the memory at the engine's clock, as the latency model and `trilut sim` count it
       const memory = memoryTiming(engineBudget(geo, budget));
       const r = tensor
-        ? await simulateMatmul(geo, ws[0]!, xs[0]!, { tokens, memory, ...handshakes })
+        ? await inTensor(check.model, tensor.name, () => simulateMatmul(geo, ws[0]!, xs[0]!, { tokens, memory, ...handshakes }))
         : await simulateMatmuls(geo, ws, xs, { tokens, memory, ...handshakes });
       Object.assign(properties, { cycles: r.cycles, predictedCycles: r.predictedCycles, mismatches: r.mismatches, bytesRead: r.bytesRead });
       if (!r.match) failures.push({ type: "mismatch", message: `${r.mismatches} outputs differ from the reference` });
