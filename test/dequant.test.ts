@@ -3,8 +3,8 @@ import { engineGeometry, resolveEngine, type EngineConfig } from "../src/engine/
 import { fixScales, OUT_FRAC_BITS, scaledMatmul, tensorScales, type ScaledMatmul } from "../src/engine/scales.js";
 import { planMatmuls } from "../src/engine/tiles.js";
 import { type TernaryTensor, type TritMatrix } from "../src/model/types.js";
-import { simulateMatmuls, type EngineMatmul } from "../src/sim/simulate.js";
-import { UserError } from "../src/util/errors.js";
+import { descriptorStream, simulateMatmuls, type EngineMatmul } from "../src/sim/simulate.js";
+import { inTensor, UserError } from "../src/util/errors.js";
 import { Rng } from "../src/util/random.js";
 import { randomActs, randomTrits } from "./helpers.js";
 
@@ -139,5 +139,22 @@ describe("dequantization stage in Verilator", () => {
     const grouped = fixScales({ planes: [randomTrits(rng, 4, 256)], alpha: [new Float32Array(8).fill(1)], groupSize: 128 });
     assert.throws(() => planMatmuls(dq, [{ n: 4, k: 256, scales: grouped }], 1), (e: unknown) => e instanceof UserError && /not whole steps of T·G = 24/.test(e.message));
     assert.throws(() => fixScales({ planes: [randomTrits(rng, 4, 256)], alpha: [new Float32Array(4).fill(1)], groupSize: 128 }), /4 rows × 2 groups/);
+  });
+});
+
+describe("raw trits never bypass the dequantization stage (issue 13, item 2)", () => {
+  it("descriptorStream, which every backend runs, refuses a model tensor's raw trits on a dequantizing engine", () => {
+    const dq = engineGeometry(resolveEngine({ T: 8, P: 4, dequant: true }, "test"));
+    const w = randomTrits(new Rng(3), 8, 48);
+    const tensor: TernaryTensor = { ...w, name: "blk.0.attn_q.weight", scale: { uniform: true, tensorScale: 0.5 } } as TernaryTensor;
+    const x = new Int8Array(48);
+    assert.throws(() => descriptorStream(dq, [tensor], [x], 1), (e: Error) => e instanceof UserError && /matmul 0, tensor "blk\.0\.attn_q\.weight" \(8×48\): the engine dequantizes/.test(e.message));
+    // with its scales it runs; a plain integer matmul beside scaled ones stays allowed (mixed streams)
+    assert.doesNotThrow(() => descriptorStream(dq, [tensorScales(tensor), w], [x, x], 1));
+  });
+
+  it("errors while simulating a tensor name the model file and tensor, sync or async, as compile's do", async () => {
+    assert.throws(() => inTensor("/m/model.gguf", "blk.0.q", () => { throw new UserError("scale NaN is not a finite number"); }), /^UserError: model\.gguf: tensor "blk\.0\.q": scale NaN/);
+    await assert.rejects(inTensor("/m/model.gguf", "blk.0.q", async () => { throw new UserError("k = 1000000000 needs more"); }), /^UserError: model\.gguf: tensor "blk\.0\.q": k = 1000000000/);
   });
 });

@@ -5,7 +5,7 @@
  * UserError, never another exception, and within a time bound. Shared by the test suite
  * (a few thousand cases per format) and the stress benchmark (many more).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openGguf } from "../src/model/gguf.js";
@@ -34,6 +34,8 @@ export interface FuzzOutcome {
   /** Anything but a read or a UserError: the case's description and the error. */
   readonly failures: string[];
   readonly slowestMs: number;
+  /** What the slowest case was. */
+  readonly slowest: string;
   readonly seconds: number;
 }
 
@@ -71,6 +73,14 @@ export function fuzzTargets(): FuzzTarget[] {
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * Where cases are written: memory (/dev/shm) where there is one, since every case writes its
+ * files and a disk-backed tmpdir makes each write cost milliseconds, most of a case's time.
+ */
+export function scratchRoot(): string {
+  return existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
 }
 
 const HUGE = [0xffffffffn, 0xffffffffffffffffn, 0x7fffffffffffffffn, 1n << 40n, 1n << 32n];
@@ -125,11 +135,12 @@ function exercise(path: string): "read" | "rejected" {
 }
 
 export function fuzz(target: FuzzTarget, cases: number, seed: number, timeLimitMs: number): FuzzOutcome {
-  const dir = mkdtempSync(join(tmpdir(), "trilut-fuzz-"));
+  const dir = mkdtempSync(join(scratchRoot(), "trilut-fuzz-"));
   const rng = new Rng(seed);
   let read = 0;
   let rejected = 0;
   let slowestMs = 0;
+  let slowest = "";
   const failures: string[] = [];
   const started = performance.now();
   try {
@@ -149,11 +160,14 @@ export function fuzz(target: FuzzTarget, cases: number, seed: number, timeLimitM
         failures.push(`${victim}: ${m.what}: ${(err as Error).stack ?? String(err)}`);
       }
       const ms = performance.now() - t0;
-      slowestMs = Math.max(slowestMs, ms);
+      if (ms > slowestMs) {
+        slowestMs = ms;
+        slowest = `${victim}: ${m.what}`;
+      }
       if (ms > timeLimitMs) failures.push(`${victim}: ${m.what}: took ${ms.toFixed(0)} ms (limit ${timeLimitMs} ms)`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { cases, read, rejected, failures, slowestMs, seconds: (performance.now() - started) / 1000 };
+  return { cases, read, rejected, failures, slowestMs, slowest, seconds: (performance.now() - started) / 1000 };
 }

@@ -4,6 +4,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeLlamaModel } from "../src/model/make-model.js";
+import { presetBudget } from "../src/budget/budget.js";
+import { DEFAULT_ENGINE } from "../src/engine/config.js";
+import { type ReportData } from "../src/report/collect.js";
+import { reportMarkdown } from "../src/report/markdown.js";
 import { cli } from "./helpers.js";
 import { readPng } from "./png.js";
 
@@ -22,6 +26,29 @@ function assertSelfContained(html: string): void {
   assert.doesNotMatch(html, /\b(src|href)="(?!#)[^"]+"/i, "only in-page links");
   assert.doesNotMatch(html, /url\(/i);
 }
+
+describe("report.md quotes what comes from the inputs", () => {
+  it("a hostile tensor name stays one literal table cell: no new row, link, tag or emphasis", () => {
+    const row = { module: "total", instances: 1, lut: 1, lutram: 0, ff: 1, carry: 0, bram36: 0, uram: 0, dsp: 0 };
+    const hostile = "x|y\n| forged | row |<script>alert(1)</script> *b* [l](http://e) `c` _i_";
+    const data = {
+      kind: "compile", title: "m_1.gguf", model: undefined, engine: DEFAULT_ENGINE, weightsPerCycle: 1, budget: presetBudget("kv260"),
+      clock: { mhz: 250, limitedBy: "budget", note: "" }, resources: { modules: [row], total: row, percent: {} }, latency: undefined,
+      rooflineSvg: undefined, notes: [], simulation: [{ what: hostile, mode: "decode", tokens: 1, predictedCycles: 10, measuredCycles: 10, bitExact: true }],
+    } as unknown as ReportData;
+    const md = reportMarkdown(data);
+    const simRows = md.split("\n").filter((l) => l.includes("decode × 1"));
+    assert.equal(simRows.length, 1);
+    // the newline is shown as the text \x0a, its backslash escaped in turn
+    assert.equal(
+      simRows[0],
+      "| x\\|y\\\\x0a\\| forged \\| row \\|\\<script\\>alert\\(1\\)\\</script\\> \\*b\\* \\[l\\]\\(http://e\\) \\`c\\` \\_i\\_, decode × 1 | 10 | 10 | yes |",
+    );
+    assert.ok(!md.includes("| forged |"), "no forged row");
+    // "_" inside a word is not emphasis and stays readable
+    assert.match(md, /^### trilut: m_1\.gguf/);
+  });
+});
 
 describe("trilut report", function () {
   let dir: string;

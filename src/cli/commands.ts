@@ -20,7 +20,7 @@ import { memoryTiming } from "../budget/memory.js";
 import { atEngineClock, describeEngineClock, engineBudget, engineClockMHz, type EngineClock } from "../estimate/clock.js";
 import { simulateMatmul, runOnBackend, type BackendResult } from "../sim/simulate.js";
 import { backendNamed } from "../sim/backends.js";
-import { UserError } from "../util/errors.js";
+import { inTensor, UserError } from "../util/errors.js";
 import { readInt8Matrix, writeInt32Matrix } from "../util/rawio.js";
 import { cyclesReport, measuredCycles, outputsVerdict, printJson, table } from "./output.js";
 import { PACKAGE_ROOT } from "../util/templates.js";
@@ -203,9 +203,11 @@ export async function simCommand(args: SimArgs): Promise<number> {
   // the engine runs at its own clock (the budget's, or its lower estimate): the memory in its cycles
   const clock = engineClockMHz(engine.geo, budget);
   const options = { tokens, memory: memoryTiming(atEngineClock(budget, clock)), validProb: 1 - bp, readyProb: 1 - bp, seed: args.seed };
-  const matmul = engineMatmul(engine.geo, tensor);
-  const wave = await drawWave(args, waves, engine.geo, [matmul], [x], options, `${tensor.name} on ${budget.device}`);
-  const r = await runOnBackend(backendNamed(args.backend ?? "rtl"), engine.geo, [matmul], [x], { ...options, ...waves.trace });
+  // what goes wrong preparing or running this tensor names the model and tensor, as compile does
+  const inIt = <T>(fn: () => T): T => inTensor(args.model, tensor.name, fn);
+  const matmul = inIt(() => engineMatmul(engine.geo, tensor));
+  const wave = await inIt(() => drawWave(args, waves, engine.geo, [matmul], [x], options, `${tensor.name} on ${budget.device}`));
+  const r = await inIt(() => runOnBackend(backendNamed(args.backend ?? "rtl"), engine.geo, [matmul], [x], { ...options, ...waves.trace }));
   const m = r.matmuls[0]!;
   const { cycles, predicted } = measuredCycles(r);
   if (args.out) writeInt32Matrix(args.out, m.y);

@@ -1,7 +1,7 @@
 import { checkHlsSupport } from "../codegen/hls.js";
 import { hlsBackend } from "../sim/hls-simulate.js";
 import { runOnBackend, type BackendResult } from "../sim/simulate.js";
-import { UserError } from "../util/errors.js";
+import { inTensor, UserError } from "../util/errors.js";
 import { writeInt32Matrix } from "../util/rawio.js";
 import { activations, engineMatmul, modelCalls, modeTokens, readTensor } from "../sim/inputs.js";
 import { openOptions, plan, round, type EngineArgs, type ModelArgs } from "./common.js";
@@ -55,7 +55,7 @@ export async function hlsSimCommand(args: HlsSimArgs): Promise<number> {
     // as the RTL backend: decode infers the tokens from --input; prefill defaults to 16
     const wanted = args.mode === "decode" ? args.tokens : modeTokens(args.mode, args.tokens);
     const { x, tokens } = activations(tensor, args.input, wanted, args.seed);
-    const r = await runOnBackend(hlsBackend, engine.geo, [engineMatmul(engine.geo, tensor)], [x], { tokens });
+    const r = await inTensor(args.model, tensor.name, () => runOnBackend(hlsBackend, engine.geo, [engineMatmul(engine.geo, tensor)], [x], { tokens }));
     const m = r.matmuls[0]!;
     if (args.out) writeInt32Matrix(args.out, m.y);
     if (args.json) {

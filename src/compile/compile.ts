@@ -10,7 +10,7 @@ import { memoryTiming } from "../budget/memory.js";
 import { engineBudget } from "../estimate/clock.js";
 import { requireTernary, type ModelReader } from "../model/reader.js";
 import { writeDirAtomic } from "../util/atomic.js";
-import { UserError, withContext } from "../util/errors.js";
+import { inTensor, UserError } from "../util/errors.js";
 import { enginePorts } from "../engine/ports.js";
 import { generateRtl } from "../codegen/rtl.js";
 import { packageVersion } from "../util/templates.js";
@@ -126,7 +126,7 @@ export function compileInto(
       rtlFiles.push(`rtl/${f.name}`);
     }
     const schedules: Record<string, object> = {};
-    for (const t of listing) withContext(`${basename(model.path)}: tensor "${t.name}"`, () => {
+    for (const t of listing) inTensor(model.path, t.name, () => {
       const tensor = model.readTernary(t.name);
       const packed = encodeIndices(geo, tensor);
       const image = `mem/${imageName(t.name)}`;

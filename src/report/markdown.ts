@@ -1,3 +1,4 @@
+import { markdownText } from "../util/quote.js";
 import { type ReportData } from "./collect.js";
 
 /**
@@ -6,12 +7,13 @@ import { type ReportData } from "./collect.js";
  */
 const num = (v: number): string => (Number.isInteger(v) ? v.toLocaleString("en-US") : v.toLocaleString("en-US", { maximumFractionDigits: 2 }));
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
-const cell = (s: string): string => s.replace(/\|/g, "\\|");
+/** Text from the inputs (the title, tensor names, notes) as literal Markdown: never a link, a tag or a broken row. */
+const cell = markdownText;
 
 export function reportMarkdown(d: ReportData): string {
   const e = d.engine;
   const lines = [`### trilut: ${cell(d.title)}`, ""];
-  lines.push(`Engine **${e.kind} G=${e.G} ${e.encoding} T=${e.T} P=${e.P} c=${e.c}** on **${d.budget.device}** at ${num(d.clock.mhz)} MHz, ${num(d.weightsPerCycle)} weights/cycle.`, "");
+  lines.push(`Engine **${e.kind} G=${e.G} ${e.encoding} T=${e.T} P=${e.P} c=${e.c}** on **${cell(d.budget.device)}** at ${num(d.clock.mhz)} MHz, ${num(d.weightsPerCycle)} weights/cycle.`, "");
   if (d.clock.limitedBy === "estimate") lines.push(`**Note:** ${cell(d.clock.note)}.`, "");
   lines.push("| figure | value |", "|---|---|");
   if (d.latency) {
@@ -30,6 +32,6 @@ export function reportMarkdown(d: ReportData): string {
       lines.push(`| ${cell(s.what)}, ${s.mode} × ${s.tokens} | ${num(s.predictedCycles)} | ${num(s.measuredCycles)}${s.measuredCycles === s.predictedCycles ? "" : " ⚠"} | ${s.bitExact ? "yes" : "**NO**"} |`);
     }
   }
-  for (const n of d.notes) lines.push("", `_${n}_`);
+  for (const n of d.notes) lines.push("", `_${cell(n)}_`);
   return lines.join("\n") + "\n";
 }

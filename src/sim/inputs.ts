@@ -3,7 +3,7 @@ import { withModel, type OpenOptions } from "../model/open.js";
 import { requireTernary } from "../model/reader.js";
 import { type TernaryTensor } from "../model/types.js";
 import { runHostModel, type MatmulCall } from "../ref/host.js";
-import { UserError, withContext } from "../util/errors.js";
+import { UserError } from "../util/errors.js";
 import { type EngineGeometry } from "../engine/config.js";
 import { tensorScales } from "../engine/scales.js";
 import { type EngineMatmul } from "./simulate.js";
@@ -90,5 +90,6 @@ export function modelCalls(
  * scaled output (as --block does with the host model's matmuls), never bypassed.
  */
 export function engineMatmul(geo: EngineGeometry, tensor: TernaryTensor): EngineMatmul {
-  return geo.cfg.dequant ? withContext(`tensor "${tensor.name}"`, () => tensorScales(tensor)) : tensor;
+  // its errors (a NaN scale) get the model and tensor from the caller's inTensor, as every command's do
+  return geo.cfg.dequant ? tensorScales(tensor) : tensor;
 }

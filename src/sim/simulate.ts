@@ -146,6 +146,19 @@ function isScaled(m: EngineMatmul): m is ScaledMatmul {
   return "planes" in m;
 }
 
+/**
+ * A model's tensor carries its scales: on a dequantizing engine it must run as a scaled matmul
+ * (engineMatmul makes one), or the dequantization stage is bypassed and the run still "matches"
+ * the integer reference. Plain trit matrices stay allowed there: a stream may mix integer matmuls
+ * with scaled ones by design. Every backend prepares its stream here, so all of them refuse it.
+ */
+function matchesEngine(geo: EngineGeometry, w: EngineMatmul, i: number): void {
+  if (geo.cfg.dequant && !isScaled(w) && "scale" in w) {
+    const name = "name" in w ? ` "${String(w.name)}"` : "";
+    throw new UserError(`matmul ${i}, tensor${name} (${w.n}×${w.k}): the engine dequantizes (dequant=true) and the tensor has scales; pass it with them (engineMatmul), not as raw trits`);
+  }
+}
+
 /** What the integer core computes for a matmul, its scales, and the reference's expected output. */
 function prepare(m: EngineMatmul, x: Int8Array, tokens: number): { core: TritMatrix; scales?: FixedScales; expected: Int32Array; n: number } {
   if (!isScaled(m)) return { core: m, expected: ternaryMatmul(m, x, tokens), n: m.n };
@@ -159,6 +172,7 @@ function prepare(m: EngineMatmul, x: Int8Array, tokens: number): { core: TritMat
  * the descriptor, activation and memory-image streams.
  */
 export function descriptorStream(geo: EngineGeometry, ws: readonly EngineMatmul[], xs: readonly Int8Array[], tokens: number) {
+  ws.forEach((w, i) => matchesEngine(geo, w, i));
   const prepared = ws.map((w, i) => prepare(w, xs[i]!, tokens));
   const tiles = planMatmuls(
     geo,

@@ -67,3 +67,15 @@ export function printable(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => (c.charCodeAt(0) > 0xff ? `\\u${hex(c.charCodeAt(0), 4)}` : `\\x${hex(c.charCodeAt(0), 2)}`));
 }
+
+/**
+ * Text as literal Markdown (a table cell, a heading, a paragraph): control characters made visible,
+ * so a name cannot end a table row or a line, and every ASCII punctuation mark Markdown or its inline
+ * HTML could read as syntax (emphasis, code, links, tags, entities, cell bars) backslash-escaped.
+ */
+export function markdownText(text: string): string {
+  // "_" between two letters or digits cannot start or end emphasis: left as is, blk.0.attn_q.weight reads as itself
+  return printable(text).replace(/[\\`*_{}[\]()<>#+!|~&$]/g, (c, at: number, all: string) =>
+    c === "_" && /[\p{L}\p{N}]/u.test(all[at - 1] ?? "") && /[\p{L}\p{N}]/u.test(all[at + 1] ?? "") ? c : `\\${c}`,
+  );
+}

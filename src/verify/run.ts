@@ -7,7 +7,8 @@ import { estimateResources, overrun, RESOURCE_NAMES, type ResourceEstimate } fro
 import { synthesize } from "../estimate/synth/synth.js";
 import { backendNamed } from "../sim/backends.js";
 import { runOnBackend, type EngineMatmul } from "../sim/simulate.js";
-import { SimulationError, ToolError, UserError } from "../util/errors.js";
+import { inTensor, SimulationError, ToolError, UserError } from "../util/errors.js";
+import { type TernaryTensor } from "../model/types.js";
 import { activations, engineMatmul, modelCalls, modeTokens, readTensor } from "../sim/inputs.js";
 import { type Check } from "./spec.js";
 import { withModel } from "../model/open.js";
@@ -90,9 +91,11 @@ export async function runCheck(p: Planned): Promise<CheckResult> {
     const handshakes = { validProb: 1 - bp, readyProb: 1 - bp, seed: check.seed };
     let ws: EngineMatmul[];
     let xs: Int8Array[];
+    let tensor: TernaryTensor | undefined;
     if (check.tensor !== undefined) {
-      const tensor = readTensor(check.model, check.tensor);
-      ws = [engineMatmul(geo, tensor)];
+      tensor = readTensor(check.model, check.tensor);
+      const t = tensor;
+      ws = [inTensor(check.model, t.name, () => engineMatmul(geo, t))];
       xs = [activations(tensor, undefined, tokens, check.seed).x];
     } else {
       const calls = modelCalls({ model: check.model, block: check.block, all: check.all, mode: check.mode, context: check.context, seed: check.seed }, tokens);
@@ -102,7 +105,9 @@ export async function runCheck(p: Planned): Promise<CheckResult> {
     const backend = backendNamed(check.backend);
     // the memory at the engine's clock, as the latency model and `trilut sim` count it
     const memory = memoryTiming(engineBudget(geo, budget));
-    const r = await runOnBackend(backend, geo, ws, xs, { tokens, memory, ...handshakes });
+    const run = (): ReturnType<typeof runOnBackend> => runOnBackend(backend, geo, ws, xs, { tokens, memory, ...handshakes });
+    // what goes wrong running one tensor names the model and tensor
+    const r = await (tensor ? inTensor(check.model, tensor.name, run) : run());
     properties["mismatches"] = r.mismatches;
     if (backend.cycleAccurate) Object.assign(properties, { cycles: r.cycles, predictedCycles: r.predictedCycles });
     if (r.bytesRead !== undefined) properties["bytesRead"] = r.bytesRead;
