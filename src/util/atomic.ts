@@ -131,43 +131,15 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   }
 }
 
-/** Writes `data` in pieces to a file that appears whole (a GGUF file of many tensors). */
-export function writeFileAtomicStream(path: string, write: (put: (data: Uint8Array) => void) => void): void {
-  makeDirs(dirname(path));
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const forget = whileRunning(() => rmSync(tmp, { force: true }));
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, "w");
-    const out = fd;
-    write((data) => {
-      let done = 0;
-      while (done < data.length) done += writeSync(out, data, done, data.length - done);
-    });
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
-  } catch (err) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  } finally {
-    forget();
-  }
-}
-
 /** A file written piece by piece that appears whole at commit(), or not at all after abandon(). */
-export interface AtomicTextFile {
-  write(text: string): void;
+interface StagedFile {
+  put(data: Uint8Array): void;
   commit(): void;
   abandon(): void;
 }
 
-/**
- * Opens a text file to be written as a stream (a sweep's million points): pieces are gathered
- * into about a megabyte before each write, so neither the whole text nor a write per piece is needed.
- */
-export function openTextFileAtomic(path: string): AtomicTextFile {
+/** Opens `.NAME.PID.tmp` beside `path`, removed on a signal, renamed onto `path` at commit(). */
+function openStagedFile(path: string): StagedFile {
   makeDirs(dirname(path));
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   const forget = whileRunning(() => rmSync(tmp, { force: true }));
@@ -178,23 +150,12 @@ export function openTextFileAtomic(path: string): AtomicTextFile {
     forget();
     throw err;
   }
-  let pending: string[] = [];
-  let size = 0;
-  const flush = (): void => {
-    const data = Buffer.from(pending.join(""), "utf8");
-    pending = [];
-    size = 0;
-    let done = 0;
-    while (done < data.length) done += writeSync(fd!, data, done, data.length - done);
-  };
   return {
-    write(text) {
-      pending.push(text);
-      size += text.length;
-      if (size >= 1 << 20) flush();
+    put(data) {
+      let done = 0;
+      while (done < data.length) done += writeSync(fd!, data, done, data.length - done);
     },
     commit() {
-      flush();
       closeSync(fd!);
       fd = undefined;
       renameSync(tmp, path);
@@ -206,6 +167,52 @@ export function openTextFileAtomic(path: string): AtomicTextFile {
       rmSync(tmp, { force: true });
       forget();
     },
+  };
+}
+
+/** Writes `data` in pieces to a file that appears whole (a GGUF file of many tensors). */
+export function writeFileAtomicStream(path: string, write: (put: (data: Uint8Array) => void) => void): void {
+  const file = openStagedFile(path);
+  try {
+    write((data) => file.put(data));
+    file.commit();
+  } catch (err) {
+    file.abandon();
+    throw err;
+  }
+}
+
+/** A text file written piece by piece that appears whole at commit(), or not at all after abandon(). */
+export interface AtomicTextFile {
+  write(text: string): void;
+  commit(): void;
+  abandon(): void;
+}
+
+/**
+ * Opens a text file to be written as a stream (a sweep's million points): pieces are gathered
+ * into about a megabyte before each write, so neither the whole text nor a write per piece is needed.
+ */
+export function openTextFileAtomic(path: string): AtomicTextFile {
+  const file = openStagedFile(path);
+  let pending: string[] = [];
+  let size = 0;
+  const flush = (): void => {
+    file.put(Buffer.from(pending.join(""), "utf8"));
+    pending = [];
+    size = 0;
+  };
+  return {
+    write(text) {
+      pending.push(text);
+      size += text.length;
+      if (size >= 1 << 20) flush();
+    },
+    commit() {
+      flush();
+      file.commit();
+    },
+    abandon: () => file.abandon(),
   };
 }
 
