@@ -134,15 +134,44 @@ function exercise(path: string): "read" | "rejected" {
   }
 }
 
+/** Counts a fuzz run: cases read or rejected, failures (anything else, or too slow), the slowest case. */
+export class FuzzTally {
+  read = 0;
+  rejected = 0;
+  slowestMs = 0;
+  slowest = "";
+  readonly failures: string[] = [];
+  private readonly started = performance.now();
+
+  constructor(private readonly timeLimitMs: number) {}
+
+  /** Runs and times one case: `run` says how it ended; an exception it throws is a failure. */
+  record(what: string, run: () => "read" | "rejected"): void {
+    const t0 = performance.now();
+    try {
+      if (run() === "read") this.read++;
+      else this.rejected++;
+    } catch (err) {
+      this.failures.push(`${what}: ${(err as Error).stack ?? String(err)}`);
+    }
+    const ms = performance.now() - t0;
+    if (ms > this.slowestMs) {
+      this.slowestMs = ms;
+      this.slowest = what;
+    }
+    if (ms > this.timeLimitMs) this.failures.push(`${what}: took ${ms.toFixed(0)} ms (limit ${this.timeLimitMs} ms)`);
+  }
+
+  outcome(cases: number): FuzzOutcome {
+    const { read, rejected, failures, slowestMs, slowest } = this;
+    return { cases, read, rejected, failures, slowestMs, slowest, seconds: (performance.now() - this.started) / 1000 };
+  }
+}
+
 export function fuzz(target: FuzzTarget, cases: number, seed: number, timeLimitMs: number): FuzzOutcome {
   const dir = mkdtempSync(join(scratchRoot(), "trilut-fuzz-"));
   const rng = new Rng(seed);
-  let read = 0;
-  let rejected = 0;
-  let slowestMs = 0;
-  let slowest = "";
-  const failures: string[] = [];
-  const started = performance.now();
+  const tally = new FuzzTally(timeLimitMs);
   try {
     mkdirSync(dir, { recursive: true });
     for (let i = 0; i < cases; i++) {
@@ -152,22 +181,10 @@ export function fuzz(target: FuzzTarget, cases: number, seed: number, timeLimitM
       const original = target.files.get(victim)!;
       const m = mutate(rng, original, victim === target.mainFile ? target.headerEnd : original.length);
       for (const [name, bytes] of target.files) writeFileSync(join(dir, name), name === victim ? m.bytes : bytes);
-      const t0 = performance.now();
-      try {
-        if (exercise(join(dir, target.open)) === "read") read++;
-        else rejected++;
-      } catch (err) {
-        failures.push(`${victim}: ${m.what}: ${(err as Error).stack ?? String(err)}`);
-      }
-      const ms = performance.now() - t0;
-      if (ms > slowestMs) {
-        slowestMs = ms;
-        slowest = `${victim}: ${m.what}`;
-      }
-      if (ms > timeLimitMs) failures.push(`${victim}: ${m.what}: took ${ms.toFixed(0)} ms (limit ${timeLimitMs} ms)`);
+      tally.record(`${victim}: ${m.what}`, () => exercise(join(dir, target.open)));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { cases, read, rejected, failures, slowestMs, slowest, seconds: (performance.now() - started) / 1000 };
+  return tally.outcome(cases);
 }

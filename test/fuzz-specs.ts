@@ -16,7 +16,7 @@ import { planChecks } from "../src/verify/run.js";
 import { UserError } from "../src/util/errors.js";
 import { Rng } from "../src/util/random.js";
 import { FIXTURES } from "./helpers.js";
-import { scratchRoot, type FuzzOutcome } from "./fuzz-harness.js";
+import { FuzzTally, scratchRoot, type FuzzOutcome } from "./fuzz-harness.js";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -273,12 +273,7 @@ const NOT_ONE_LINE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 export function fuzzSpecs(target: SpecTarget, cases: number, seed: number, timeLimitMs: number): FuzzOutcome {
   const dir = mkdtempSync(join(scratchRoot(), "trilut-fuzz-spec-"));
   const rng = new Rng(seed);
-  let read = 0;
-  let rejected = 0;
-  let slowestMs = 0;
-  let slowest = "";
-  const failures: string[] = [];
-  const started = performance.now();
+  const tally = new FuzzTally(timeLimitMs);
   try {
     writeSideFiles(dir);
     const file = join(dir, target.fileName);
@@ -298,24 +293,19 @@ export function fuzzSpecs(target: SpecTarget, cases: number, seed: number, timeL
       }
       const what = `case ${i} (${yaml ? "YAML" : "JSON"}): ${whats.join("; ") || "unmutated"}`;
       writeFileSync(file, text);
-      const t0 = performance.now();
-      try {
-        target.exercise(dir, file, box.root, rng);
-        read++;
-      } catch (err) {
-        if (!(err instanceof UserError)) failures.push(`${what}: ${(err as Error).stack ?? String(err)}`);
-        else if (NOT_ONE_LINE.test(err.message) || err.message === "") failures.push(`${what}: message is not one line: ${JSON.stringify(err.message.slice(0, 200))}`);
-        else rejected++;
-      }
-      const ms = performance.now() - t0;
-      if (ms > slowestMs) {
-        slowestMs = ms;
-        slowest = what;
-      }
-      if (ms > timeLimitMs) failures.push(`${what}: took ${ms.toFixed(0)} ms (limit ${timeLimitMs} ms)`);
+      tally.record(what, () => {
+        try {
+          target.exercise(dir, file, box.root, rng);
+          return "read";
+        } catch (err) {
+          if (!(err instanceof UserError)) throw err;
+          if (NOT_ONE_LINE.test(err.message) || err.message === "") throw new Error(`message is not one line: ${JSON.stringify(err.message.slice(0, 200))}`);
+          return "rejected";
+        }
+      });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { cases, read, rejected, failures, slowestMs, slowest, seconds: (performance.now() - started) / 1000 };
+  return tally.outcome(cases);
 }
