@@ -1,6 +1,7 @@
 import { type EngineGeometry } from "../engine/config.js";
 import { type AxiStreams } from "../engine/streams.js";
 import { type MemoryTiming } from "../budget/memory.js";
+import { UserError } from "../util/errors.js";
 import { type CycleWindow } from "./window.js";
 
 /**
@@ -72,3 +73,12 @@ export interface BackendRun {
 }
 
 
+
+/**
+ * Refuses, before anything is built, what only the Verilator backend can do: stall the streams
+ * (backpressure) and write a waveform. `why` says, for each, why this backend cannot.
+ */
+export function onlyOnVerilator(options: SimulateOptions, why: { backpressure: string; waveform: string }): void {
+  if ((options.validProb ?? 1) < 1 || (options.readyProb ?? 1) < 1) throw new UserError(`backpressure: ${why.backpressure}; use the Verilator backend (rtl)`);
+  if (options.trace) throw new UserError(`a waveform: ${why.waveform}; use the Verilator backend (rtl)`);
+}

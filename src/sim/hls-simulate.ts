@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type AxiStreams } from "../engine/streams.js";
-import { SimulationError, UserError } from "../util/errors.js";
-import type { BackendRun, SimBackend } from "./backend.js";
+import { SimulationError } from "../util/errors.js";
+import { onlyOnVerilator, type BackendRun, type SimBackend } from "./backend.js";
 import { buildHls } from "./hls-build.js";
 
 const execFileAsync = promisify(execFile);
@@ -24,10 +24,10 @@ export const hlsBackend: SimBackend = {
   name: "hls",
   cycleAccurate: false,
   async build(geo, options) {
-    if ((options.validProb ?? 1) < 1 || (options.readyProb ?? 1) < 1) {
-      throw new UserError("backpressure: the HLS backend's C simulation has no handshakes to stall; use the Verilator backend (rtl)");
-    }
-    if (options.trace) throw new UserError("a waveform: the HLS backend is a C simulation and has none; use the Verilator backend (rtl)");
+    onlyOnVerilator(options, {
+      backpressure: "the HLS backend's C simulation has no handshakes to stall",
+      waveform: "the HLS backend is a C simulation and has none",
+    });
     const built = await buildHls(geo);
     return {
       buildSeconds: built.compileSeconds,

@@ -8,7 +8,7 @@ import { DESCRIPTOR_FIELDS, DESCRIPTOR_WORDS, descriptorPort, descriptorWidths }
 import { generateRtl } from "../codegen/rtl.js";
 import { packageVersion, renderTemplate } from "../util/templates.js";
 import { SimulationError, ToolError, UserError } from "../util/errors.js";
-import type { SimBackend } from "./backend.js";
+import { onlyOnVerilator, type SimBackend } from "./backend.js";
 import { type AxiStreams } from "../engine/streams.js";
 import { type MemoryTiming } from "../budget/memory.js";
 
@@ -109,10 +109,10 @@ export const icarusBackend: SimBackend = {
   name: "icarus",
   cycleAccurate: true,
   async build(geo, options) {
-    if ((options.validProb ?? 1) < 1 || (options.readyProb ?? 1) < 1) {
-      throw new UserError("backpressure: the Icarus testbench drives the streams without stalls; use the Verilator backend (rtl)");
-    }
-    if (options.trace) throw new UserError("a waveform: the Icarus backend writes none; use the Verilator backend (rtl)");
+    onlyOnVerilator(options, {
+      backpressure: "the Icarus testbench drives the streams without stalls",
+      waveform: "the Icarus backend writes none",
+    });
     return {
       buildSeconds: 0,
       cached: false,
