@@ -85,6 +85,8 @@ export interface SynthOptions {
   flatten?: boolean;
   /** Derive the figures again from yosys's cached output even when they are cached (benchmarks). */
   rederive?: boolean;
+  /** The top module (default trilut_engine): a decoder unit synthesized on its own. */
+  top?: string;
 }
 
 const ZERO: SynthCounts = { lut: 0, ff: 0, lutram: 0, carry: 0, bram36: 0, uram: 0, dsp: 0 };
@@ -172,13 +174,13 @@ export function yosysFamilyOf(family: Budget["family"]): "xcup" | "xc7" {
 }
 
 /** The yosys script: synthesize for the family keeping the hierarchy, then report. */
-function synthScript(files: readonly string[], yosysFamily: string, flatten: boolean): string {
+function synthScript(files: readonly string[], yosysFamily: string, flatten: boolean, top: string): string {
   return [
     // -defer: elaborate modules only with the parameters the hierarchy gives them, so a generate
     // branch not taken (a baseline engine's tables) need not name modules that are absent
     `read_verilog -defer ${files.join(" ")}`,
     // out of context: no I/O pads or clock buffers; hierarchy kept so each module reports its own cells
-    `synth_xilinx -family ${yosysFamily} -top ${TOP_MODULE} -noiopad -noclkbuf`,
+    `synth_xilinx -family ${yosysFamily} -top ${top} -noiopad -noclkbuf`,
     ...(flatten ? ["flatten"] : []),
     "tee -q -o stat.json stat -json",
     // the mapped netlist, hierarchical (each module once): cells and port wires only, no source
@@ -202,6 +204,7 @@ function parseResults(
   stat: StatJson,
   netlist: YosysNetlist,
   yosysFamily: "xcup" | "xc7",
+  top: string,
 ): Pick<SynthResult, "total" | "modules" | "instances" | "cells" | "uncounted"> {
   const rawNames = Object.keys(stat.modules).sort();
   // friendly names, numbering parameter variants of one module
@@ -213,8 +216,8 @@ function parseResults(
     seen.set(base, k);
     names.set(raw, k === 1 ? base : `${base}#${k}`);
   }
-  const topRaw = rawNames.find((r) => moduleBaseName(r) === TOP_MODULE && !r.startsWith("$paramod"));
-  if (!topRaw) throw new Error(`yosys stat has no module ${TOP_MODULE}`);
+  const topRaw = rawNames.find((r) => moduleBaseName(r) === top && !r.startsWith("$paramod"));
+  if (!topRaw) throw new Error(`yosys stat has no module ${top}`);
 
   // a cell's type names a submodule as `$paramod$<hash>\\name` or `name` (module key `\\name`)
   const submodule = (type: string): string | undefined =>
@@ -283,7 +286,7 @@ export async function synthesize(
 }
 
 /**
- * {@link synthesize} for given Verilog sources whose top is trilut_engine: the engine's generated
+ * {@link synthesize} for given Verilog sources (top: trilut_engine unless `opts.top` names another): the engine's generated
  * RTL, or (in tests) a deliberately broken copy of it.
  */
 export async function synthesizeSources(
@@ -293,7 +296,8 @@ export async function synthesizeSources(
 ): Promise<SynthResult> {
   const yosysFamily = yosysFamilyOf(family);
   const model = delayModel(yosysFamily === "xc7" ? "7series" : "ultrascale+");
-  const script = synthScript(rtl.map((f) => f.name), yosysFamily, opts.flatten === true);
+  const top = opts.top ?? TOP_MODULE;
+  const script = synthScript(rtl.map((f) => f.name), yosysFamily, opts.flatten === true, top);
   // Two cache levels. What yosys wrote (its statistics and the gzipped netlist, about 1 MB for the
   // default engine) is keyed by what yosys read; the figures derived from it also by the analysis
   // and the delay model, so a change to those re-reads the netlist instead of re-synthesizing.
@@ -310,21 +314,21 @@ export async function synthesizeSources(
   if (!raw) {
     const started = performance.now();
     const files = Object.fromEntries(rtl.map((f) => [f.name, f.content]));
-    const out = await asStep(`synthesizing ${TOP_MODULE} with yosys (${family})`, 120, () =>
-      runYosys(TOP_MODULE, script, files, ["stat.json", "netlist.json"], opts.timeoutSeconds ?? 600),
+    const out = await asStep(`synthesizing ${top} with yosys (${family})`, 120, () =>
+      runYosys(top, script, files, ["stat.json", "netlist.json"], opts.timeoutSeconds ?? 600),
     );
     const stat = out["stat.json"];
     const netlist = out["netlist.json"];
     if (stat === undefined || netlist === undefined) {
-      throw new ToolError(`yosys synthesis of ${TOP_MODULE} failed: no ${stat === undefined ? "stat.json" : "netlist.json"} written`);
+      throw new ToolError(`yosys synthesis of ${top} failed: no ${stat === undefined ? "stat.json" : "netlist.json"} written`);
     }
     const seconds = (performance.now() - started) / 1000;
     // spliced as text: re-serializing a 30 MB netlist would cost seconds
     writeFileAtomic(rawPath, gzipSync(`{"seconds":${seconds},"stat":${stat},"netlist":${netlist}}`));
     raw = { seconds, stat: JSON.parse(stat) as StatJson, netlist: JSON.parse(netlist) as YosysNetlist };
   }
-  const parsed = parseResults(raw.stat, raw.netlist, yosysFamily);
-  const t = netlistTiming(raw.netlist, TOP_MODULE, model);
+  const parsed = parseResults(raw.stat, raw.netlist, yosysFamily, top);
+  const t = netlistTiming(raw.netlist, top, model);
   const timing: SynthTiming = { model: model.family, critical: t.critical, byModule: t.byModule, unknown: t.unknown };
   const notes = [
     `yosys ${yosysVersion} synth_xilinx -family ${yosysFamily}, hierarchy kept, out of context (no I/O pads, no clock buffers)`,
