@@ -3,10 +3,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { type MemoryTiming } from "../budget/memory.js";
 import { type SourceFile } from "../units/unit.js";
 import { cacheRoot } from "../util/cache.js";
 import { SimulationError, ToolError } from "../util/errors.js";
-import { packageVersion, renderTemplate } from "../util/templates.js";
+import { PACKAGE_ROOT, packageVersion, renderTemplate } from "../util/templates.js";
 import { CXX_FLAGS, hash, publish, runBuildTool, VERILATOR_FLAGS } from "./build.js";
 import { HLS_CXX_FLAGS } from "./hls-build.js";
 import { toolchain } from "./toolchain.js";
@@ -41,6 +42,26 @@ export interface UnitDesign {
   readonly sources: readonly SourceFile[];
   readonly inputs: readonly HarnessStream[];
   readonly outputs: readonly HarnessStream[];
+  /** AXI read ports served by the memory model of sim/trilut_memory.h (the engine's weights, …). */
+  readonly memories?: readonly HarnessMemory[];
+}
+
+/**
+ * An AXI4-style read port of the unit, as the engine's (hw/trilut_axi_loader.v): `<name>_ar_valid`,
+ * `_ar_ready`, `_ar_addr` (32 bits, bytes), `_ar_len` (8 bits, beats − 1), `_r_valid`, `_r_ready`,
+ * `_r_data` (`dataBits`), `_r_last`; served by sim/trilut_memory.h with the run's image and timing.
+ */
+export interface HarnessMemory {
+  readonly name: string;
+  /** Bits of a data beat (`<name>_r_data`): 32..4096, whole 32-bit words. */
+  readonly dataBits: number;
+}
+
+/** What a memory port holds and how fast it answers, for one run. */
+export interface MemoryContents {
+  /** The memory image, little-endian 32-bit words from byte address 0. */
+  readonly image: Uint32Array;
+  readonly timing: MemoryTiming;
 }
 
 export interface UnitHlsDesign {
@@ -61,6 +82,8 @@ export interface UnitRun {
   readonly backpressure?: { readonly seed: number };
   /** A run that has not finished after this many cycles is a hang (default 1,000,000). */
   readonly maxCycles?: number;
+  /** The contents of each memory port of the design, by name. */
+  readonly memories?: Readonly<Record<string, MemoryContents>>;
 }
 
 export interface UnitResult {
@@ -103,7 +126,7 @@ function checkStreams(where: string, streams: readonly HarnessStream[]): void {
 
 const words = (width: number): number => Math.ceil(width / 32);
 
-function inputFile(design: { inputs: readonly HarnessStream[]; outputs: readonly HarnessStream[] }, run: UnitRun): string {
+function inputFile(design: { inputs: readonly HarnessStream[]; outputs: readonly HarnessStream[]; memories?: readonly HarnessMemory[] }, run: UnitRun): string {
   const lines = [`${run.backpressure?.seed ?? 0} ${run.backpressure ? 1 : 0} ${run.maxCycles ?? 1_000_000}`];
   for (const s of design.inputs) {
     const items = run.inputs[s.name];
@@ -115,6 +138,13 @@ function inputFile(design: { inputs: readonly HarnessStream[]; outputs: readonly
     const n = run.expect[s.name];
     if (n === undefined) throw new RangeError(`no expected count for output stream ${s.name}`);
     lines.push(String(n));
+  }
+  for (const m of design.memories ?? []) {
+    const c = run.memories?.[m.name];
+    if (!c) throw new RangeError(`no contents given for memory port ${m.name}`);
+    const { bwNum, bwDen, latency, maxQueued } = c.timing;
+    lines.push(`${bwNum} ${bwDen} ${latency} ${maxQueued} ${c.image.length}`);
+    for (let i = 0; i < c.image.length; i += 16) lines.push(Array.from(c.image.subarray(i, i + 16), (w) => w.toString(16)).join(" "));
   }
   return `${lines.join("\n")}\n`;
 }
@@ -161,6 +191,9 @@ async function runHarness(exe: string, design: UnitDesign | UnitHlsDesign, run: 
 /** Builds (or finds in the cache) the Verilator harness of a unit. */
 export async function buildUnitHarness(design: UnitDesign): Promise<string> {
   checkStreams(design.top, [...design.inputs, ...design.outputs]);
+  for (const m of design.memories ?? []) {
+    if (!(m.dataBits % 32 === 0 && m.dataBits >= 32 && m.dataBits <= 4096)) throw new RangeError(`${design.top}: memory ${m.name} beats of ${m.dataBits} bits; expected whole 32-bit words, at most 4096`);
+  }
   const tc = toolchain();
   const decorate = (s: HarnessStream) => ({ ...s, words: words(s.width), wide: s.width > 64 });
   const tb = renderTemplate("sim/unit_tb.cpp.hbs", {
@@ -168,8 +201,10 @@ export async function buildUnitHarness(design: UnitDesign): Promise<string> {
     top: design.top,
     inputs: design.inputs.map(decorate),
     outputs: design.outputs.map(decorate),
+    memories: (design.memories ?? []).map((m) => ({ ...m, words: m.dataBits / 32, wide: m.dataBits > 64 })),
   });
-  const key = hash([...design.sources.flatMap((f) => [f.name, f.content]), tb, tc.verilatorVersion, tc.cxxVersion, ...VERILATOR_FLAGS]);
+  const memoryHeader = design.memories?.length ? readFileSync(join(PACKAGE_ROOT, "sim", "trilut_memory.h"), "utf8") : "";
+  const key = hash([...design.sources.flatMap((f) => [f.name, f.content]), tb, memoryHeader, tc.verilatorVersion, tc.cxxVersion, ...VERILATOR_FLAGS]);
   const dir = join(cacheRoot(), "unit", key);
   const exe = join(dir, "unit_tb");
   if (existsSync(exe)) return exe;
@@ -179,9 +214,10 @@ export async function buildUnitHarness(design: UnitDesign): Promise<string> {
   try {
     for (const f of design.sources) writeFileSync(join(tmp, "rtl", f.name), f.content);
     writeFileSync(join(tmp, "unit_tb.cpp"), tb);
+    if (memoryHeader) writeFileSync(join(tmp, "trilut_memory.h"), memoryHeader);
     await runBuildTool(tc.verilator, [
       "--cc", "--exe", "--build", "-j", "2", ...VERILATOR_FLAGS,
-      "--top-module", design.top, "--Mdir", join(tmp, "obj"), "-CFLAGS", CXX_FLAGS.join(" "),
+      "--top-module", design.top, "--Mdir", join(tmp, "obj"), "-CFLAGS", [...CXX_FLAGS, `-I${tmp}`].join(" "),
       "-o", join(tmp, "unit_tb"),
       join(tmp, "unit_tb.cpp"), ...design.sources.map((f) => join(tmp, "rtl", f.name)),
     ]);

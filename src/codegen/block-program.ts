@@ -1,0 +1,121 @@
+import { type EngineGeometry } from "../engine/config.js";
+import { DESCRIPTOR_FIELDS, DESCRIPTOR_WORDS, packDescriptor } from "../engine/descriptor.js";
+import { type Tile } from "../engine/tiles.js";
+import { UserError } from "../util/errors.js";
+
+/**
+ * The block sequencer's program (docs/block.md): a stream of 256-bit items, eight little-endian
+ * 32-bit words each. An instruction's word 0 holds its opcode, words 1..7 its operands; a matmul
+ * instruction is followed by one item per tile holding the engine's descriptor (one field a word,
+ * in the order of src/engine/descriptor.ts, as the engine's own descriptor stream). The sequencer
+ * runs one instruction at a time, so the program's cycles are the sum of its instructions'
+ * (src/estimate/cycles/block.ts).
+ */
+export const PROGRAM_ITEM_WORDS = 8;
+export const PROGRAM_ITEM_BITS = 32 * PROGRAM_ITEM_WORDS;
+/** Operands and the sequencer's counters are 16 bits wide. */
+export const OPERAND_BITS = 16;
+
+export const BLOCK_OPCODES = {
+  LOAD_X: 1,
+  MATMUL: 2,
+  STORE_Y: 3,
+} as const;
+
+/** Loads `tokens` vectors of k int8 values from the `xin` stream into the int8 buffer. */
+export interface LoadX {
+  readonly op: "loadX";
+  readonly k: number;
+  readonly tokens: number;
+}
+
+/**
+ * Runs one matmul on the engine: its tiles' descriptors go to the engine, the int8 buffer feeds
+ * every tile the whole input (tokens × steps x beats), results land in the result buffer (token t,
+ * row group g at t · groups + g).
+ */
+export interface Matmul {
+  readonly op: "matmul";
+  readonly tiles: readonly Tile[];
+  readonly steps: number;
+  readonly tokens: number;
+  readonly groupsPerTile: number;
+  /** Row groups of the whole matmul, and of its last tile. */
+  readonly groups: number;
+  readonly lastGroups: number;
+}
+
+/** Streams n int32 results per token, row by row, out of the result buffer on `out`. */
+export interface StoreY {
+  readonly op: "storeY";
+  readonly n: number;
+  readonly tokens: number;
+  readonly groups: number;
+}
+
+export type BlockInstruction = LoadX | Matmul | StoreY;
+
+function operand(what: string, v: number): number {
+  if (!(Number.isInteger(v) && v >= 0 && v < 2 ** OPERAND_BITS)) {
+    throw new UserError(`block program: ${what} = ${v} does not fit the sequencer's ${OPERAND_BITS}-bit operands`);
+  }
+  return v;
+}
+
+function item(words: readonly number[]): bigint {
+  let v = 0n;
+  words.forEach((w, i) => (v |= BigInt(w >>> 0) << BigInt(32 * i)));
+  return v;
+}
+
+/** The matmul instruction of a plan's matmul (its tiles run in the plan's order). */
+export function matmulInstruction(geo: EngineGeometry, tiles: readonly Tile[], tokens: number): Matmul {
+  const first = tiles[0]!;
+  const last = tiles[tiles.length - 1]!;
+  const groups = tiles.reduce((n, t) => n + t.groups, 0);
+  if (tiles.some((t) => t.matmul !== first.matmul || t.steps !== first.steps)) throw new Error("a matmul instruction takes the tiles of one matmul");
+  if (tiles.slice(0, -1).some((t) => t.groups !== first.groups)) throw new Error("every tile but the last holds the same row groups");
+  void geo;
+  return { op: "matmul", tiles, steps: first.steps, tokens, groupsPerTile: first.groups, groups, lastGroups: last.groups };
+}
+
+/** The program's items, as the `prog` stream carries them. */
+export function encodeProgram(geo: EngineGeometry, program: readonly BlockInstruction[]): bigint[] {
+  const items: bigint[] = [];
+  for (const ins of program) {
+    switch (ins.op) {
+      case "loadX":
+        items.push(item([BLOCK_OPCODES.LOAD_X, operand("k", ins.k), 0, operand("tokens", ins.tokens)]));
+        break;
+      case "matmul": {
+        items.push(
+          item([
+            BLOCK_OPCODES.MATMUL,
+            operand("tiles", ins.tiles.length),
+            operand("steps", ins.steps),
+            operand("tokens", ins.tokens),
+            operand("groups per tile", ins.groupsPerTile),
+            operand("row groups", ins.groups),
+            operand("last tile's groups", ins.lastGroups),
+          ]),
+        );
+        const words = new Uint32Array(DESCRIPTOR_WORDS);
+        for (const t of ins.tiles) {
+          packDescriptor(geo, { addr: t.addr, beats: t.beats, words: t.words, steps: t.steps, groups: t.groups, tokens: ins.tokens, mode: t.mode, gsteps: t.gsteps }, words, 0);
+          items.push(item(Array.from(words)));
+        }
+        break;
+      }
+      case "storeY":
+        items.push(item([BLOCK_OPCODES.STORE_Y, operand("n", ins.n), operand("tokens", ins.tokens), operand("row groups", ins.groups)]));
+        break;
+    }
+  }
+  return items;
+}
+
+/** Where each descriptor field sits in a descriptor item: word i for field i. */
+export function descriptorItemLayout(): { name: string; lsb: number }[] {
+  if (DESCRIPTOR_FIELDS.length > PROGRAM_ITEM_WORDS) throw new Error("a descriptor needs more words than a program item has");
+  return DESCRIPTOR_FIELDS.map((f, i) => ({ name: f.name, lsb: 32 * i }));
+}

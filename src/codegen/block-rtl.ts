@@ -1,0 +1,52 @@
+import { type EngineGeometry } from "../engine/config.js";
+import { descriptorWidths } from "../engine/descriptor.js";
+import { hw, type SourceFile } from "../units/unit.js";
+import { packageVersion, renderTemplate } from "../util/templates.js";
+import { BLOCK_OPCODES, descriptorItemLayout, PROGRAM_ITEM_BITS } from "./block-program.js";
+import { generateRtl } from "./rtl.js";
+
+/** The block accelerator's top module. */
+export const BLOCK_TOP = "trilut_block";
+
+/**
+ * What the block's on-chip buffers hold: the longest matmul input (int8, k values) and output
+ * (n rows) of the block, for up to `tokens` tokens at once (a prefill chunk).
+ */
+export interface BlockCapacity {
+  readonly maxK: number;
+  readonly maxN: number;
+  readonly tokens: number;
+}
+
+const clog2 = (n: number): number => Math.max(1, Math.ceil(Math.log2(n)));
+
+/** Depths of the int8 buffer (x beats) and the result buffer (P-row beats). */
+export function blockBufferDepths(geo: EngineGeometry, cap: BlockCapacity): { x: number; y: number } {
+  return { x: cap.tokens * Math.ceil(cap.maxK / geo.stepActivations), y: cap.tokens * Math.ceil(cap.maxN / geo.cfg.P) };
+}
+
+/** Every Verilog file of the block accelerator: the engine's, the block's modules, the top. */
+export function generateBlockRtl(geo: EngineGeometry, cap: BlockCapacity): SourceFile[] {
+  const depths = blockBufferDepths(geo, cap);
+  const widths = descriptorWidths(geo);
+  const desc = descriptorItemLayout().map((f) => {
+    const width = widths[f.name as keyof typeof widths];
+    return { name: f.name, lsb: f.lsb, width, range: width > 1 ? `[${width - 1}:0] ` : "" };
+  });
+  const content = renderTemplate("rtl/block/trilut_block.v.hbs", {
+    version: packageVersion(),
+    PROG_BITS: PROGRAM_ITEM_BITS,
+    MEM_BITS: geo.cfg.memBits,
+    TG: geo.stepActivations,
+    P: geo.cfg.P,
+    XW: geo.actBeatBits,
+    YW: geo.resultBeatBits,
+    XDEPTH: depths.x,
+    YDEPTH: depths.y,
+    XA: clog2(depths.x),
+    YA: clog2(depths.y),
+    opcodes: Object.entries(BLOCK_OPCODES).map(([name, code]) => ({ name, code })),
+    desc,
+  });
+  return [...generateRtl(geo), ...hw("trilut_block_ram.v", "trilut_block_prefetch.v"), { name: `${BLOCK_TOP}.v`, content }];
+}
