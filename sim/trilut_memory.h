@@ -6,6 +6,14 @@
 // cycle and is capped at two beats: enough to carry the fraction of a beat a cycle leaves over
 // (so a busy port reaches the full bandwidth), too little for an idle port to save up a burst. All arithmetic is in integers (units of 1/bwDen byte) so the
 // simulation and trilut's cycle model agree exactly.
+//
+// The write port (AXI4 AW/W/B, for the KV cache's writer) has the same character: write requests
+// are accepted while fewer than `maxQueued` writes are pending (accepted, response not yet taken);
+// data beats are taken in the order of the requests, one per cycle at most, from the cycle after
+// their request was accepted, while the write port's own bandwidth credit lasts (the read port's
+// rule, a separate counter: the two directions are not arbitrated against each other); a request's
+// response is valid `latency` cycles after its last beat, in order. A beat's bytes land where its
+// strobe bits are set, in `writable` (the same words as `image` when the port writes).
 #pragma once
 
 #include <cstdint>
@@ -21,6 +29,7 @@ struct MemoryConfig {
   uint64_t bwDen = 10;
   uint32_t latency = 64;
   uint32_t maxQueued = 16;
+  uint32_t* writable = nullptr;     // the image the write port writes (null: writes are dropped)
 };
 
 class Memory {
@@ -32,6 +41,7 @@ class Memory {
   void beginCycle(uint64_t cycle) {
     now = cycle;
     credit = credit + cfg.bwNum > cap() ? cap() : credit + cfg.bwNum;
+    wcredit = wcredit + cfg.bwNum > cap() ? cap() : wcredit + cfg.bwNum;
   }
   bool arReady() const { return queue.size() < cfg.maxQueued; }
   void accept(uint64_t addr, uint32_t beats) { queue.push_back({addr, beats, now + cfg.latency}); }
@@ -61,6 +71,37 @@ class Memory {
   uint64_t bytesRead = 0;
   uint64_t busyCycles = 0;
 
+  // ---- the write port
+  bool awReady() const { return writes.size() < cfg.maxQueued; }
+  void acceptWrite(uint64_t addr, uint32_t beats) { writes.push_back({addr, beats, now, 0}); }
+  // Whether a data beat is taken this cycle: the oldest request still owed beats, accepted before now.
+  bool wReady() const {
+    const WriteRequest* r = owed();
+    return r != nullptr && r->acceptedAt < now && wcredit >= cost();
+  }
+  // The design gave a beat: `words` (beatBytes / 4 of them) and one strobe bit per byte.
+  void writeBeat(const uint32_t* words, const uint8_t* strobes) {
+    WriteRequest* r = owed();
+    for (uint32_t i = 0; i < cfg.beatBytes; i++) {
+      const uint64_t at = r->addr + i;
+      if (!((strobes[i / 8] >> (i % 8)) & 1) || cfg.writable == nullptr || at >= cfg.imageBytes) continue;
+      const uint32_t shift = 8 * (at % 4);
+      const uint32_t byte = (words[i / 4] >> (8 * (i % 4))) & 0xff;
+      cfg.writable[at / 4] = (cfg.writable[at / 4] & ~(0xffu << shift)) | (byte << shift);
+    }
+    wcredit -= cost();
+    bytesWritten += cfg.beatBytes;
+    r->addr += cfg.beatBytes;
+    if (--r->beats == 0) r->lastAt = now;
+  }
+  // Whether the design is told to take (one) write's response: the oldest, `latency` after its last beat.
+  bool bValid() const {
+    return !writes.empty() && writes.front().beats == 0 && now >= writes.front().lastAt + cfg.latency;
+  }
+  void takeB() { writes.pop_front(); }
+
+  uint64_t bytesWritten = 0;
+
  private:
   uint64_t cost() const { return static_cast<uint64_t>(cfg.beatBytes) * cfg.bwDen; }
   uint64_t cap() const { return 2 * cost(); }
@@ -69,9 +110,27 @@ class Memory {
     uint32_t beats;
     uint64_t readyAt;
   };
+  struct WriteRequest {
+    uint64_t addr;
+    uint32_t beats;     // beats still owed
+    uint64_t acceptedAt;
+    uint64_t lastAt;    // cycle of its last beat
+  };
+  const WriteRequest* owed() const {
+    for (const WriteRequest& w : writes)
+      if (w.beats > 0) return &w;
+    return nullptr;
+  }
+  WriteRequest* owed() {
+    for (WriteRequest& w : writes)
+      if (w.beats > 0) return &w;
+    return nullptr;
+  }
   MemoryConfig cfg;
   std::deque<Request> queue;
+  std::deque<WriteRequest> writes;
   uint64_t credit = 0;
+  uint64_t wcredit = 0;
   uint64_t now = 0;
 };
 

@@ -37,30 +37,30 @@ export interface StreamItem {
   readonly last?: boolean;
 }
 
+/**
+ * An off-chip memory port of the unit (AXI4 subset, named as the engine's read port in
+ * hw/trilut_axi_loader.v with `<name>_` in front): `_ar_valid/_ar_ready/_ar_addr/_ar_len`,
+ * `_r_valid/_r_ready/_r_data/_r_last`, `_aw_valid/_aw_ready/_aw_addr/_aw_len`,
+ * `_w_valid/_w_ready/_w_data/_w_strb/_w_last`, `_b_valid/_b_ready`; lengths are beats − 1, addresses
+ * 32 bits. Served by sim/trilut_memory.h's model (read and write ports).
+ */
+export interface HarnessMemory {
+  readonly name: string;
+  /** Bytes per data beat (a power of two, 16..512): `_r_data`/`_w_data` are 8·beatBytes bits. */
+  readonly beatBytes: number;
+}
+
 export interface UnitDesign {
   readonly top: string;
   readonly sources: readonly SourceFile[];
   readonly inputs: readonly HarnessStream[];
   readonly outputs: readonly HarnessStream[];
-  /** AXI read ports served by the memory model of sim/trilut_memory.h (the engine's weights, …). */
   readonly memories?: readonly HarnessMemory[];
 }
 
-/**
- * An AXI4-style read port of the unit, as the engine's (hw/trilut_axi_loader.v): `<name>_ar_valid`,
- * `_ar_ready`, `_ar_addr` (32 bits, bytes), `_ar_len` (8 bits, beats − 1), `_r_valid`, `_r_ready`,
- * `_r_data` (`dataBits`), `_r_last`; served by sim/trilut_memory.h with the run's image and timing.
- */
-export interface HarnessMemory {
-  readonly name: string;
-  /** Bits of a data beat (`<name>_r_data`): 32..4096, whole 32-bit words. */
-  readonly dataBits: number;
-}
-
-/** What a memory port holds and how fast it answers, for one run. */
-export interface MemoryContents {
-  /** The memory image, little-endian 32-bit words from byte address 0. */
-  readonly image: Uint32Array;
+/** A memory's initial image (bytes, a multiple of 4) and timing for one run. */
+export interface MemoryRun {
+  readonly image: Uint8Array;
   readonly timing: MemoryTiming;
 }
 
@@ -82,8 +82,8 @@ export interface UnitRun {
   readonly backpressure?: { readonly seed: number };
   /** A run that has not finished after this many cycles is a hang (default 1,000,000). */
   readonly maxCycles?: number;
-  /** The contents of each memory port of the design, by name. */
-  readonly memories?: Readonly<Record<string, MemoryContents>>;
+  /** Each declared memory's initial image and timing, by name. */
+  readonly memories?: Readonly<Record<string, MemoryRun>>;
 }
 
 export interface UnitResult {
@@ -95,6 +95,8 @@ export interface UnitResult {
   readonly cycles: number;
   /** Per output, the cycle of its first item (−1 for none, and in C simulation). */
   readonly firstOutput: Record<string, number>;
+  /** Each declared memory's image at the end of the run, by name. */
+  readonly memories: Record<string, Uint8Array>;
 }
 
 const MAX_WIDTH = 1024;
@@ -126,6 +128,29 @@ function checkStreams(where: string, streams: readonly HarnessStream[]): void {
 
 const words = (width: number): number => Math.ceil(width / 32);
 
+function checkMemories(where: string, memories: readonly HarnessMemory[]): void {
+  for (const m of memories) {
+    if (!/^[A-Za-z_]\w*$/.test(m.name)) throw new RangeError(`${where}: memory name "${m.name}" is not an identifier`);
+    if (!(Number.isInteger(m.beatBytes) && m.beatBytes >= 16 && m.beatBytes <= 512 && (m.beatBytes & (m.beatBytes - 1)) === 0)) {
+      throw new RangeError(`${where}: memory ${m.name} has ${m.beatBytes}-byte beats; expected a power of two in 16..512`);
+    }
+  }
+}
+
+function memoryLines(memories: readonly HarnessMemory[], run: UnitRun): string[] {
+  const lines: string[] = [];
+  for (const m of memories) {
+    const given = run.memories?.[m.name];
+    if (!given) throw new RangeError(`no image given for memory ${m.name}`);
+    if (given.image.length % 4 !== 0) throw new RangeError(`memory ${m.name}: image of ${given.image.length} bytes; expected a multiple of 4`);
+    const t = given.timing;
+    const words = new Uint32Array(given.image.buffer.slice(given.image.byteOffset, given.image.byteOffset + given.image.length));
+    lines.push(`${t.bwNum} ${t.bwDen} ${t.latency} ${t.maxQueued} ${words.length}`);
+    for (let i = 0; i < words.length; i += 8) lines.push(Array.from(words.subarray(i, i + 8), (w) => w.toString(16)).join(" "));
+  }
+  return lines;
+}
+
 function inputFile(design: { inputs: readonly HarnessStream[]; outputs: readonly HarnessStream[]; memories?: readonly HarnessMemory[] }, run: UnitRun): string {
   const lines = [`${run.backpressure?.seed ?? 0} ${run.backpressure ? 1 : 0} ${run.maxCycles ?? 1_000_000}`];
   for (const s of design.inputs) {
@@ -139,17 +164,11 @@ function inputFile(design: { inputs: readonly HarnessStream[]; outputs: readonly
     if (n === undefined) throw new RangeError(`no expected count for output stream ${s.name}`);
     lines.push(String(n));
   }
-  for (const m of design.memories ?? []) {
-    const c = run.memories?.[m.name];
-    if (!c) throw new RangeError(`no contents given for memory port ${m.name}`);
-    const { bwNum, bwDen, latency, maxQueued } = c.timing;
-    lines.push(`${bwNum} ${bwDen} ${latency} ${maxQueued} ${c.image.length}`);
-    for (let i = 0; i < c.image.length; i += 16) lines.push(Array.from(c.image.subarray(i, i + 16), (w) => w.toString(16)).join(" "));
-  }
+  lines.push(...memoryLines(design.memories ?? [], run));
   return `${lines.join("\n")}\n`;
 }
 
-function parseOutputs(outputs: readonly HarnessStream[], text: string): UnitResult {
+function parseOutputs(outputs: readonly HarnessStream[], memories: readonly HarnessMemory[], text: string): UnitResult {
   const lines = text.split("\n");
   let at = 0;
   const cycles = Number(lines[at++]);
@@ -163,7 +182,16 @@ function parseOutputs(outputs: readonly HarnessStream[], text: string): UnitResu
       return { data: BigInt.asUintN(s.width, BigInt(`0x${hex}`)), last: last === "1" };
     });
   }
-  return { outputs: result, cycles, firstOutput };
+  const images: Record<string, Uint8Array> = {};
+  for (const m of memories) {
+    const count = Number(lines[at++]);
+    const words = new Uint32Array(count);
+    for (let i = 0; i < count; i += 8) {
+      lines[at++]!.split(" ").forEach((w, k) => (words[i + k] = Number.parseInt(w, 16)));
+    }
+    images[m.name] = new Uint8Array(words.buffer);
+  }
+  return { outputs: result, cycles, firstOutput, memories: images };
 }
 
 async function runHarness(exe: string, design: UnitDesign | UnitHlsDesign, run: UnitRun, what: string): Promise<UnitResult> {
@@ -177,7 +205,7 @@ async function runHarness(exe: string, design: UnitDesign | UnitHlsDesign, run: 
       const e = err as { stderr?: string; message: string };
       throw new ToolError(`${what} failed`, (e.stderr ?? "").trim() || e.message);
     }
-    const result = parseOutputs(design.outputs, readFileSync(output, "utf8"));
+    const result = parseOutputs(design.outputs, "top" in design ? (design.memories ?? []) : [], readFileSync(output, "utf8"));
     if ("top" in design && result.cycles < 0) {
       const short = design.outputs.map((s) => `${s.name} ${result.outputs[s.name]!.length}/${run.expect[s.name]}`).join(", ");
       throw new SimulationError(`${what}: no finish within ${run.maxCycles ?? 1_000_000} cycles (outputs taken: ${short})`);
@@ -191,9 +219,7 @@ async function runHarness(exe: string, design: UnitDesign | UnitHlsDesign, run: 
 /** Builds (or finds in the cache) the Verilator harness of a unit. */
 export async function buildUnitHarness(design: UnitDesign): Promise<string> {
   checkStreams(design.top, [...design.inputs, ...design.outputs]);
-  for (const m of design.memories ?? []) {
-    if (!(m.dataBits % 32 === 0 && m.dataBits >= 32 && m.dataBits <= 4096)) throw new RangeError(`${design.top}: memory ${m.name} beats of ${m.dataBits} bits; expected whole 32-bit words, at most 4096`);
-  }
+  checkMemories(design.top, design.memories ?? []);
   const tc = toolchain();
   const decorate = (s: HarnessStream) => ({ ...s, words: words(s.width), wide: s.width > 64 });
   const tb = renderTemplate("sim/unit_tb.cpp.hbs", {
@@ -201,9 +227,16 @@ export async function buildUnitHarness(design: UnitDesign): Promise<string> {
     top: design.top,
     inputs: design.inputs.map(decorate),
     outputs: design.outputs.map(decorate),
-    memories: (design.memories ?? []).map((m) => ({ ...m, words: m.dataBits / 32, wide: m.dataBits > 64 })),
+    memories: (design.memories ?? []).map((m) => ({
+      ...m,
+      beatWords: m.beatBytes / 4,
+      dataWide: m.beatBytes > 8,
+      strbWide: m.beatBytes > 64,
+      strbWords: Math.ceil(m.beatBytes / 32),
+      strbBytes: m.beatBytes / 8,
+    })),
   });
-  const memoryHeader = design.memories?.length ? readFileSync(join(PACKAGE_ROOT, "sim", "trilut_memory.h"), "utf8") : "";
+  const memoryHeader = readFileSync(join(PACKAGE_ROOT, "sim", "trilut_memory.h"), "utf8");
   const key = hash([...design.sources.flatMap((f) => [f.name, f.content]), tb, memoryHeader, tc.verilatorVersion, tc.cxxVersion, ...VERILATOR_FLAGS]);
   const dir = join(cacheRoot(), "unit", key);
   const exe = join(dir, "unit_tb");
@@ -214,10 +247,10 @@ export async function buildUnitHarness(design: UnitDesign): Promise<string> {
   try {
     for (const f of design.sources) writeFileSync(join(tmp, "rtl", f.name), f.content);
     writeFileSync(join(tmp, "unit_tb.cpp"), tb);
-    if (memoryHeader) writeFileSync(join(tmp, "trilut_memory.h"), memoryHeader);
+    writeFileSync(join(tmp, "trilut_memory.h"), memoryHeader);
     await runBuildTool(tc.verilator, [
       "--cc", "--exe", "--build", "-j", "2", ...VERILATOR_FLAGS,
-      "--top-module", design.top, "--Mdir", join(tmp, "obj"), "-CFLAGS", [...CXX_FLAGS, `-I${tmp}`].join(" "),
+      "--top-module", design.top, "--Mdir", join(tmp, "obj"), "-CFLAGS", CXX_FLAGS.join(" "),
       "-o", join(tmp, "unit_tb"),
       join(tmp, "unit_tb.cpp"), ...design.sources.map((f) => join(tmp, "rtl", f.name)),
     ]);
