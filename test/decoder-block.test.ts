@@ -27,7 +27,7 @@ function blockDesign(geo: EngineGeometry, cap: BlockCapacity): UnitDesign {
       { name: "xin", width: 8 },
     ],
     outputs: [{ name: "out", width: 32, last: true }],
-    memories: [{ name: "w", dataBits: geo.cfg.memBits }],
+    memories: [{ name: "w", beatBytes: geo.beatBytes }],
   };
 }
 
@@ -72,7 +72,7 @@ describe("block accelerator: engine, int8 buffer feeder, result collector", func
     const run = {
       inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: itemsOf(xin, 8) },
       expect: { out: expected.length },
-      memories: { w: { image, timing: MEMORY } },
+      memories: { w: { image: new Uint8Array(image.buffer), timing: MEMORY } },
     };
     const r = await simulateUnit(design, run);
     assert.deepEqual(r.outputs["out"]!.map((it) => signedOf(it.data, 32)), expected);

@@ -37,6 +37,7 @@ export function generateBlockRtl(geo: EngineGeometry, cap: BlockCapacity): Sourc
     version: packageVersion(),
     PROG_BITS: PROGRAM_ITEM_BITS,
     MEM_BITS: geo.cfg.memBits,
+    MEM_BYTES: geo.cfg.memBits / 8,
     TG: geo.stepActivations,
     P: geo.cfg.P,
     XW: geo.actBeatBits,
