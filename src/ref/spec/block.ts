@@ -1,0 +1,203 @@
+import { type BlockShape } from "../../model/block-shape.js";
+import { fixScales, scaledMatmul, type FixedScales, type ScaledMatmul } from "../../engine/scales.js";
+import { type TritMatrix } from "../../model/types.js";
+import { attendToken, type KvCacheView, type KvRow as AttnRow } from "./attention.js";
+import { type Scale } from "./fixed.js";
+import { loadRow, type KvLayout, writeToken } from "./kv-cache.js";
+import { ropeSpec } from "./rope.js";
+
+/**
+ * One decoder block as the block accelerator computes it, bit for bit (docs/block.md): a sequence
+ * of the units' spec functions and the engine's scaled matmul, nothing else. The block is
+ *
+ *   x = normQuant(h, attn_norm)                      int8 + a scale per token
+ *   y = qkv(x) → scaleOut → q | k | v                one fused matmul: rows q, then k, then v
+ *   q, k = RoPE(q, k, position)
+ *   KV cache ← quantize(k, v) at the token's position
+ *   a = attention(q, cache[0..position])             per head, GQA, causal in a prefill
+ *   x = normQuant(a, attn_sub_norm) or quantize(a)   BitNet's sub-norm, or bypass
+ *   h = h + scaleOut(o(x))
+ *   x = normQuant(h, ffn_norm)
+ *   y = gateUp(x) → scaleOut                          one fused matmul: rows g0, u0, g1, u1, …
+ *   x = normQuant(gate(g, u), ffn_sub_norm) or quantize(…)
+ *   h = h + scaleOut(down(x))
+ *
+ * for `tokens` tokens at positions p .. p + tokens − 1 (decode: one token; prefill: a prompt, each
+ * token attending to positions ≤ its own). Matmuls of a prefill run all tokens at once, which
+ * gives each token the same bits as running it alone (the engine's rows are independent per token).
+ *
+ * The units not yet in this file's imports (norm-quant, scale-out, residual add, gate) come in as
+ * `BlockUnitSpecs`, so the sequence is fixed here and the functions are the units' own.
+ */
+export interface BlockUnitSpecs {
+  /** RMSNorm fused with the absmax quantizer (weights undefined: bypass, quantize only). */
+  normQuant(x: Int32Array, weights: NormWeightsLike | undefined, d: number, eps: number): { q: Int8Array; scale: Scale };
+  /** The engine's output (8 fraction bits) times a token's scale, as A values. */
+  scaleOut(y: Int32Array, s: Scale): Int32Array;
+  residualAdd(h: Int32Array, o: Int32Array): Int32Array;
+  /** activation(g)·u elementwise. */
+  gate(g: Int32Array, u: Int32Array, activation: BlockShape["activation"]): Int32Array;
+}
+
+/** A norm weight vector in the norm unit's format (opaque here). */
+export type NormWeightsLike = object;
+
+/** The block's weights as the accelerator holds them: fused matmuls and the norms' vectors. */
+export interface BlockWeights {
+  /** q | k | v: hidden + 2·kvHeads·headDim rows of hidden columns. */
+  readonly qkv: ScaledMatmul;
+  readonly o: ScaledMatmul;
+  /** gate | up interleaved: row 2i is gate row i, row 2i + 1 up row i (2·ffn rows). */
+  readonly gateUp: ScaledMatmul;
+  readonly down: ScaledMatmul;
+  readonly attnNorm: NormWeightsLike;
+  readonly ffnNorm: NormWeightsLike;
+  /** BitNet's sub-norms (shape.subNorms). */
+  readonly attnSubNorm?: NormWeightsLike | undefined;
+  readonly ffnSubNorm?: NormWeightsLike | undefined;
+}
+
+/** Stacks row blocks of one width into one matrix with per-row scales (a fused matmul). */
+export function stackRows(parts: readonly { m: TritMatrix; alpha: Float32Array }[]): ScaledMatmul {
+  const k = parts[0]!.m.k;
+  if (parts.some((p) => p.m.k !== k || p.alpha.length !== p.m.n)) throw new RangeError("fused rows: every part needs the same columns and a scale per row");
+  const n = parts.reduce((s, p) => s + p.m.n, 0);
+  const trits = new Int8Array(n * k);
+  const alpha = new Float32Array(n);
+  let row = 0;
+  for (const p of parts) {
+    trits.set(p.m.trits, row * k);
+    alpha.set(p.alpha, row);
+    row += p.m.n;
+  }
+  return { planes: [{ n, k, trits }], alpha: [alpha] };
+}
+
+/** Interleaves two matrices of one shape row by row (gate row i at 2i, up row i at 2i + 1). */
+export function interleaveRows(a: { m: TritMatrix; alpha: Float32Array }, b: { m: TritMatrix; alpha: Float32Array }): ScaledMatmul {
+  const { n, k } = a.m;
+  if (b.m.n !== n || b.m.k !== k) throw new RangeError("interleaved rows: both matrices need one shape");
+  const trits = new Int8Array(2 * n * k);
+  const alpha = new Float32Array(2 * n);
+  for (let r = 0; r < n; r++) {
+    trits.set(a.m.trits.subarray(r * k, (r + 1) * k), 2 * r * k);
+    trits.set(b.m.trits.subarray(r * k, (r + 1) * k), (2 * r + 1) * k);
+    alpha[2 * r] = a.alpha[r]!;
+    alpha[2 * r + 1] = b.alpha[r]!;
+  }
+  return { planes: [{ n: 2 * n, k, trits }], alpha: [alpha] };
+}
+
+/** The block's fixed-point scales, one per matmul (what the engine's scale words hold). */
+export interface BlockFixedScales {
+  readonly qkv: FixedScales;
+  readonly o: FixedScales;
+  readonly gateUp: FixedScales;
+  readonly down: FixedScales;
+}
+
+export function blockFixedScales(w: BlockWeights): BlockFixedScales {
+  return { qkv: fixScales(w.qkv), o: fixScales(w.o), gateUp: fixScales(w.gateUp), down: fixScales(w.down) };
+}
+
+/** Where the block's layer sits in the KV cache image. */
+export interface BlockCache {
+  readonly image: Uint8Array;
+  readonly layout: KvLayout;
+  /** Byte address of the layer's (kvHead 0, K) region. */
+  readonly layerAddr: number;
+}
+
+/** What a block run produced besides the new residual stream: each step's vectors, for tests. */
+export interface BlockTrace {
+  readonly steps: { readonly name: string; readonly values: Int32Array | Int8Array }[];
+}
+
+/**
+ * Runs the block on `tokens` residual vectors h (tokens × hidden A values) at positions
+ * p .. p + tokens − 1; writes their K and V into `cache.image` (positions < p must hold the
+ * earlier tokens') and returns the new residual stream.
+ */
+export function blockSpec(
+  shape: BlockShape,
+  w: BlockWeights,
+  units: BlockUnitSpecs,
+  h: Int32Array,
+  position: number,
+  tokens: number,
+  cache: BlockCache,
+  trace?: BlockTrace,
+): Int32Array {
+  const { hidden, ffn, heads, kvHeads, headDim, eps } = shape;
+  const kvDim = kvHeads * headDim;
+  if (h.length !== tokens * hidden) throw new RangeError(`block input of ${h.length} values: expected ${tokens} tokens of ${hidden}`);
+  if (position + tokens > shape.maxContext) throw new RangeError(`positions ${position}..${position + tokens - 1} pass the context of ${shape.maxContext}`);
+  const fixed = blockFixedScales(w);
+  const note = (name: string, values: Int32Array | Int8Array): void => void trace?.steps.push({ name, values });
+
+  /** normQuant over every token, then a matmul on the int8 vectors, then scale-out per token. */
+  const linear = (x: Int32Array, d: number, norm: NormWeightsLike | undefined, m: ScaledMatmul, f: FixedScales, name: string): Int32Array => {
+    const q = new Int8Array(tokens * d);
+    const scales: Scale[] = [];
+    for (let t = 0; t < tokens; t++) {
+      const r = units.normQuant(x.subarray(t * d, (t + 1) * d), norm, d, eps);
+      q.set(r.q, t * d);
+      scales.push(r.scale);
+    }
+    note(`${name}.x`, q);
+    const y = scaledMatmul(m, f, q, tokens);
+    note(`${name}.y`, y);
+    const n = m.planes[0]!.n;
+    const out = new Int32Array(tokens * n);
+    for (let t = 0; t < tokens; t++) out.set(units.scaleOut(y.subarray(t * n, (t + 1) * n), scales[t]!), t * n);
+    note(`${name}.a`, out);
+    return out;
+  };
+
+  // ---- attention
+  const qkv = linear(h, hidden, w.attnNorm, w.qkv, fixed.qkv, "qkv");
+  const qkvWidth = hidden + 2 * kvDim;
+  const attn = new Int32Array(tokens * hidden);
+  for (let t = 0; t < tokens; t++) {
+    const row = qkv.subarray(t * qkvWidth, (t + 1) * qkvWidth);
+    const pos = position + t;
+    const q = ropeSpec(row.subarray(0, hidden), heads, headDim, pos, shape.ropeTheta);
+    const k = ropeSpec(row.subarray(hidden, hidden + kvDim), kvHeads, headDim, pos, shape.ropeTheta);
+    const v = row.subarray(hidden + kvDim);
+    note("q", q);
+    note("k", k);
+    writeToken(cache.image, cache.layout, cache.layerAddr, pos, [...k, ...v]);
+    attn.set(attendToken(q, heads, kvHeads, cacheView(cache, kvHeads, pos + 1), pos + 1), t * hidden);
+  }
+  note("attention", attn);
+  const o = linear(attn, hidden, shape.subNorms ? w.attnSubNorm : undefined, w.o, fixed.o, "o");
+  let hOut = units.residualAdd(h, o);
+  note("h.attn", hOut);
+
+  // ---- feed-forward
+  const gu = linear(hOut, hidden, w.ffnNorm, w.gateUp, fixed.gateUp, "gateUp");
+  const g = new Int32Array(tokens * ffn);
+  const u = new Int32Array(tokens * ffn);
+  for (let i = 0; i < tokens * ffn; i++) {
+    g[i] = gu[2 * i]!;
+    u[i] = gu[2 * i + 1]!;
+  }
+  const act = units.gate(g, u, shape.activation);
+  note("gate", act);
+  const down = linear(act, ffn, shape.subNorms ? w.ffnSubNorm : undefined, w.down, fixed.down, "down");
+  hOut = units.residualAdd(hOut, down);
+  note("h", hOut);
+  return hOut;
+}
+
+/** The cache rows positions 0..L−1 hold, per kv head, as the attention core reads them. */
+function cacheView(cache: BlockCache, kvHeads: number, L: number): KvCacheView {
+  const rows = (kind: 0 | 1): AttnRow[][] =>
+    Array.from({ length: kvHeads }, (_, kvh) =>
+      Array.from({ length: L }, (_, u) => {
+        const r = loadRow(cache.image, cache.layout, cache.layerAddr + (kvh * 2 + kind) * cache.layout.regionBytes, u);
+        return { values: r.q, scale: r.scale };
+      }),
+    );
+  return { k: rows(0), v: rows(1) };
+}
