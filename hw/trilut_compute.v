@@ -215,10 +215,10 @@ module trilut_compute #(
   wire [P*32-1:0] psum_rdata;
   wire [P*32-1:0] psum_wdata;
   wire psum_we;
+  wire [PAW-1:0] psum_waddr;   // the update's row group (stage PIPE), or the dequantized result's
+  wire dq_busy;                // the dequantization pipeline holds a sweep
   /* verilator lint_off WIDTH */
   wire [PAW-1:0] psum_raddr = (state == ST_DRAIN) ? drain_g : pg[PIPE-1];
-  wire [PAW-1:0] psum_waddr = pg[PIPE];
-  wire [PAW-1:0] update_raddr = pg[PIPE-1];
   /* verilator lint_on WIDTH */
   // A row group read in the cycle its previous update is written (a one-group tile's scale sweep
   // right after its last step) must see that update: forward the write to the read.
@@ -239,22 +239,44 @@ module trilut_compute #(
     end
     if (DEQUANT != 0) begin : g_dequant
       // Σx of each weight step, kept by table half like the tables themselves, joins the column
-      // group's sum when the step issues; a sweep carries its group's sum down the pipeline
+      // group's sum when the step issues; a sweep carries its group's sum down the pipeline.
+      // The T·G activations are summed in two register stages, chunks of XCH (about √(T·G))
+      // and then the chunks, so that neither is a long multi-operand sum; the step's sum is written
+      // the cycle after its activations are taken, and a step issues two cycles after at the
+      // soonest (a baseline engine's one-cycle latch), so it is always there in time.
+      localparam XN = T * G;
+      localparam XL = (XN > 1) ? $clog2(XN) : 0;
+      localparam XLA = (XL + 1) / 2;                 // levels summed in the first stage
+      localparam XCH = 1 << XLA;                     // activations per chunk
+      localparam XNC = (XN + XCH - 1) / XCH;         // chunks
+      localparam XCW = 8 + XLA;                      // a chunk's sum: |Σ| ≤ 128·XCH
       reg signed [31:0] step_sum [0:1];
       reg signed [31:0] group_sum;
+      reg [XNC*XCW-1:0] x_chunk, x_chunk_q;
+      reg x_chunk_v, x_chunk_h;
       reg signed [31:0] x_sum;
-      integer j;
+      reg signed [XCW-1:0] chunk_acc;
+      integer j, c;
       always @(*) begin
+        for (c = 0; c < XNC; c = c + 1) begin
+          chunk_acc = {XCW{1'b0}};
+          for (j = c * XCH; j < (c + 1) * XCH && j < XN; j = j + 1)
+            chunk_acc = chunk_acc + {{(XCW - 8){x_data[j*8+7]}}, x_data[j*8 +: 8]};
+          x_chunk[c*XCW +: XCW] = chunk_acc;
+        end
         x_sum = 32'sd0;
-        for (j = 0; j < T * G; j = j + 1) x_sum = x_sum + {{24{x_data[j*8+7]}}, x_data[j*8 +: 8]};
+        for (c = 0; c < XNC; c = c + 1) x_sum = x_sum + {{(32 - XCW){x_chunk_q[c*XCW+XCW-1]}}, x_chunk_q[c*XCW +: XCW]};
       end
       wire step_first_group = issue_weights && (iss_g == {RGW{1'b0}});
       always @(posedge clk) begin
-        if (x_fire) step_sum[bld_step[0]] <= x_sum;
+        x_chunk_q <= x_chunk;
+        x_chunk_v <= !rst && x_fire;
+        x_chunk_h <= bld_step[0];
+        if (x_chunk_v) step_sum[x_chunk_h] <= x_sum;
         if (step_first_group) group_sum <= (in_group == {CW{1'b0}} ? 32'sd0 : group_sum) + step_sum[iss_w[0]];
       end
       reg signed [31:0] psumx [1:PIPE];
-      // the scale words travel with the sweep from the buffer (stage 2) to the update (stage PIPE)
+      // the scale words travel with the sweep from the buffer (stage 2) to the partial sum's read (stage PIPE)
       reg [P*32-1:0] scales [3:PIPE];
       integer k, p2;
       always @(posedge clk) begin
@@ -263,46 +285,125 @@ module trilut_compute #(
         for (p2 = 0; p2 < P; p2 = p2 + 1) scales[3][p2*32 +: 32] <= bank_rdata[p2*WB +: 32];
         for (k = 4; k <= PIPE; k = k + 1) scales[k] <= scales[k-1];
       end
+
+      // The stage is a pipeline of DQ registers after the partial sum's read (stage PIPE), so that
+      // no path is longer than a DSP between registers or a 64-bit adder (docs/clock.md):
+      //   d1  the row sums y, scale mantissas m and mu, and Σx (0 unless asym) in registers;
+      //   d2  the products as four 17 × 16 halves, one DSP each (y·m and Σx·mu: low 16 bits
+      //       unsigned, high 16 signed), registered;
+      //   d3  each product's halves added: y·m and Σx·mu, 48 bits;
+      //   d4  y·m + [pair: the odd lane's y'·m'] and Σx·mu + [last sweep: the rounding half];
+      //   d5  their sum;
+      //   d6  + the row's earlier column groups (the accumulator is read in the cycle the sweep's
+      //       row group is in d4 and written back, except after the last sweep, in the cycle it
+      //       is in d5): the total (+ half, after the last sweep);
+      //   d7  shifted right by 8·shift[5:3]; d8 by shift[2:0]; then saturated and written (last sweep).
+      // Adding the half before the shift instead of after keeps round half up: the same bits as
+      // (total + 2^(shift−1)) >>> shift, since 64-bit addition is associative modulo 2^64.
+      // Hazards: a row group's next sweep comes at least two cycles after this one (one weight
+      // step between), so its accumulator read (at d4) follows this one's write (at d5): no
+      // forwarding needed. The last
+      // sweep's result is written in d8, after every weight step of the pass; the pass ends (and a
+      // drain reads) only once the pipeline is empty.
+      localparam DQ = 8;
+      reg [DQ:1] dv, dlast;
+      reg [5:1] dfirst;       // first column group: read until the accumulator's update (d5)
+      reg [RGW-1:0] dg [1:DQ];
+      always @(posedge clk) begin
+        if (rst) dv <= {DQ{1'b0}};
+        else dv <= {dv[DQ-1:1], pv[PIPE] && psweep[PIPE]};
+        dlast <= {dlast[DQ-1:1], plastsweep[PIPE]};
+        dfirst <= {dfirst[4:1], pfirstgroup[PIPE]};
+        dg[1] <= pg[PIPE];
+        for (k = 2; k <= DQ; k = k + 1) dg[k] <= dg[k-1];
+      end
+      assign dq_busy = (dv != {DQ{1'b0}});
+      // the rounding half, 2^(shift−1) (0 when shift = 0), fixed for the pass
+      reg [63:0] half_q;
+      always @(posedge clk) if (start && idle) half_q <= (shift == {SHIFTW{1'b0}}) ? 64'd0 : (64'd1 << (shift - 1'b1));
+
+      reg signed [31:0] d1_x;
+      always @(posedge clk) d1_x <= asym_q ? psumx[PIPE] : 32'sd0;
       // per-row accumulator of the column groups' totals
       wire [P*64-1:0] acc_rdata;
       wire [P*64-1:0] acc_wdata;
+      /* verilator lint_off WIDTH */
+      wire [PAW-1:0] acc_raddr = dg[4];
+      wire [PAW-1:0] acc_waddr = dg[5];
+      /* verilator lint_on WIDTH */
       trilut_psum_mem #(.W(P * 64), .DEPTH(MAXRG), .AW(PAW)) totals (
-          .clk(clk), .re(1'b1), .raddr(update_raddr), .rdata(acc_rdata),
-          .we(pv[PIPE] && psweep[PIPE] && !plastsweep[PIPE]), .waddr(psum_waddr), .wdata(acc_wdata));
+          .clk(clk), .re(1'b1), .raddr(acc_raddr), .rdata(acc_rdata),
+          .we(dv[5] && !dlast[5]), .waddr(acc_waddr), .wdata(acc_wdata));
+      // every lane's y·m, for the even lanes' partners (the odd lanes' only are read)
+      /* verilator lint_off UNUSEDSIGNAL */
+      wire [P*48-1:0] d3_prod_all;
+      /* verilator lint_on UNUSEDSIGNAL */
       wire [P*32-1:0] dequantized;
       for (p = 0; p < P; p = p + 1) begin : g_lane
-        wire signed [63:0] y = {{32{psum_now[p*32+31]}}, psum_now[p*32 +: 32]};
-        wire signed [63:0] m = {{48{scales[PIPE][p*32+15]}}, scales[PIPE][p*32 +: 16]};
-        wire signed [63:0] mu = {{48{scales[PIPE][p*32+31]}}, scales[PIPE][p*32+16 +: 16]};
-        wire signed [63:0] prod = y * m;
-        wire signed [63:0] offset = asym_q ? {{32{psumx[PIPE][31]}}, psumx[PIPE]} * mu : 64'sd0;
+        reg signed [31:0] d1_y;
+        reg signed [15:0] d1_m, d1_mu;
+        always @(posedge clk) begin
+          d1_y <= psum_now[p*32 +: 32];
+          d1_m <= scales[PIPE][p*32 +: 16];
+          d1_mu <= scales[PIPE][p*32+16 +: 16];
+        end
+        // a 32 × 16 product as two 17 × 16 ones that each fit a DSP's multiplier
+        reg signed [32:0] d2_yl, d2_xl;
+        reg signed [31:0] d2_yh, d2_xh;
+        always @(posedge clk) begin
+          d2_yl <= $signed({1'b0, d1_y[15:0]}) * d1_m;
+          d2_yh <= $signed(d1_y[31:16]) * d1_m;
+          d2_xl <= $signed({1'b0, d1_x[15:0]}) * d1_mu;
+          d2_xh <= $signed(d1_x[31:16]) * d1_mu;
+        end
+        reg signed [47:0] d3_prod, d3_off;
+        always @(posedge clk) begin
+          d3_prod <= {d2_yh, 16'd0} + {{15{d2_yl[32]}}, d2_yl};
+          d3_off <= {d2_xh, 16'd0} + {{15{d2_xl[32]}}, d2_xl};
+        end
+        assign d3_prod_all[p*48 +: 48] = d3_prod;
         wire signed [63:0] partner;
         if ((p % 2 == 0) && (p + 1 < P)) begin : g_pair
-          wire signed [63:0] y1 = {{32{psum_now[(p+1)*32+31]}}, psum_now[(p+1)*32 +: 32]};
-          wire signed [63:0] m1 = {{48{scales[PIPE][(p+1)*32+15]}}, scales[PIPE][(p+1)*32 +: 16]};
-          assign partner = pair_q ? y1 * m1 : 64'sd0;
+          wire signed [47:0] prod1 = d3_prod_all[(p+1)*48 +: 48];
+          assign partner = pair_q ? {{16{prod1[47]}}, prod1} : 64'sd0;
         end else begin : g_single
           assign partner = 64'sd0;
         end
-        wire signed [63:0] earlier = pfirstgroup[PIPE] ? 64'sd0 : acc_rdata[p*64 +: 64];
-        wire signed [63:0] total = earlier + prod + partner + offset;
+        reg signed [63:0] d4_a, d4_b, d5_c, d6_total, d7_coarse, d8_fine;
+        always @(posedge clk) begin
+          d4_a <= {{16{d3_prod[47]}}, d3_prod} + partner;
+          d4_b <= {{16{d3_off[47]}}, d3_off} + (dlast[3] ? $signed(half_q) : 64'sd0);
+          d5_c <= d4_a + d4_b;
+        end
+        wire signed [63:0] earlier = dfirst[5] ? 64'sd0 : acc_rdata[p*64 +: 64];
+        wire signed [63:0] total = earlier + d5_c;
         assign acc_wdata[p*64 +: 64] = total;
-        wire signed [63:0] half = (shift_q == {SHIFTW{1'b0}}) ? 64'sd0 : (64'sd1 <<< (shift_q - 1'b1));
-        /* verilator lint_off UNUSEDSIGNAL */
-        wire signed [63:0] shifted = (total + half) >>> shift_q;  // bits past 32 only tell saturation
-        /* verilator lint_on UNUSEDSIGNAL */
-        wire over = (shifted > 64'sh7fffffff);
-        wire under = (shifted < -64'sh80000000);
-        assign dequantized[p*32 +: 32] = over ? 32'h7fffffff : under ? 32'h80000000 : shifted[31:0];
+        always @(posedge clk) begin
+          d6_total <= total;
+          d7_coarse <= d6_total >>> {shift_q[5:3], 3'b000};
+          d8_fine <= d7_coarse >>> shift_q[2:0];
+        end
+        // bits past 32 only tell saturation
+        wire over = (d8_fine > 64'sh7fffffff);
+        wire under = (d8_fine < -64'sh80000000);
+        assign dequantized[p*32 +: 32] = over ? 32'h7fffffff : under ? 32'h80000000 : d8_fine[31:0];
       end
-      assign psum_wdata = psweep[PIPE] ? dequantized : accumulated;
       // a column group's sweep hands its total to the accumulator; only the last writes a result
-      assign psum_we = pv[PIPE] && (!psweep[PIPE] || plastsweep[PIPE]);
+      wire dq_write = dv[DQ] && dlast[DQ];
+      assign psum_wdata = dq_write ? dequantized : accumulated;
+      assign psum_we = dq_write || (pv[PIPE] && !psweep[PIPE]);
+      /* verilator lint_off WIDTH */
+      assign psum_waddr = dq_write ? dg[DQ] : pg[PIPE];
+      /* verilator lint_on WIDTH */
     end else begin : g_plain
       assign psum_wdata = accumulated;
       assign psum_we = pv[PIPE];
+      assign dq_busy = 1'b0;
+      /* verilator lint_off WIDTH */
+      assign psum_waddr = pg[PIPE];
+      /* verilator lint_on WIDTH */
       /* verilator lint_off UNUSEDSIGNAL */
-      wire unused = &{1'b0, dequant, pair, asym, shift, gsteps, psweep, plastsweep, pfirstgroup, pair_q, asym_q, shift_q, update_raddr};
+      wire unused = &{1'b0, dequant, pair, asym, shift, gsteps, psweep, plastsweep, pfirstgroup, pair_q, asym_q, shift_q};
       /* verilator lint_on UNUSEDSIGNAL */
     end
   endgenerate
@@ -316,7 +417,7 @@ module trilut_compute #(
 
   // ---------------------------------------------------------------- control
   wire issued_all = !weights_left && !sweep;
-  wire run_done = (state == ST_RUN) && issued_all && (pv == {PIPE{1'b0}});
+  wire run_done = (state == ST_RUN) && issued_all && (pv == {PIPE{1'b0}}) && !dq_busy;
   always @(posedge clk) begin
     if (rst) begin
       state <= ST_IDLE;

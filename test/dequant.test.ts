@@ -106,6 +106,27 @@ describe("dequantization stage in Verilator", () => {
     assert.equal(r.cycles, r.predictedCycles);
   });
 
+  it("a tile of one row group in one-step column groups: each sweep reads the total the sweep two cycles before wrote", async () => {
+    // the pipelined stage reads a row group's earlier total in its d4 stage and writes it in d5:
+    // a baseline engine (one-cycle builds) with one row group and one weight step per column group
+    // sweeps the same row every two cycles at times, the closest sweeps can be
+    const geo = engineGeometry(resolveEngine({ dequant: true, ...ENGINES[2] }, "test"));
+    const rng = new Rng(23);
+    const groupSize = geo.stepActivations;
+    const k = groupSize * 6 + 3;
+    const groups = Math.ceil(k / groupSize);
+    const rows = (n: number, lo: number, hi: number): Float32Array => Float32Array.from({ length: n * groups }, () => lo + (hi - lo) * rng.float());
+    const cases: EngineMatmul[] = [
+      { planes: [randomTrits(rng, 2, k)], alpha: [rows(2, -3, 3)], groupSize },
+      { planes: [randomTrits(rng, 1, k), randomTrits(rng, 1, k)], alpha: [rows(1, 0.5, 2), rows(1, 0.01, 0.3)], mu: rows(1, -0.05, 0.05), groupSize },
+    ];
+    for (const tokens of [1, 2]) {
+      const r = await simulateMatmuls(geo, cases, cases.map(() => randomActs(rng, tokens * k)), { tokens, memory: { bwNum: 16, bwDen: 1, latency: 10, maxQueued: 16 } });
+      assert.equal(r.mismatches, 0, JSON.stringify(r.matmuls.map((m) => m.firstMismatches)));
+      assert.equal(r.cycles, r.predictedCycles);
+    }
+  });
+
   it("a TQ tensor's varying per-256-block scales run as column groups", async () => {
     const rng = new Rng(31);
     const [n, k] = [6, 768];

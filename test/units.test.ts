@@ -13,6 +13,7 @@ import { LOOKUP_STAGES } from "../src/units/lookup.js";
 import { QUEUE_DEPTH } from "../src/units/stream-core.js";
 import { top } from "../src/units/top.js";
 import { BUFFER_LATENCY, LOADED_DELAY } from "../src/units/weight-buffer.js";
+import { DEQUANT_LATENCY } from "../src/units/dequant.js";
 import { runEnd } from "../src/estimate/cycles/pass.js";
 import { CALIBRATION_CONFIGS } from "../scripts/calibration-configs.js";
 
@@ -117,6 +118,11 @@ describe("hardware units", () => {
       assert.equal(figures("lookup").pipeline, figures("adder tree").stages! + LOOKUP_STAGES, name);
       // a pass's end past its last issue (runEnd): the pipeline, leaving, and the drain's read
       assert.equal(runEnd(geo, 0, 0), figures("lookup").pipeline! + figures("lookup").passExit! + figures("partial sums").drainRead!, name);
+      // a dequantizing pass ends when its last sweep's results leave the stage's pipeline
+      if (geo.cfg.dequant) {
+        assert.equal(figures("dequantization").latency, DEQUANT_LATENCY, name);
+        assert.equal(runEnd(geo, 0, 0, true), runEnd(geo, 0, 0) + DEQUANT_LATENCY, name);
+      }
     }
     assert.deepEqual(top.cycleFigures(engines[0]!.geo), {}, "the top is wiring: no cycles of its own");
   });

@@ -59,6 +59,12 @@ const DEQUANT_STEPS: Record<"ultrascale+" | "7series", PathStep[]> = {
 
 /** Cycles a dequantization sweep spends per row group (it reads the group's scale words, one group a cycle). */
 export const SWEEP_CYCLES_PER_GROUP = 1;
+/**
+ * Register stages of the pipelined stage (trilut_compute's DQ) between the partial sum's read and
+ * the dequantized result's write: the last sweep's result is written this many cycles after the
+ * lookup pipeline's own write would be, which delays a dequantizing pass's end by as much.
+ */
+export const DEQUANT_LATENCY = 8;
 
 export const dequant: HardwareUnit = {
   name: "dequantization",
@@ -78,8 +84,10 @@ export const dequant: HardwareUnit = {
     p.add("trilut_compute", "dequantize (forwarded)", "bram", DEQUANT_STEPS[m.family], "ff");
     return p.paths;
   },
-  cycles: "a sweep over the row groups after each column group's steps (one cycle per row group), in the pass recurrence",
-  cycleFigures: () => ({ sweepPerGroup: SWEEP_CYCLES_PER_GROUP }),
+  cycles:
+    "a sweep over the row groups after each column group's steps (one cycle per row group), in the pass recurrence; " +
+    `the last sweep's results are written ${DEQUANT_LATENCY} cycles after the lookup pipeline's write (the stage's registers), which ends a dequantizing pass as much later`,
+  cycleFigures: () => ({ sweepPerGroup: SWEEP_CYCLES_PER_GROUP, latency: DEQUANT_LATENCY }),
   hls: {
     summary: "dequantize() (round half up, saturate), the scale sweep after each column group in run_pass(), and the 64-bit totals",
     parts: [

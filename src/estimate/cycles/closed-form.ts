@@ -139,7 +139,7 @@ export function passCycles(geo: EngineGeometry, steps: number, groups: number, s
     history[3] = k3;
     kept = Math.min(kept + 1, MAX_PASS_PERIOD);
   }
-  return runEnd(geo, st.next - 1, groups);
+  return runEnd(geo, st.next - 1, groups, p.sweeps);
 }
 
 /** Identical consecutive tiles: their memory beats and the cycles of one pass over them. */

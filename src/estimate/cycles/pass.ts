@@ -1,5 +1,5 @@
 import { type EngineGeometry } from "../../engine/config.js";
-import { SWEEP_CYCLES_PER_GROUP } from "../../units/dequant.js";
+import { DEQUANT_LATENCY, SWEEP_CYCLES_PER_GROUP } from "../../units/dequant.js";
 import { lookupPipeline, PASS_EXIT } from "../../units/lookup.js";
 import { DRAIN_READ } from "../../units/partial-sums.js";
 import { buildCycles } from "../../units/tables.js";
@@ -63,9 +63,14 @@ export function passStep(p: PassShape, st: PassState): void {
   st.done = s + 1;
 }
 
-/** The cycles of a pass whose last row group issued in cycle `lastIssue`, its results drained. */
-export function runEnd(geo: EngineGeometry, lastIssue: number, groups: number): number {
-  // the last group's sum is written lookupPipeline cycles after it issues, the engine leaves the
-  // pass PASS_EXIT cycles later, then the groups drain, one beat each after the first read
-  return lastIssue + lookupPipeline(geo) + PASS_EXIT + groups + DRAIN_READ;
+/**
+ * The cycles of a pass whose last row group issued in cycle `lastIssue`, its results drained;
+ * `sweeps`: the pass dequantizes, so its last issue is the last sweep's, whose result is written
+ * DEQUANT_LATENCY cycles after the partial sum's read-add-write would have been.
+ */
+export function runEnd(geo: EngineGeometry, lastIssue: number, groups: number, sweeps = false): number {
+  // the last group's sum is written lookupPipeline cycles after it issues (the dequantized result
+  // DEQUANT_LATENCY later), the engine leaves the pass PASS_EXIT cycles later, then the groups
+  // drain, one beat each after the first read
+  return lastIssue + lookupPipeline(geo) + (sweeps ? DEQUANT_LATENCY : 0) + PASS_EXIT + groups + DRAIN_READ;
 }

@@ -11,5 +11,5 @@ export function runCycles(geo: EngineGeometry, steps: number, groups: number, sw
   const p = passShape(geo, steps, groups, sweep);
   const st = passStart();
   while (st.done < steps) passStep(p, st);
-  return runEnd(geo, st.next - 1, groups);
+  return runEnd(geo, st.next - 1, groups, p.sweeps);
 }
