@@ -7,6 +7,8 @@ import { encodeIndices } from "../src/engine/pack.js";
 import { fixScales, scaledMatmul, type ScaledMatmul } from "../src/engine/scales.js";
 import { planImage, planMatmuls } from "../src/engine/tiles.js";
 import { blockProgramCycles } from "../src/estimate/cycles/block.js";
+import { type BlockShape } from "../src/model/block-shape.js";
+import { ropeSpec } from "../src/ref/spec/rope.js";
 import { itemsOf, signedOf, simulateUnit, type UnitDesign } from "../src/sim/unit-harness.js";
 import { Rng } from "../src/util/random.js";
 import { randomActs, randomTrits } from "./helpers.js";
@@ -18,18 +20,25 @@ const GEO: EngineGeometry = engineGeometry(
 // 76.8 B/cycle after 38 cycles (the kv260's figures at 250 MHz)
 const MEMORY: MemoryTiming = { bwNum: 384, bwDen: 5, latency: 38, maxQueued: 16 };
 
-function blockDesign(geo: EngineGeometry, cap: BlockCapacity): UnitDesign {
+// llama-shaped: SiLU, grouped-query attention
+const LLAMA: BlockShape = { hidden: 32, ffn: 48, heads: 4, kvHeads: 2, headDim: 8, activation: "silu", subNorms: false, eps: 1e-5, ropeTheta: 10000, maxContext: 32 };
+
+function blockDesign(geo: EngineGeometry, shape: BlockShape, cap: BlockCapacity): UnitDesign {
   return {
     top: BLOCK_TOP,
-    sources: generateBlockRtl(geo, cap),
+    sources: generateBlockRtl(geo, shape, cap),
     inputs: [
       { name: "prog", width: PROGRAM_ITEM_BITS },
       { name: "xin", width: 8 },
+      { name: "ain", width: 32 },
     ],
     outputs: [{ name: "out", width: 32, last: true }],
     memories: [{ name: "w", beatBytes: geo.beatBytes }],
   };
 }
+
+// one build serves every test: buffers for the llama shape's widest matmul and 5 tokens
+const CAPACITY: BlockCapacity = { maxK: 48, maxN: 96, tokens: 5, vector: 5 * 96 };
 
 interface MatmulCase {
   readonly s: ScaledMatmul;
@@ -68,19 +77,57 @@ describe("block accelerator: engine, int8 buffer feeder, result collector", func
       expected.push(...scaledMatmul(c.s, fixed[i]!, c.x, tokens));
     });
     assert.ok(plan.matmuls[0]!.tileCount > 1, "the first matmul spans several tiles");
-    const design = blockDesign(GEO, { maxK: 43, maxN: 37, tokens });
+    const design = blockDesign(GEO, LLAMA, CAPACITY);
     const run = {
-      inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: itemsOf(xin, 8) },
+      inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: itemsOf(xin, 8), ain: [] },
       expect: { out: expected.length },
       memories: { w: { image: new Uint8Array(image.buffer), timing: MEMORY } },
     };
     const r = await simulateUnit(design, run);
     assert.deepEqual(r.outputs["out"]!.map((it) => signedOf(it.data, 32)), expected);
-    const model = blockProgramCycles(GEO, program, MEMORY);
+    const model = blockProgramCycles(GEO, LLAMA, program, MEMORY);
     assert.equal(r.cycles, model.total, JSON.stringify(model.instructions));
     for (const seed of [1, 2]) {
       const b = await simulateUnit(design, { ...run, backpressure: { seed } });
       assert.deepEqual(b.outputs["out"]!.map((it) => signedOf(it.data, 32)), expected, `backpressure seed ${seed}`);
+    }
+  });
+
+  it("rotates q and k in the vector buffer with RoPE at each token's position: bit-exact, cycles as the model", async function () {
+    const rng = new Rng(15);
+    const shape = LLAMA;
+    const kvDim = shape.kvHeads * shape.headDim;
+    const width = shape.hidden + 2 * kvDim;
+    for (const [tokens, pos] of [[1, 16], [5, 3]] as const) {
+      const a = Int32Array.from({ length: tokens * width }, () => rng.int(-(2 ** 20), 2 ** 20));
+      const program: BlockInstruction[] = [
+        { op: "loadA", n: width, tokens, stride: width, base: 0 },
+        { op: "rope", n: shape.hidden, tokens, stride: width, base: 0, pos },
+        { op: "rope", n: kvDim, tokens, stride: width, base: shape.hidden, pos },
+        { op: "storeA", n: width, tokens, stride: width, base: 0 },
+      ];
+      const expected: number[] = [];
+      for (let t = 0; t < tokens; t++) {
+        const row = a.subarray(t * width, (t + 1) * width);
+        expected.push(
+          ...ropeSpec(row.subarray(0, shape.hidden), shape.heads, shape.headDim, pos + t, shape.ropeTheta),
+          ...ropeSpec(row.subarray(shape.hidden, shape.hidden + kvDim), shape.kvHeads, shape.headDim, pos + t, shape.ropeTheta),
+          ...row.subarray(shape.hidden + kvDim),
+        );
+      }
+      const run = {
+        inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: [], ain: itemsOf(a, 32) },
+        expect: { out: expected.length },
+        memories: { w: { image: new Uint8Array(4096), timing: MEMORY } },
+      };
+      const design = blockDesign(GEO, shape, CAPACITY);
+      const r = await simulateUnit(design, run);
+      assert.deepEqual(r.outputs["out"]!.map((it) => signedOf(it.data, 32)), expected);
+      assert.deepEqual(r.outputs["out"]!.map((it) => it.last), expected.map((_, i) => (i + 1) % width === 0));
+      const model = blockProgramCycles(GEO, shape, program, MEMORY);
+      assert.equal(r.cycles, model.total, JSON.stringify(model.instructions));
+      const b = await simulateUnit(design, { ...run, backpressure: { seed: 3 } });
+      assert.deepEqual(b.outputs["out"]!.map((it) => signedOf(it.data, 32)), expected, "under backpressure");
     }
   });
 });

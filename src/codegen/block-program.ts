@@ -20,6 +20,9 @@ export const BLOCK_OPCODES = {
   LOAD_X: 1,
   MATMUL: 2,
   STORE_Y: 3,
+  LOAD_A: 4,
+  STORE_A: 5,
+  ROPE: 6,
 } as const;
 
 /** Loads `tokens` vectors of k int8 values from the `xin` stream into the int8 buffer. */
@@ -53,7 +56,24 @@ export interface StoreY {
   readonly groups: number;
 }
 
-export type BlockInstruction = LoadX | Matmul | StoreY;
+/**
+ * A vector instruction over the A buffer: `tokens` vectors of n A values, vector t at
+ * base + t · stride. load: from the `ain` stream; store: to `out` (`out_last` per vector); rope:
+ * RoPE in place, vector t at position pos + t (n = heads · headDim).
+ */
+export interface VectorOp {
+  readonly op: "loadA" | "storeA" | "rope";
+  readonly n: number;
+  readonly tokens: number;
+  readonly stride: number;
+  readonly base: number;
+  /** rope: the first vector's position. */
+  readonly pos?: number;
+}
+
+export type BlockInstruction = LoadX | Matmul | StoreY | VectorOp;
+
+const VECTOR_OPCODES = { loadA: BLOCK_OPCODES.LOAD_A, storeA: BLOCK_OPCODES.STORE_A, rope: BLOCK_OPCODES.ROPE } as const;
 
 function operand(what: string, v: number): number {
   if (!(Number.isInteger(v) && v >= 0 && v < 2 ** OPERAND_BITS)) {
@@ -106,6 +126,20 @@ export function encodeProgram(geo: EngineGeometry, program: readonly BlockInstru
         }
         break;
       }
+      case "loadA":
+      case "storeA":
+      case "rope":
+        items.push(
+          item([
+            VECTOR_OPCODES[ins.op],
+            operand("n", ins.n),
+            operand("tokens", ins.tokens),
+            operand("stride", ins.stride),
+            operand("base", ins.base),
+            operand("position", ins.pos ?? 0),
+          ]),
+        );
+        break;
       case "storeY":
         items.push(item([BLOCK_OPCODES.STORE_Y, operand("n", ins.n), operand("tokens", ins.tokens), operand("row groups", ins.groups)]));
         break;

@@ -1,5 +1,7 @@
 import { type EngineGeometry } from "../engine/config.js";
 import { descriptorWidths } from "../engine/descriptor.js";
+import { type BlockShape } from "../model/block-shape.js";
+import { ropePosBits, ropeRtl } from "../units/decoder/rope.js";
 import { hw, type SourceFile } from "../units/unit.js";
 import { packageVersion, renderTemplate } from "../util/templates.js";
 import { BLOCK_OPCODES, descriptorItemLayout, PROGRAM_ITEM_BITS } from "./block-program.js";
@@ -16,6 +18,8 @@ export interface BlockCapacity {
   readonly maxK: number;
   readonly maxN: number;
   readonly tokens: number;
+  /** A values the vector buffer holds. */
+  readonly vector: number;
 }
 
 const clog2 = (n: number): number => Math.max(1, Math.ceil(Math.log2(n)));
@@ -26,7 +30,7 @@ export function blockBufferDepths(geo: EngineGeometry, cap: BlockCapacity): { x:
 }
 
 /** Every Verilog file of the block accelerator: the engine's, the block's modules, the top. */
-export function generateBlockRtl(geo: EngineGeometry, cap: BlockCapacity): SourceFile[] {
+export function generateBlockRtl(geo: EngineGeometry, shape: BlockShape, cap: BlockCapacity): SourceFile[] {
   const depths = blockBufferDepths(geo, cap);
   const widths = descriptorWidths(geo);
   const desc = descriptorItemLayout().map((f) => {
@@ -46,8 +50,11 @@ export function generateBlockRtl(geo: EngineGeometry, cap: BlockCapacity): Sourc
     YDEPTH: depths.y,
     XA: clog2(depths.x),
     YA: clog2(depths.y),
+    ADEPTH: cap.vector,
+    AA: clog2(cap.vector),
+    POS_BITS: ropePosBits(shape),
     opcodes: Object.entries(BLOCK_OPCODES).map(([name, code]) => ({ name, code })),
     desc,
   });
-  return [...generateRtl(geo), ...hw("trilut_block_ram.v", "trilut_block_prefetch.v"), { name: `${BLOCK_TOP}.v`, content }];
+  return [...generateRtl(geo), ropeRtl(shape), ...hw("trilut_block_ram.v", "trilut_block_prefetch.v", "trilut_block_walk.v"), { name: `${BLOCK_TOP}.v`, content }];
 }

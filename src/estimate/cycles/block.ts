@@ -1,6 +1,8 @@
 import { type EngineGeometry } from "../../engine/config.js";
 import { type MemoryTiming } from "../../budget/memory.js";
 import { type BlockInstruction } from "../../codegen/block-program.js";
+import { type BlockShape } from "../../model/block-shape.js";
+import { ropeCycles } from "../../units/decoder/rope.js";
 import { streamCycles } from "./event.js";
 
 /**
@@ -39,14 +41,14 @@ export interface BlockCycles {
 }
 
 /** The unit an instruction's cycles are booked to. */
-const UNIT_OF: Record<BlockInstruction["op"], string> = { loadX: "load", matmul: "engine", storeY: "store" };
+const UNIT_OF: Record<BlockInstruction["op"], string> = { loadX: "load", matmul: "engine", storeY: "store", loadA: "load", storeA: "store", rope: "rope" };
 
-export function blockProgramCycles(geo: EngineGeometry, program: readonly BlockInstruction[], memory: MemoryTiming): BlockCycles {
+export function blockProgramCycles(geo: EngineGeometry, shape: BlockShape, program: readonly BlockInstruction[], memory: MemoryTiming): BlockCycles {
   if (memory.latency * memory.bwNum < 2 * geo.beatBytes * memory.bwDen) {
     throw new Error(`block cycle model: a memory latency of ${memory.latency} cycles does not fill the two-beat bandwidth credit; the model needs it to`);
   }
   const last = program[program.length - 1];
-  if (!last || last.op !== "storeY") throw new Error("a block program ends with a store: its results are what the run waits for");
+  if (!last || (last.op !== "storeY" && last.op !== "storeA")) throw new Error("a block program ends with a store: its results are what the run waits for");
   const instructions: InstructionCycles[] = [];
   const units: Record<string, number> = { sequencer: 0 };
   let f = 0;
@@ -61,7 +63,16 @@ export function blockProgramCycles(geo: EngineGeometry, program: readonly BlockI
         d = streamCycles(geo, { tokens: ins.tokens, matmuls: [], tiles: [...ins.tiles], imageBytes: 0 }, memory).total + 1;
         break;
       case "storeY":
+      case "storeA":
         d = ins.tokens * ins.n + 3;
+        break;
+      case "loadA":
+        d = ins.tokens * ins.n;
+        break;
+      case "rope":
+        // the unit's cycle 0 is the reader's first element, two cycles in; the sequencer leaves
+        // with the last result's write
+        d = 2 + ropeCycles(shape, ins.n / shape.headDim, ins.tokens);
         break;
     }
     const isLast = i === program.length - 1;
