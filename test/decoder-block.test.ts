@@ -9,6 +9,8 @@ import { planImage, planMatmuls } from "../src/engine/tiles.js";
 import { blockProgramCycles } from "../src/estimate/cycles/block.js";
 import { type BlockShape } from "../src/model/block-shape.js";
 import { ropeSpec } from "../src/ref/spec/rope.js";
+import { writeToken } from "../src/ref/spec/kv-cache.js";
+import { kvUnitLayout } from "../src/units/decoder/kv-cache.js";
 import { itemsOf, signedOf, simulateUnit, type UnitDesign } from "../src/sim/unit-harness.js";
 import { Rng } from "../src/util/random.js";
 import { randomActs, randomTrits } from "./helpers.js";
@@ -33,12 +35,19 @@ function blockDesign(geo: EngineGeometry, shape: BlockShape, cap: BlockCapacity)
       { name: "ain", width: 32 },
     ],
     outputs: [{ name: "out", width: 32, last: true }],
-    memories: [{ name: "w", beatBytes: geo.beatBytes }],
+    memories: [
+      { name: "w", beatBytes: geo.beatBytes },
+      { name: "kv", beatBytes: kvUnitLayout(shape).beatBytes },
+    ],
   };
 }
 
 // one build serves every test: buffers for the llama shape's widest matmul and 5 tokens
 const CAPACITY: BlockCapacity = { maxK: 48, maxN: 96, tokens: 5, vector: 5 * 96 };
+
+function emptyCache(shape: BlockShape): { image: Uint8Array; timing: MemoryTiming } {
+  return { image: new Uint8Array(kvUnitLayout(shape).totalBytes), timing: MEMORY };
+}
 
 interface MatmulCase {
   readonly s: ScaledMatmul;
@@ -81,7 +90,7 @@ describe("block accelerator: engine, int8 buffer feeder, result collector", func
     const run = {
       inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: itemsOf(xin, 8), ain: [] },
       expect: { out: expected.length },
-      memories: { w: { image: new Uint8Array(image.buffer), timing: MEMORY } },
+      memories: { w: { image: new Uint8Array(image.buffer), timing: MEMORY }, kv: emptyCache(LLAMA) },
     };
     const r = await simulateUnit(design, run);
     assert.deepEqual(r.outputs["out"]!.map((it) => signedOf(it.data, 32)), expected);
@@ -118,7 +127,7 @@ describe("block accelerator: engine, int8 buffer feeder, result collector", func
       const run = {
         inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: [], ain: itemsOf(a, 32) },
         expect: { out: expected.length },
-        memories: { w: { image: new Uint8Array(4096), timing: MEMORY } },
+        memories: { w: { image: new Uint8Array(4096), timing: MEMORY }, kv: emptyCache(shape) },
       };
       const design = blockDesign(GEO, shape, CAPACITY);
       const r = await simulateUnit(design, run);
@@ -128,6 +137,38 @@ describe("block accelerator: engine, int8 buffer feeder, result collector", func
       assert.equal(r.cycles, model.total, JSON.stringify(model.instructions));
       const b = await simulateUnit(design, { ...run, backpressure: { seed: 3 } });
       assert.deepEqual(b.outputs["out"]!.map((it) => signedOf(it.data, 32)), expected, "under backpressure");
+    }
+  });
+
+  it("writes k and v of each token into the KV cache at its position: memory image bit-exact, cycles as the model", async function () {
+    const rng = new Rng(16);
+    const shape = LLAMA;
+    const layout = kvUnitLayout(shape);
+    const kvDim = shape.kvHeads * shape.headDim;
+    const width = shape.hidden + 2 * kvDim;
+    for (const [tokens, pos] of [[1, 17], [5, 0]] as const) {
+      const a = Int32Array.from({ length: tokens * width }, () => rng.int(-(2 ** 22), 2 ** 22));
+      // the cache already holds other positions' rows: they must survive
+      const initial = Uint8Array.from({ length: layout.totalBytes }, () => rng.int(0, 255));
+      const program: BlockInstruction[] = [
+        { op: "loadA", n: width, tokens, stride: width, base: 0 },
+        { op: "kvWrite", n: 2 * kvDim, tokens, stride: width, base: shape.hidden, pos, addr: 0 },
+        { op: "storeA", n: 1, tokens: 1, stride: width, base: 0 },
+      ];
+      const expected = initial.slice();
+      for (let t = 0; t < tokens; t++) writeToken(expected, layout, 0, pos + t, [...a.subarray(t * width + shape.hidden, (t + 1) * width)]);
+      const run = {
+        inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: [], ain: itemsOf(a, 32) },
+        expect: { out: 1 },
+        memories: { w: { image: new Uint8Array(4096), timing: MEMORY }, kv: { image: initial, timing: MEMORY } },
+      };
+      const design = blockDesign(GEO, shape, CAPACITY);
+      const r = await simulateUnit(design, run);
+      assert.deepEqual(r.memories["kv"], expected);
+      const model = blockProgramCycles(GEO, shape, program, MEMORY);
+      assert.equal(r.cycles, model.total, JSON.stringify(model.instructions));
+      const b = await simulateUnit(design, { ...run, backpressure: { seed: 4 } });
+      assert.deepEqual(b.memories["kv"], expected, "under backpressure");
     }
   });
 });

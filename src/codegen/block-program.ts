@@ -23,6 +23,7 @@ export const BLOCK_OPCODES = {
   LOAD_A: 4,
   STORE_A: 5,
   ROPE: 6,
+  KV_WRITE: 7,
 } as const;
 
 /** Loads `tokens` vectors of k int8 values from the `xin` stream into the int8 buffer. */
@@ -59,26 +60,35 @@ export interface StoreY {
 /**
  * A vector instruction over the A buffer: `tokens` vectors of n A values, vector t at
  * base + t · stride. load: from the `ain` stream; store: to `out` (`out_last` per vector); rope:
- * RoPE in place, vector t at position pos + t (n = heads · headDim).
+ * RoPE in place, vector t at position pos + t (n = heads · headDim); kvWrite: the KV writer
+ * quantizes and stores vector t (k then v: n = 2 · kvHeads · headDim) at position pos + t of the
+ * layer whose (kv head 0, K) region is at byte `addr` of the KV port.
  */
 export interface VectorOp {
-  readonly op: "loadA" | "storeA" | "rope";
+  readonly op: "loadA" | "storeA" | "rope" | "kvWrite";
   readonly n: number;
   readonly tokens: number;
   readonly stride: number;
   readonly base: number;
-  /** rope: the first vector's position. */
+  /** rope, kvWrite: the first vector's position. */
   readonly pos?: number;
+  /** kvWrite: the layer's address in the KV cache. */
+  readonly addr?: number;
 }
 
 export type BlockInstruction = LoadX | Matmul | StoreY | VectorOp;
 
-const VECTOR_OPCODES = { loadA: BLOCK_OPCODES.LOAD_A, storeA: BLOCK_OPCODES.STORE_A, rope: BLOCK_OPCODES.ROPE } as const;
+const VECTOR_OPCODES = { loadA: BLOCK_OPCODES.LOAD_A, storeA: BLOCK_OPCODES.STORE_A, rope: BLOCK_OPCODES.ROPE, kvWrite: BLOCK_OPCODES.KV_WRITE } as const;
 
 function operand(what: string, v: number): number {
   if (!(Number.isInteger(v) && v >= 0 && v < 2 ** OPERAND_BITS)) {
     throw new UserError(`block program: ${what} = ${v} does not fit the sequencer's ${OPERAND_BITS}-bit operands`);
   }
+  return v;
+}
+
+function address(v: number): number {
+  if (!(Number.isInteger(v) && v >= 0 && v < 2 ** 32)) throw new UserError(`block program: address ${v} does not fit 32 bits`);
   return v;
 }
 
@@ -129,6 +139,7 @@ export function encodeProgram(geo: EngineGeometry, program: readonly BlockInstru
       case "loadA":
       case "storeA":
       case "rope":
+      case "kvWrite":
         items.push(
           item([
             VECTOR_OPCODES[ins.op],
@@ -137,6 +148,7 @@ export function encodeProgram(geo: EngineGeometry, program: readonly BlockInstru
             operand("stride", ins.stride),
             operand("base", ins.base),
             operand("position", ins.pos ?? 0),
+            address(ins.addr ?? 0),
           ]),
         );
         break;

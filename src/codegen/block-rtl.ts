@@ -1,6 +1,7 @@
 import { type EngineGeometry } from "../engine/config.js";
 import { descriptorWidths } from "../engine/descriptor.js";
 import { type BlockShape } from "../model/block-shape.js";
+import { kvCountBits, kvUnitLayout } from "../units/decoder/kv-cache.js";
 import { ropePosBits, ropeRtl } from "../units/decoder/rope.js";
 import { hw, type SourceFile } from "../units/unit.js";
 import { packageVersion, renderTemplate } from "../util/templates.js";
@@ -37,6 +38,7 @@ export function generateBlockRtl(geo: EngineGeometry, shape: BlockShape, cap: Bl
     const width = widths[f.name as keyof typeof widths];
     return { name: f.name, lsb: f.lsb, width, range: width > 1 ? `[${width - 1}:0] ` : "" };
   });
+  const kv = kvUnitLayout(shape);
   const content = renderTemplate("rtl/block/trilut_block.v.hbs", {
     version: packageVersion(),
     PROG_BITS: PROGRAM_ITEM_BITS,
@@ -53,8 +55,15 @@ export function generateBlockRtl(geo: EngineGeometry, shape: BlockShape, cap: Bl
     ADEPTH: cap.vector,
     AA: clog2(cap.vector),
     POS_BITS: ropePosBits(shape),
+    KV_BITS: 8 * kv.beatBytes,
+    KV_BYTES: kv.beatBytes,
+    KV_POS_BITS: kvCountBits(kv),
+    KV_HD: kv.headDim,
+    KV_RB: kv.rowBytes,
+    KV_KVH: kv.kvHeads,
+    KV_REGION: kv.regionBytes,
     opcodes: Object.entries(BLOCK_OPCODES).map(([name, code]) => ({ name, code })),
     desc,
   });
-  return [...generateRtl(geo), ropeRtl(shape), ...hw("trilut_block_ram.v", "trilut_block_prefetch.v", "trilut_block_walk.v"), { name: `${BLOCK_TOP}.v`, content }];
+  return [...generateRtl(geo), ropeRtl(shape), ...hw("trilut_kv_writer.v", "trilut_block_ram.v", "trilut_block_prefetch.v", "trilut_block_walk.v"), { name: `${BLOCK_TOP}.v`, content }];
 }

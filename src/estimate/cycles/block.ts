@@ -2,6 +2,7 @@ import { type EngineGeometry } from "../../engine/config.js";
 import { type MemoryTiming } from "../../budget/memory.js";
 import { type BlockInstruction } from "../../codegen/block-program.js";
 import { type BlockShape } from "../../model/block-shape.js";
+import { kvUnitLayout, kvWriterCycles } from "../../units/decoder/kv-cache.js";
 import { ropeCycles } from "../../units/decoder/rope.js";
 import { streamCycles } from "./event.js";
 
@@ -41,9 +42,15 @@ export interface BlockCycles {
 }
 
 /** The unit an instruction's cycles are booked to. */
-const UNIT_OF: Record<BlockInstruction["op"], string> = { loadX: "load", matmul: "engine", storeY: "store", loadA: "load", storeA: "store", rope: "rope" };
+const UNIT_OF: Record<BlockInstruction["op"], string> = { loadX: "load", matmul: "engine", storeY: "store", loadA: "load", storeA: "store", rope: "rope", kvWrite: "kvWriter" };
 
-export function blockProgramCycles(geo: EngineGeometry, shape: BlockShape, program: readonly BlockInstruction[], memory: MemoryTiming): BlockCycles {
+export function blockProgramCycles(
+  geo: EngineGeometry,
+  shape: BlockShape,
+  program: readonly BlockInstruction[],
+  memory: MemoryTiming,
+  kvMemory: MemoryTiming = memory,
+): BlockCycles {
   if (memory.latency * memory.bwNum < 2 * geo.beatBytes * memory.bwDen) {
     throw new Error(`block cycle model: a memory latency of ${memory.latency} cycles does not fill the two-beat bandwidth credit; the model needs it to`);
   }
@@ -73,6 +80,11 @@ export function blockProgramCycles(geo: EngineGeometry, shape: BlockShape, progr
         // the unit's cycle 0 is the reader's first element, two cycles in; the sequencer leaves
         // with the last result's write
         d = 2 + ropeCycles(shape, ins.n / shape.headDim, ins.tokens);
+        break;
+      case "kvWrite":
+        // the writer's cycle 0 is the one its first command is offered in, one cycle in; the
+        // sequencer leaves the cycle after the last `done`
+        d = 1 + kvWriterCycles(kvUnitLayout(shape), kvMemory, ins.tokens);
         break;
     }
     const isLast = i === program.length - 1;
