@@ -10,6 +10,8 @@ import { blockProgramCycles } from "../src/estimate/cycles/block.js";
 import { type BlockShape } from "../src/model/block-shape.js";
 import { ropeSpec } from "../src/ref/spec/rope.js";
 import { writeToken } from "../src/ref/spec/kv-cache.js";
+import { attendToken } from "../src/ref/spec/attention.js";
+import { cacheView } from "../src/ref/spec/block.js";
 import { kvUnitLayout } from "../src/units/decoder/kv-cache.js";
 import { itemsOf, signedOf, simulateUnit, type UnitDesign } from "../src/sim/unit-harness.js";
 import { Rng } from "../src/util/random.js";
@@ -169,6 +171,49 @@ describe("block accelerator: engine, int8 buffer feeder, result collector", func
       assert.equal(r.cycles, model.total, JSON.stringify(model.instructions));
       const b = await simulateUnit(design, { ...run, backpressure: { seed: 4 } });
       assert.deepEqual(b.memories["kv"], expected, "under backpressure");
+    }
+  });
+
+  it("attends over the KV cache (GQA, decode and causal prefill) after writing the tokens' k, v: bit-exact, cycles as the model", async function () {
+    const rng = new Rng(17);
+    const shape = LLAMA;
+    const layout = kvUnitLayout(shape);
+    const kvDim = shape.kvHeads * shape.headDim;
+    const width = shape.hidden + 2 * kvDim;
+    const A = (): number => rng.int(-(2 ** 18), 2 ** 18);
+    for (const [tokens, pos] of [[1, 0], [1, 16], [5, 2]] as const) {
+      // earlier positions' rows, as earlier tokens wrote them
+      const initial = new Uint8Array(layout.totalBytes);
+      for (let p = 0; p < pos; p++) writeToken(initial, layout, 0, p, Array.from({ length: 2 * kvDim }, A));
+      const a = Int32Array.from({ length: tokens * width }, A);
+      const outBase = tokens * width;
+      const program: BlockInstruction[] = [
+        { op: "loadA", n: width, tokens, stride: width, base: 0 },
+        { op: "kvWrite", n: 2 * kvDim, tokens, stride: width, base: shape.hidden, pos, addr: 0 },
+        { op: "attention", tokens, pos, qBase: 0, qStride: width, outBase, outStride: shape.hidden, addr: 0 },
+        { op: "storeA", n: shape.hidden, tokens, stride: shape.hidden, base: outBase },
+      ];
+      const cache = initial.slice();
+      for (let t = 0; t < tokens; t++) writeToken(cache, layout, 0, pos + t, [...a.subarray(t * width + shape.hidden, (t + 1) * width)]);
+      const expected: number[] = [];
+      for (let t = 0; t < tokens; t++) {
+        const L = pos + t + 1;
+        const view = cacheView({ image: cache, layout, layerAddr: 0 }, shape.kvHeads, L);
+        expected.push(...attendToken(a.subarray(t * width, t * width + shape.hidden), shape.heads, shape.kvHeads, view, L));
+      }
+      const run = {
+        inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: [], ain: itemsOf(a, 32) },
+        expect: { out: expected.length },
+        memories: { w: { image: new Uint8Array(4096), timing: MEMORY }, kv: { image: initial, timing: MEMORY } },
+      };
+      const design = blockDesign(GEO, shape, CAPACITY);
+      const r = await simulateUnit(design, run);
+      assert.deepEqual(r.outputs["out"]!.map((it) => signedOf(it.data, 32)), expected, `tokens ${tokens} at ${pos}`);
+      assert.deepEqual(r.memories["kv"], cache);
+      const model = blockProgramCycles(GEO, shape, program, MEMORY);
+      assert.equal(r.cycles, model.total, JSON.stringify(model.instructions));
+      const b = await simulateUnit(design, { ...run, backpressure: { seed: 5 } });
+      assert.deepEqual(b.outputs["out"]!.map((it) => signedOf(it.data, 32)), expected, "under backpressure");
     }
   });
 });

@@ -24,6 +24,7 @@ export const BLOCK_OPCODES = {
   STORE_A: 5,
   ROPE: 6,
   KV_WRITE: 7,
+  ATTENTION: 8,
 } as const;
 
 /** Loads `tokens` vectors of k int8 values from the `xin` stream into the int8 buffer. */
@@ -76,7 +77,25 @@ export interface VectorOp {
   readonly addr?: number;
 }
 
-export type BlockInstruction = LoadX | Matmul | StoreY | VectorOp;
+/**
+ * Attention of `tokens` tokens at positions pos .. pos + tokens − 1 (token t over cache positions
+ * 0..pos + t: the KV writes come first): per token and kv head the KV reader copies the rows into
+ * the row buffers, then each query head of the group is one job of the attention core. q of token t
+ * is heads · headDim A values at qBase + t · qStride, its output goes to outBase + t · outStride.
+ */
+export interface Attention {
+  readonly op: "attention";
+  readonly tokens: number;
+  readonly pos: number;
+  readonly qBase: number;
+  readonly qStride: number;
+  readonly outBase: number;
+  readonly outStride: number;
+  /** The layer's (kv head 0, K) region address on the KV port. */
+  readonly addr: number;
+}
+
+export type BlockInstruction = LoadX | Matmul | StoreY | VectorOp | Attention;
 
 const VECTOR_OPCODES = { loadA: BLOCK_OPCODES.LOAD_A, storeA: BLOCK_OPCODES.STORE_A, rope: BLOCK_OPCODES.ROPE, kvWrite: BLOCK_OPCODES.KV_WRITE } as const;
 
@@ -149,6 +168,20 @@ export function encodeProgram(geo: EngineGeometry, program: readonly BlockInstru
             operand("base", ins.base),
             operand("position", ins.pos ?? 0),
             address(ins.addr ?? 0),
+          ]),
+        );
+        break;
+      case "attention":
+        items.push(
+          item([
+            BLOCK_OPCODES.ATTENTION,
+            operand("tokens", ins.tokens),
+            operand("q stride", ins.qStride),
+            operand("q base", ins.qBase),
+            operand("output base", ins.outBase),
+            operand("position", ins.pos),
+            address(ins.addr),
+            operand("output stride", ins.outStride),
           ]),
         );
         break;

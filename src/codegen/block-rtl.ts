@@ -1,7 +1,8 @@
 import { type EngineGeometry } from "../engine/config.js";
 import { descriptorWidths } from "../engine/descriptor.js";
 import { type BlockShape } from "../model/block-shape.js";
-import { kvCountBits, kvUnitLayout } from "../units/decoder/kv-cache.js";
+import { attentionRtl, attentionWidths, checkAttentionShape } from "../units/decoder/attention.js";
+import { KV_READER_MAX_BURST, KV_READER_MAX_OUTSTANDING, kvCountBits, kvUnitLayout } from "../units/decoder/kv-cache.js";
 import { ropePosBits, ropeRtl } from "../units/decoder/rope.js";
 import { hw, type SourceFile } from "../units/unit.js";
 import { packageVersion, renderTemplate } from "../util/templates.js";
@@ -38,6 +39,7 @@ export function generateBlockRtl(geo: EngineGeometry, shape: BlockShape, cap: Bl
     const width = widths[f.name as keyof typeof widths];
     return { name: f.name, lsb: f.lsb, width, range: width > 1 ? `[${width - 1}:0] ` : "" };
   });
+  checkAttentionShape(shape);
   const kv = kvUnitLayout(shape);
   const content = renderTemplate("rtl/block/trilut_block.v.hbs", {
     version: packageVersion(),
@@ -62,8 +64,15 @@ export function generateBlockRtl(geo: EngineGeometry, shape: BlockShape, cap: Bl
     KV_RB: kv.rowBytes,
     KV_KVH: kv.kvHeads,
     KV_REGION: kv.regionBytes,
+    KV_REGION2: 2 * kv.regionBytes,
+    KV_MAXBURST: KV_READER_MAX_BURST,
+    KV_MAXOUT: KV_READER_MAX_OUTSTANDING,
+    MAX_CONTEXT: shape.maxContext,
+    KA: clog2(shape.maxContext),
+    ATT_LW: attentionWidths(shape).LW,
+    GROUP: shape.heads / shape.kvHeads,
     opcodes: Object.entries(BLOCK_OPCODES).map(([name, code]) => ({ name, code })),
     desc,
   });
-  return [...generateRtl(geo), ropeRtl(shape), ...hw("trilut_kv_writer.v", "trilut_block_ram.v", "trilut_block_prefetch.v", "trilut_block_walk.v"), { name: `${BLOCK_TOP}.v`, content }];
+  return [...generateRtl(geo), ropeRtl(shape), attentionRtl(shape), ...hw("trilut_kv_writer.v", "trilut_kv_reader.v", "trilut_block_ram.v", "trilut_block_prefetch.v", "trilut_block_walk.v"), { name: `${BLOCK_TOP}.v`, content }];
 }

@@ -2,7 +2,8 @@ import { type EngineGeometry } from "../../engine/config.js";
 import { type MemoryTiming } from "../../budget/memory.js";
 import { type BlockInstruction } from "../../codegen/block-program.js";
 import { type BlockShape } from "../../model/block-shape.js";
-import { kvUnitLayout, kvWriterCycles } from "../../units/decoder/kv-cache.js";
+import { attentionJobCycles } from "../../units/decoder/attention.js";
+import { kvReaderCycles, kvUnitLayout, kvWriterCycles } from "../../units/decoder/kv-cache.js";
 import { ropeCycles } from "../../units/decoder/rope.js";
 import { streamCycles } from "./event.js";
 
@@ -42,7 +43,7 @@ export interface BlockCycles {
 }
 
 /** The unit an instruction's cycles are booked to. */
-const UNIT_OF: Record<BlockInstruction["op"], string> = { loadX: "load", matmul: "engine", storeY: "store", loadA: "load", storeA: "store", rope: "rope", kvWrite: "kvWriter" };
+const UNIT_OF: Record<BlockInstruction["op"], string> = { loadX: "load", matmul: "engine", storeY: "store", loadA: "load", storeA: "store", rope: "rope", kvWrite: "kvWriter", attention: "attention" };
 
 export function blockProgramCycles(
   geo: EngineGeometry,
@@ -81,6 +82,22 @@ export function blockProgramCycles(
         // with the last result's write
         d = 2 + ropeCycles(shape, ins.n / shape.headDim, ins.tokens);
         break;
+      case "attention": {
+        // per token and kv head: the reader from its command (the phase's first cycle) to its
+        // last V row, then per query head of the group a job starting two cycles after its
+        // phase (the prefetchers' first reads), the next phase the cycle after its last output
+        const l = kvUnitLayout(shape);
+        const group = shape.heads / shape.kvHeads;
+        d = 0;
+        for (let t = 0; t < ins.tokens; t++) {
+          const L = ins.pos + t + 1;
+          for (let kvh = 0; kvh < shape.kvHeads; kvh++) {
+            d += kvReaderCycles(l, kvMemory, L, ins.addr + 2 * kvh * l.regionBytes);
+            d += group * (attentionJobCycles(shape, L) + 2);
+          }
+        }
+        break;
+      }
       case "kvWrite":
         // the writer's cycle 0 is the one its first command is offered in, one cycle in; the
         // sequencer leaves the cycle after the last `done`

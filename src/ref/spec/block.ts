@@ -191,7 +191,7 @@ export function blockSpec(
 }
 
 /** The cache rows positions 0..L−1 hold, per kv head, as the attention core reads them. */
-function cacheView(cache: BlockCache, kvHeads: number, L: number): KvCacheView {
+export function cacheView(cache: BlockCache, kvHeads: number, L: number): KvCacheView {
   const rows = (kind: 0 | 1): AttnRow[][] =>
     Array.from({ length: kvHeads }, (_, kvh) =>
       Array.from({ length: L }, (_, u) => {
