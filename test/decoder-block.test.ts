@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type MemoryTiming } from "../src/budget/memory.js";
-import { encodeProgram, matmulInstruction, PROGRAM_ITEM_BITS, type BlockInstruction } from "../src/codegen/block-program.js";
+import { attentionProgram, blockVectorLayout, encodeProgram, matmulInstruction, PROGRAM_ITEM_BITS, type BlockInstruction } from "../src/codegen/block-program.js";
 import { BLOCK_TOP, generateBlockRtl, type BlockCapacity } from "../src/codegen/block-rtl.js";
 import { engineGeometry, resolveEngine, type EngineGeometry } from "../src/engine/config.js";
 import { encodeIndices } from "../src/engine/pack.js";
@@ -11,7 +11,7 @@ import { type BlockShape } from "../src/model/block-shape.js";
 import { ropeSpec } from "../src/ref/spec/rope.js";
 import { writeToken } from "../src/ref/spec/kv-cache.js";
 import { attendToken } from "../src/ref/spec/attention.js";
-import { cacheView } from "../src/ref/spec/block.js";
+import { attentionSteps, cacheView } from "../src/ref/spec/block.js";
 import { kvUnitLayout } from "../src/units/decoder/kv-cache.js";
 import { itemsOf, signedOf, simulateUnit, type UnitDesign } from "../src/sim/unit-harness.js";
 import { Rng } from "../src/util/random.js";
@@ -43,6 +43,9 @@ function blockDesign(geo: EngineGeometry, shape: BlockShape, cap: BlockCapacity)
     ],
   };
 }
+
+// bitnet-b1.58-shaped: ReLU², sub-norms, as many KV heads as query heads
+const BITNET: BlockShape = { hidden: 48, ffn: 64, heads: 6, kvHeads: 6, headDim: 8, activation: "relu2", subNorms: true, eps: 1e-5, ropeTheta: 10000, maxContext: 32 };
 
 // one build serves every test: buffers for the llama shape's widest matmul and 5 tokens
 const CAPACITY: BlockCapacity = { maxK: 48, maxN: 96, tokens: 5, vector: 5 * 96 };
@@ -216,4 +219,45 @@ describe("block accelerator: engine, int8 buffer feeder, result collector", func
       assert.deepEqual(b.outputs["out"]!.map((it) => signedOf(it.data, 32)), expected, "under backpressure");
     }
   });
+
+  for (const shape of [LLAMA, BITNET]) {
+    it(`runs the attention half of a ${shape.activation === "silu" ? "llama" : "bitnet"}-shaped block (RoPE, KV write, attention) from its program: bit-exact, cycles as the model`, async function () {
+      const rng = new Rng(shape.hidden);
+      const kv = kvUnitLayout(shape);
+      const kvDim = shape.kvHeads * shape.headDim;
+      const A = (): number => rng.int(-(2 ** 19), 2 ** 19);
+      const layout5 = blockVectorLayout(shape, 5);
+      const design = blockDesign(GEO, shape, { ...CAPACITY, vector: layout5.size });
+      // decode at contexts 1 and 17, a prefill of 5 tokens after 3
+      for (const [tokens, position] of [[1, 0], [1, 16], [5, 3]] as const) {
+        const layout = blockVectorLayout(shape, tokens);
+        const kvAddr = kv.regionBytes * 2 * shape.kvHeads; // the second layer's slot
+        const initial = Uint8Array.from({ length: kvAddr + kv.regionBytes * 2 * shape.kvHeads }, () => rng.int(0, 255));
+        for (let p = 0; p < position; p++) writeToken(initial, kv, kvAddr, p, Array.from({ length: 2 * kvDim }, A));
+        const qkv = Int32Array.from({ length: tokens * layout.qkv.stride }, A);
+        const program: BlockInstruction[] = [
+          { op: "loadA", n: layout.qkv.stride, tokens, stride: layout.qkv.stride, base: layout.qkv.base },
+          ...attentionProgram(shape, layout, { position, tokens, kvAddr }),
+          { op: "storeA", n: shape.hidden, tokens, stride: layout.attention.stride, base: layout.attention.base },
+        ];
+        const cache = initial.slice();
+        const expected = attentionSteps(shape, qkv, position, tokens, { image: cache, layout: kv, layerAddr: kvAddr });
+        const run = {
+          inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: [], ain: itemsOf(qkv, 32) },
+          expect: { out: expected.length },
+          memories: { w: { image: new Uint8Array(4096), timing: MEMORY }, kv: { image: initial, timing: MEMORY } },
+        };
+        const r = await simulateUnit(design, run);
+        assert.deepEqual(r.outputs["out"]!.map((it) => signedOf(it.data, 32)), [...expected], `${tokens} token(s) at ${position}`);
+        assert.deepEqual(r.memories["kv"], cache, "KV cache image");
+        const model = blockProgramCycles(GEO, shape, program, MEMORY);
+        assert.equal(r.cycles, model.total, JSON.stringify(model.units));
+        if (tokens > 1) {
+          const b = await simulateUnit(design, { ...run, backpressure: { seed: 6 } });
+          assert.deepEqual(b.outputs["out"]!.map((it) => signedOf(it.data, 32)), [...expected], "under backpressure");
+          assert.deepEqual(b.memories["kv"], cache, "KV cache image under backpressure");
+        }
+      }
+    });
+  }
 });

@@ -1,4 +1,5 @@
 import { type EngineGeometry } from "../engine/config.js";
+import { type BlockShape } from "../model/block-shape.js";
 import { DESCRIPTOR_FIELDS, DESCRIPTOR_WORDS, packDescriptor } from "../engine/descriptor.js";
 import { type Tile } from "../engine/tiles.js";
 import { UserError } from "../util/errors.js";
@@ -197,4 +198,47 @@ export function encodeProgram(geo: EngineGeometry, program: readonly BlockInstru
 export function descriptorItemLayout(): { name: string; lsb: number }[] {
   if (DESCRIPTOR_FIELDS.length > PROGRAM_ITEM_WORDS) throw new Error("a descriptor needs more words than a program item has");
   return DESCRIPTOR_FIELDS.map((f, i) => ({ name: f.name, lsb: 32 * i }));
+}
+
+/** Where a block program keeps its vectors in the A buffer: a region per kind, one vector a token. */
+export interface VectorRegion {
+  readonly base: number;
+  readonly stride: number;
+}
+
+export interface BlockVectorLayout {
+  /** q | k | v after the fused matmul's scale-out (hidden + 2·kvHeads·headDim a token). */
+  readonly qkv: VectorRegion;
+  /** The attention output (hidden a token). */
+  readonly attention: VectorRegion;
+  /** A values the layout needs. */
+  readonly size: number;
+}
+
+export function blockVectorLayout(shape: BlockShape, tokens: number): BlockVectorLayout {
+  const qkvWidth = shape.hidden + 2 * shape.kvHeads * shape.headDim;
+  const qkv = { base: 0, stride: qkvWidth };
+  const attention = { base: tokens * qkvWidth, stride: shape.hidden };
+  return { qkv, attention, size: attention.base + tokens * shape.hidden };
+}
+
+/**
+ * The attention half of a block as instructions (src/ref/spec/block.ts attentionSteps): RoPE on
+ * q and on k in place, the KV writes of every token, then attention into the attention region.
+ */
+export function attentionProgram(
+  shape: BlockShape,
+  layout: BlockVectorLayout,
+  run: { readonly position: number; readonly tokens: number; readonly kvAddr: number },
+): BlockInstruction[] {
+  const { hidden, kvHeads, headDim } = shape;
+  const kvDim = kvHeads * headDim;
+  const { position: pos, tokens, kvAddr } = run;
+  const { qkv, attention } = layout;
+  return [
+    { op: "rope", n: hidden, tokens, stride: qkv.stride, base: qkv.base, pos },
+    { op: "rope", n: kvDim, tokens, stride: qkv.stride, base: qkv.base + hidden, pos },
+    { op: "kvWrite", n: 2 * kvDim, tokens, stride: qkv.stride, base: qkv.base + hidden, pos, addr: kvAddr },
+    { op: "attention", tokens, pos, qBase: qkv.base, qStride: qkv.stride, outBase: attention.base, outStride: attention.stride, addr: kvAddr },
+  ];
 }

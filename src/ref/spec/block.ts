@@ -128,8 +128,7 @@ export function blockSpec(
   cache: BlockCache,
   trace?: BlockTrace,
 ): Int32Array {
-  const { hidden, ffn, heads, kvHeads, headDim, eps } = shape;
-  const kvDim = kvHeads * headDim;
+  const { hidden, ffn, eps } = shape;
   if (h.length !== tokens * hidden) throw new RangeError(`block input of ${h.length} values: expected ${tokens} tokens of ${hidden}`);
   if (position + tokens > shape.maxContext) throw new RangeError(`positions ${position}..${position + tokens - 1} pass the context of ${shape.maxContext}`);
   const fixed = blockFixedScales(w);
@@ -156,19 +155,7 @@ export function blockSpec(
 
   // ---- attention
   const qkv = linear(h, hidden, w.attnNorm, w.qkv, fixed.qkv, "qkv");
-  const qkvWidth = hidden + 2 * kvDim;
-  const attn = new Int32Array(tokens * hidden);
-  for (let t = 0; t < tokens; t++) {
-    const row = qkv.subarray(t * qkvWidth, (t + 1) * qkvWidth);
-    const pos = position + t;
-    const q = ropeSpec(row.subarray(0, hidden), heads, headDim, pos, shape.ropeTheta);
-    const k = ropeSpec(row.subarray(hidden, hidden + kvDim), kvHeads, headDim, pos, shape.ropeTheta);
-    const v = row.subarray(hidden + kvDim);
-    note("q", q);
-    note("k", k);
-    writeToken(cache.image, cache.layout, cache.layerAddr, pos, [...k, ...v]);
-    attn.set(attendToken(q, heads, kvHeads, cacheView(cache, kvHeads, pos + 1), pos + 1), t * hidden);
-  }
+  const attn = attentionSteps(shape, qkv, position, tokens, cache, note);
   note("attention", attn);
   const o = linear(attn, hidden, shape.subNorms ? w.attnSubNorm : undefined, w.o, fixed.o, "o");
   let hOut = units.residualAdd(h, o);
@@ -188,6 +175,45 @@ export function blockSpec(
   hOut = units.residualAdd(hOut, down);
   note("h", hOut);
   return hOut;
+}
+
+/**
+ * The attention half between the q|k|v matmul's scale-out and the o matmul's quantizer: per
+ * token, RoPE on q and k at its position, its k and v into the cache, then attention of every
+ * query head over positions 0..its own. qkv is tokens × (hidden + 2·kvHeads·headDim) A values;
+ * returns tokens × hidden.
+ */
+export function attentionSteps(
+  shape: BlockShape,
+  qkv: Int32Array,
+  position: number,
+  tokens: number,
+  cache: BlockCache,
+  note: (name: string, values: Int32Array) => void = () => {},
+): Int32Array {
+  const { hidden, heads, kvHeads, headDim } = shape;
+  const kvDim = kvHeads * headDim;
+  const qkvWidth = hidden + 2 * kvDim;
+  if (qkv.length !== tokens * qkvWidth) throw new RangeError(`q|k|v of ${qkv.length} values: expected ${tokens} tokens of ${qkvWidth}`);
+  const attn = new Int32Array(tokens * hidden);
+  // every token's k and v are in the cache before any token attends (the hardware's order; the
+  // causal mask keeps a token from seeing later positions either way)
+  const qs: Int32Array[] = [];
+  for (let t = 0; t < tokens; t++) {
+    const row = qkv.subarray(t * qkvWidth, (t + 1) * qkvWidth);
+    const pos = position + t;
+    const q = ropeSpec(row.subarray(0, hidden), heads, headDim, pos, shape.ropeTheta);
+    const k = ropeSpec(row.subarray(hidden, hidden + kvDim), kvHeads, headDim, pos, shape.ropeTheta);
+    note("q", q);
+    note("k", k);
+    writeToken(cache.image, cache.layout, cache.layerAddr, pos, [...k, ...row.subarray(hidden + kvDim)]);
+    qs.push(q);
+  }
+  for (let t = 0; t < tokens; t++) {
+    const L = position + t + 1;
+    attn.set(attendToken(qs[t]!, heads, kvHeads, cacheView(cache, kvHeads, L), L), t * hidden);
+  }
+  return attn;
 }
 
 /** The cache rows positions 0..L−1 hold, per kv head, as the attention core reads them. */
