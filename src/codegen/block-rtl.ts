@@ -1,5 +1,6 @@
 import { type EngineGeometry } from "../engine/config.js";
 import { descriptorWidths } from "../engine/descriptor.js";
+import { bramBlocks } from "../fabric/resources.js";
 import { type BlockShape } from "../model/block-shape.js";
 import { attentionRtl, attentionWidths, checkAttentionShape } from "../units/decoder/attention.js";
 import { KV_READER_MAX_BURST, KV_READER_MAX_OUTSTANDING, kvCountBits, kvUnitLayout } from "../units/decoder/kv-cache.js";
@@ -75,4 +76,31 @@ export function generateBlockRtl(geo: EngineGeometry, shape: BlockShape, cap: Bl
     desc,
   });
   return [...generateRtl(geo), ropeRtl(shape), attentionRtl(shape), ...hw("trilut_kv_writer.v", "trilut_kv_reader.v", "trilut_block_ram.v", "trilut_block_prefetch.v", "trilut_block_walk.v"), { name: `${BLOCK_TOP}.v`, content }];
+}
+
+/** One on-chip memory of the block (beside the engine's and the units' own). */
+export interface BlockBuffer {
+  readonly name: string;
+  readonly width: number;
+  readonly depth: number;
+  /** RAMB36 equivalents (src/fabric/resources.ts bramBlocks). */
+  readonly bram36: number;
+}
+
+/**
+ * The block's buffers for a capacity: the int8 buffer (x beats), the result buffer (P-lane
+ * beats), the vector buffer (A values), and the two KV row buffers (a kv head's K and V rows over
+ * the context), each counted in BRAM.
+ */
+export function blockBuffers(geo: EngineGeometry, shape: BlockShape, cap: BlockCapacity): BlockBuffer[] {
+  const d = blockBufferDepths(geo, cap);
+  const rowBits = 8 * shape.headDim + 24;
+  const list: [string, number, number][] = [
+    ["int8 input", geo.actBeatBits, d.x],
+    ["results", geo.resultBeatBits, d.y],
+    ["vectors", 32, cap.vector],
+    ["K rows", rowBits, shape.maxContext],
+    ["V rows", rowBits, shape.maxContext],
+  ];
+  return list.map(([name, width, depth]) => ({ name, width, depth, bram36: bramBlocks(width, depth) }));
 }
