@@ -12,6 +12,8 @@ import { ropeSpec } from "../src/ref/spec/rope.js";
 import { writeToken } from "../src/ref/spec/kv-cache.js";
 import { attendToken } from "../src/ref/spec/attention.js";
 import { attentionSteps, cacheView } from "../src/ref/spec/block.js";
+import { residualAdd, scaleOut } from "../src/ref/spec/elementwise.js";
+import { packScale, type Scale } from "../src/ref/spec/fixed.js";
 import { kvUnitLayout } from "../src/units/decoder/kv-cache.js";
 import { itemsOf, signedOf, simulateUnit, type UnitDesign } from "../src/sim/unit-harness.js";
 import { Rng } from "../src/util/random.js";
@@ -48,7 +50,7 @@ function blockDesign(geo: EngineGeometry, shape: BlockShape, cap: BlockCapacity)
 const BITNET: BlockShape = { hidden: 48, ffn: 64, heads: 6, kvHeads: 6, headDim: 8, activation: "relu2", subNorms: true, eps: 1e-5, ropeTheta: 10000, maxContext: 32 };
 
 // one build serves every test: buffers for the llama shape's widest matmul and 5 tokens
-const CAPACITY: BlockCapacity = { maxK: 48, maxN: 96, tokens: 5, vector: 5 * 96 };
+const CAPACITY: BlockCapacity = { maxK: 48, maxN: 96, tokens: 5, vector: 5 * 96, residual: 5 * 48 };
 
 function emptyCache(shape: BlockShape): { image: Uint8Array; timing: MemoryTiming } {
   return { image: new Uint8Array(kvUnitLayout(shape).totalBytes), timing: MEMORY };
@@ -260,4 +262,48 @@ describe("block accelerator: engine, int8 buffer feeder, result collector", func
       }
     });
   }
+
+  it("adds a matmul's scaled-out output into the residual stream (o projection): bit-exact, cycles as the model", async function () {
+    const rng = new Rng(18);
+    const shape = LLAMA;
+    const design = blockDesign(GEO, shape, CAPACITY);
+    for (const tokens of [1, 5]) {
+      const { hidden } = shape;
+      const s = randomScaled(rng, hidden, hidden);
+      const f = fixScales(s);
+      const plan = planMatmuls(GEO, [{ n: hidden, k: hidden, scales: f }], tokens);
+      const image = planImage(GEO, [encodeIndices(GEO, s.planes[0]!)], plan);
+      const x = randomActs(rng, tokens * hidden);
+      const h = Int32Array.from({ length: tokens * hidden }, () => rng.int(-(2 ** 24), 2 ** 24));
+      // scales as the quantizer makes them: normalized mantissas, exponents around A's range
+      const scales: Scale[] = Array.from({ length: tokens }, () => ({ m: rng.int(2 ** 15, 2 ** 16 - 1), e: rng.int(-30, -18) }));
+      const mm = matmulInstruction(GEO, plan.tiles, tokens);
+      const program: BlockInstruction[] = [
+        { op: "loadX", k: hidden, tokens },
+        mm,
+        ...scales.map((sc, t): BlockInstruction => ({ op: "setScale", token: t, scale: packScale(sc) })),
+        { op: "scaleOut", n: hidden, tokens, stride: hidden, base: 0, groups: mm.groups },
+        { op: "loadH", n: hidden, tokens, hStride: hidden, hBase: 0 },
+        { op: "residual", n: hidden, tokens, stride: hidden, base: 0, hStride: hidden, hBase: 0 },
+        { op: "storeH", n: hidden, tokens, hStride: hidden, hBase: 0 },
+      ];
+      const y = scaledMatmul(s, f, x, tokens);
+      const expected: number[] = [];
+      for (let t = 0; t < tokens; t++) {
+        const o = scaleOut(y.subarray(t * hidden, (t + 1) * hidden), scales[t]!);
+        expected.push(...residualAdd(h.subarray(t * hidden, (t + 1) * hidden), o));
+      }
+      const run = {
+        inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: itemsOf(x, 8), ain: itemsOf(h, 32) },
+        expect: { out: expected.length },
+        memories: { w: { image: new Uint8Array(image.buffer), timing: MEMORY }, kv: emptyCache(shape) },
+      };
+      const r = await simulateUnit(design, run);
+      assert.deepEqual(r.outputs["out"]!.map((it) => signedOf(it.data, 32)), expected, `${tokens} token(s)`);
+      const model = blockProgramCycles(GEO, shape, program, MEMORY);
+      assert.equal(r.cycles, model.total, JSON.stringify(model.instructions));
+      const b = await simulateUnit(design, { ...run, backpressure: { seed: 7 } });
+      assert.deepEqual(b.outputs["out"]!.map((it) => signedOf(it.data, 32)), expected, "under backpressure");
+    }
+  });
 });

@@ -26,6 +26,11 @@ export const BLOCK_OPCODES = {
   ROPE: 6,
   KV_WRITE: 7,
   ATTENTION: 8,
+  SET_SCALE: 9,
+  SCALE_OUT: 10,
+  RESIDUAL: 11,
+  LOAD_H: 12,
+  STORE_H: 13,
 } as const;
 
 /** Loads `tokens` vectors of k int8 values from the `xin` stream into the int8 buffer. */
@@ -96,7 +101,40 @@ export interface Attention {
   readonly addr: number;
 }
 
-export type BlockInstruction = LoadX | Matmul | StoreY | VectorOp | Attention;
+/** Sets token t's activation scale (packScale's 24-bit word), what the quantizer will write. */
+export interface SetScale {
+  readonly op: "setScale";
+  readonly token: number;
+  readonly scale: number;
+}
+
+/**
+ * scaleOut: the result buffer's n rows of each token (row groups a token: `groups`) times the
+ * token's scale into the vector buffer at base + t · stride. residual: h (the residual buffer at
+ * hBase + t · hStride) += the vector buffer's n values at base + t · stride. loadH / storeH: the
+ * residual buffer from `ain` / to `out`.
+ */
+export interface ScaleOut {
+  readonly op: "scaleOut";
+  readonly n: number;
+  readonly tokens: number;
+  readonly stride: number;
+  readonly base: number;
+  readonly groups: number;
+}
+
+export interface ResidualOp {
+  readonly op: "residual" | "loadH" | "storeH";
+  readonly n: number;
+  readonly tokens: number;
+  /** residual: the o vectors in the vector buffer. */
+  readonly stride?: number;
+  readonly base?: number;
+  readonly hStride: number;
+  readonly hBase: number;
+}
+
+export type BlockInstruction = LoadX | Matmul | StoreY | VectorOp | Attention | SetScale | ScaleOut | ResidualOp;
 
 const VECTOR_OPCODES = { loadA: BLOCK_OPCODES.LOAD_A, storeA: BLOCK_OPCODES.STORE_A, rope: BLOCK_OPCODES.ROPE, kvWrite: BLOCK_OPCODES.KV_WRITE } as const;
 
@@ -169,6 +207,36 @@ export function encodeProgram(geo: EngineGeometry, program: readonly BlockInstru
             operand("base", ins.base),
             operand("position", ins.pos ?? 0),
             address(ins.addr ?? 0),
+          ]),
+        );
+        break;
+      case "setScale":
+        items.push(item([BLOCK_OPCODES.SET_SCALE, operand("token", ins.token), address(ins.scale)]));
+        break;
+      case "scaleOut":
+        items.push(
+          item([
+            BLOCK_OPCODES.SCALE_OUT,
+            operand("n", ins.n),
+            operand("tokens", ins.tokens),
+            operand("stride", ins.stride),
+            operand("base", ins.base),
+            operand("row groups", ins.groups),
+          ]),
+        );
+        break;
+      case "residual":
+      case "loadH":
+      case "storeH":
+        items.push(
+          item([
+            ins.op === "residual" ? BLOCK_OPCODES.RESIDUAL : ins.op === "loadH" ? BLOCK_OPCODES.LOAD_H : BLOCK_OPCODES.STORE_H,
+            operand("n", ins.n),
+            operand("tokens", ins.tokens),
+            operand("stride", ins.stride ?? 0),
+            operand("base", ins.base ?? 0),
+            operand("residual stride", ins.hStride),
+            operand("residual base", ins.hBase),
           ]),
         );
         break;

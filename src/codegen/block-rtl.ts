@@ -23,6 +23,8 @@ export interface BlockCapacity {
   readonly tokens: number;
   /** A values the vector buffer holds. */
   readonly vector: number;
+  /** A values the residual buffer holds (tokens × hidden). */
+  readonly residual: number;
 }
 
 const clog2 = (n: number): number => Math.max(1, Math.ceil(Math.log2(n)));
@@ -56,6 +58,10 @@ export function generateBlockRtl(geo: EngineGeometry, shape: BlockShape, cap: Bl
     XA: clog2(depths.x),
     YA: clog2(depths.y),
     ADEPTH: cap.vector,
+    HDEPTH: cap.residual,
+    HA: clog2(cap.residual),
+    TOKENS: cap.tokens,
+    TA: clog2(cap.tokens),
     AA: clog2(cap.vector),
     POS_BITS: ropePosBits(shape),
     KV_BITS: 8 * kv.beatBytes,
@@ -75,7 +81,7 @@ export function generateBlockRtl(geo: EngineGeometry, shape: BlockShape, cap: Bl
     opcodes: Object.entries(BLOCK_OPCODES).map(([name, code]) => ({ name, code })),
     desc,
   });
-  return [...generateRtl(geo), ropeRtl(shape), attentionRtl(shape), ...hw("trilut_kv_writer.v", "trilut_kv_reader.v", "trilut_block_ram.v", "trilut_block_prefetch.v", "trilut_block_walk.v"), { name: `${BLOCK_TOP}.v`, content }];
+  return [...generateRtl(geo), ropeRtl(shape), attentionRtl(shape), ...hw("trilut_scale_out.v", "trilut_residual.v", "trilut_kv_writer.v", "trilut_kv_reader.v", "trilut_block_ram.v", "trilut_block_prefetch.v", "trilut_block_walk.v"), { name: `${BLOCK_TOP}.v`, content }];
 }
 
 /** One on-chip memory of the block (beside the engine's and the units' own). */
@@ -99,6 +105,7 @@ export function blockBuffers(geo: EngineGeometry, shape: BlockShape, cap: BlockC
     ["int8 input", geo.actBeatBits, d.x],
     ["results", geo.resultBeatBits, d.y],
     ["vectors", 32, cap.vector],
+    ["residual", 32, cap.residual],
     ["K rows", rowBits, shape.maxContext],
     ["V rows", rowBits, shape.maxContext],
   ];

@@ -3,6 +3,8 @@ import { type MemoryTiming } from "../../budget/memory.js";
 import { type BlockInstruction } from "../../codegen/block-program.js";
 import { type BlockShape } from "../../model/block-shape.js";
 import { attentionJobCycles } from "../../units/decoder/attention.js";
+import { residualCycles } from "../../units/decoder/residual.js";
+import { scaleOutCycles } from "../../units/decoder/scale-out.js";
 import { kvReaderCycles, kvUnitLayout, kvWriterCycles } from "../../units/decoder/kv-cache.js";
 import { ropeCycles } from "../../units/decoder/rope.js";
 import { streamCycles } from "./event.js";
@@ -43,7 +45,8 @@ export interface BlockCycles {
 }
 
 /** The unit an instruction's cycles are booked to. */
-const UNIT_OF: Record<BlockInstruction["op"], string> = { loadX: "load", matmul: "engine", storeY: "store", loadA: "load", storeA: "store", rope: "rope", kvWrite: "kvWriter", attention: "attention" };
+const UNIT_OF: Record<BlockInstruction["op"], string> = { loadX: "load", matmul: "engine", storeY: "store", loadA: "load", storeA: "store", rope: "rope", kvWrite: "kvWriter", attention: "attention",
+  setScale: "sequencer", scaleOut: "scaleOut", residual: "residual", loadH: "load", storeH: "store" };
 
 export function blockProgramCycles(
   geo: EngineGeometry,
@@ -56,7 +59,7 @@ export function blockProgramCycles(
     throw new Error(`block cycle model: a memory latency of ${memory.latency} cycles does not fill the two-beat bandwidth credit; the model needs it to`);
   }
   const last = program[program.length - 1];
-  if (!last || (last.op !== "storeY" && last.op !== "storeA")) throw new Error("a block program ends with a store: its results are what the run waits for");
+  if (!last || (last.op !== "storeY" && last.op !== "storeA" && last.op !== "storeH")) throw new Error("a block program ends with a store: its results are what the run waits for");
   const instructions: InstructionCycles[] = [];
   const units: Record<string, number> = { sequencer: 0 };
   let f = 0;
@@ -70,8 +73,24 @@ export function blockProgramCycles(
       case "matmul":
         d = streamCycles(geo, { tokens: ins.tokens, matmuls: [], tiles: [...ins.tiles], imageBytes: 0 }, memory).total + 1;
         break;
+      case "setScale":
+        // the sequencer writes the register as it decodes: idle again the next cycle
+        d = 0;
+        break;
+      case "scaleOut":
+        // the store's reader feeds the unit from two cycles in, as RoPE's
+        d = 2 + scaleOutCycles(ins.n, ins.tokens);
+        break;
+      case "residual":
+        // both readers start together: h and o arrive in lockstep two cycles in
+        d = 2 + residualCycles(ins.n, ins.tokens);
+        break;
+      case "loadH":
+        d = ins.tokens * ins.n;
+        break;
       case "storeY":
       case "storeA":
+      case "storeH":
         d = ins.tokens * ins.n + 3;
         break;
       case "loadA":
