@@ -11,8 +11,8 @@ import { type BlockShape } from "../src/model/block-shape.js";
 import { ropeSpec } from "../src/ref/spec/rope.js";
 import { writeToken } from "../src/ref/spec/kv-cache.js";
 import { attendToken } from "../src/ref/spec/attention.js";
-import { attentionSteps, cacheView } from "../src/ref/spec/block.js";
-import { residualAdd, scaleOut } from "../src/ref/spec/elementwise.js";
+import { attentionSteps, cacheView, interleaveRows } from "../src/ref/spec/block.js";
+import { gate, residualAdd, scaleOut } from "../src/ref/spec/elementwise.js";
 import { packScale, type Scale } from "../src/ref/spec/fixed.js";
 import { kvUnitLayout } from "../src/units/decoder/kv-cache.js";
 import { itemsOf, signedOf, simulateUnit, type UnitDesign } from "../src/sim/unit-harness.js";
@@ -50,7 +50,7 @@ function blockDesign(geo: EngineGeometry, shape: BlockShape, cap: BlockCapacity)
 const BITNET: BlockShape = { hidden: 48, ffn: 64, heads: 6, kvHeads: 6, headDim: 8, activation: "relu2", subNorms: true, eps: 1e-5, ropeTheta: 10000, maxContext: 32 };
 
 // one build serves every test: buffers for the llama shape's widest matmul and 5 tokens
-const CAPACITY: BlockCapacity = { maxK: 48, maxN: 96, tokens: 5, vector: 5 * 96, residual: 5 * 48 };
+const CAPACITY: BlockCapacity = { maxK: 64, maxN: 128, tokens: 5, vector: 5 * 96, residual: 5 * 48, up: 5 * 64 };
 
 function emptyCache(shape: BlockShape): { image: Uint8Array; timing: MemoryTiming } {
   return { image: new Uint8Array(kvUnitLayout(shape).totalBytes), timing: MEMORY };
@@ -306,4 +306,52 @@ describe("block accelerator: engine, int8 buffer feeder, result collector", func
       assert.deepEqual(b.outputs["out"]!.map((it) => signedOf(it.data, 32)), expected, "under backpressure");
     }
   });
+
+  for (const shape of [LLAMA, BITNET]) {
+    it(`runs the fused gate|up matmul, its split scale-out and the ${shape.activation} gate: bit-exact, cycles as the model`, async function () {
+      const rng = new Rng(19 + shape.hidden);
+      const design = blockDesign(GEO, shape, CAPACITY);
+      const { hidden, ffn } = shape;
+      for (const tokens of [1, 3]) {
+        const part = (): { m: ReturnType<typeof randomTrits>; alpha: Float32Array } => ({
+          m: randomTrits(rng, ffn, hidden),
+          alpha: new Float32Array(ffn).fill(0.002 + rng.float() * 0.05),
+        });
+        const s = interleaveRows(part(), part());
+        const f = fixScales(s);
+        const plan = planMatmuls(GEO, [{ n: 2 * ffn, k: hidden, scales: f }], tokens);
+        const image = planImage(GEO, [encodeIndices(GEO, s.planes[0]!)], plan);
+        const x = randomActs(rng, tokens * hidden);
+        const scales: Scale[] = Array.from({ length: tokens }, () => ({ m: rng.int(2 ** 15, 2 ** 16 - 1), e: rng.int(-30, -20) }));
+        const mm = matmulInstruction(GEO, plan.tiles, tokens);
+        const program: BlockInstruction[] = [
+          { op: "loadX", k: hidden, tokens },
+          mm,
+          ...scales.map((sc, t): BlockInstruction => ({ op: "setScale", token: t, scale: packScale(sc) })),
+          { op: "scaleOut", n: ffn, tokens, stride: ffn, base: 0, groups: mm.groups, split: { uStride: ffn, uBase: 0 } },
+          { op: "gate", n: ffn, tokens, stride: ffn, base: 0, uStride: ffn, uBase: 0 },
+          { op: "storeA", n: ffn, tokens, stride: ffn, base: 0 },
+        ];
+        const y = scaledMatmul(s, f, x, tokens);
+        const expected: number[] = [];
+        for (let t = 0; t < tokens; t++) {
+          const a = scaleOut(y.subarray(t * 2 * ffn, (t + 1) * 2 * ffn), scales[t]!);
+          expected.push(...gate(a.filter((_, i) => i % 2 === 0), a.filter((_, i) => i % 2 === 1), shape.activation));
+        }
+        const run = {
+          inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: itemsOf(x, 8), ain: [] },
+          expect: { out: expected.length },
+          memories: { w: { image: new Uint8Array(image.buffer), timing: MEMORY }, kv: emptyCache(shape) },
+        };
+        const r = await simulateUnit(design, run);
+        assert.deepEqual(r.outputs["out"]!.map((it) => signedOf(it.data, 32)), expected, `${tokens} token(s)`);
+        const model = blockProgramCycles(GEO, shape, program, MEMORY);
+        assert.equal(r.cycles, model.total, JSON.stringify(model.instructions));
+        if (tokens > 1) {
+          const b = await simulateUnit(design, { ...run, backpressure: { seed: 8 } });
+          assert.deepEqual(b.outputs["out"]!.map((it) => signedOf(it.data, 32)), expected, "under backpressure");
+        }
+      }
+    });
+  }
 });

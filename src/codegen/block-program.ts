@@ -31,6 +31,7 @@ export const BLOCK_OPCODES = {
   RESIDUAL: 11,
   LOAD_H: 12,
   STORE_H: 13,
+  GATE: 14,
 } as const;
 
 /** Loads `tokens` vectors of k int8 values from the `xin` stream into the int8 buffer. */
@@ -116,11 +117,31 @@ export interface SetScale {
  */
 export interface ScaleOut {
   readonly op: "scaleOut";
+  /** Values written a token: the rows, or with `split` the gate rows (half of them). */
   readonly n: number;
   readonly tokens: number;
   readonly stride: number;
   readonly base: number;
   readonly groups: number;
+  /**
+   * A fused gate|up matmul (rows g0, u0, g1, u1, …): even rows to the vector buffer as above, odd
+   * rows to the up buffer at uBase + t · uStride.
+   */
+  readonly split?: { readonly uStride: number; readonly uBase: number };
+}
+
+/**
+ * act(g)·u over `tokens` vectors of n: g in the vector buffer (base + t · stride, overwritten by
+ * the product), u in the up buffer (uBase + t · uStride).
+ */
+export interface GateOp {
+  readonly op: "gate";
+  readonly n: number;
+  readonly tokens: number;
+  readonly stride: number;
+  readonly base: number;
+  readonly uStride: number;
+  readonly uBase: number;
 }
 
 export interface ResidualOp {
@@ -134,7 +155,7 @@ export interface ResidualOp {
   readonly hBase: number;
 }
 
-export type BlockInstruction = LoadX | Matmul | StoreY | VectorOp | Attention | SetScale | ScaleOut | ResidualOp;
+export type BlockInstruction = LoadX | Matmul | StoreY | VectorOp | Attention | SetScale | ScaleOut | ResidualOp | GateOp;
 
 const VECTOR_OPCODES = { loadA: BLOCK_OPCODES.LOAD_A, storeA: BLOCK_OPCODES.STORE_A, rope: BLOCK_OPCODES.ROPE, kvWrite: BLOCK_OPCODES.KV_WRITE } as const;
 
@@ -147,6 +168,11 @@ function operand(what: string, v: number): number {
 
 function address(v: number): number {
   if (!(Number.isInteger(v) && v >= 0 && v < 2 ** 32)) throw new UserError(`block program: address ${v} does not fit 32 bits`);
+  return v;
+}
+
+function rowGroups(v: number): number {
+  if (!(Number.isInteger(v) && v >= 0 && v < 2 ** 15)) throw new UserError(`block program: ${v} row groups do not fit 15 bits`);
   return v;
 }
 
@@ -221,7 +247,23 @@ export function encodeProgram(geo: EngineGeometry, program: readonly BlockInstru
             operand("tokens", ins.tokens),
             operand("stride", ins.stride),
             operand("base", ins.base),
-            operand("row groups", ins.groups),
+            operand("split stride", ins.split?.uStride ?? 0),
+            operand("split base", ins.split?.uBase ?? 0),
+            // word 7: rows a token (bits 15..0), row groups a token (30..16), split (31)
+            operand("rows a token", ins.split ? 2 * ins.n : ins.n) + rowGroups(ins.groups) * 2 ** 16 + (ins.split ? 2 ** 31 : 0),
+          ]),
+        );
+        break;
+      case "gate":
+        items.push(
+          item([
+            BLOCK_OPCODES.GATE,
+            operand("n", ins.n),
+            operand("tokens", ins.tokens),
+            operand("stride", ins.stride),
+            operand("base", ins.base),
+            operand("up stride", ins.uStride),
+            operand("up base", ins.uBase),
           ]),
         );
         break;

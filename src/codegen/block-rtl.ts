@@ -3,6 +3,7 @@ import { descriptorWidths } from "../engine/descriptor.js";
 import { bramBlocks } from "../fabric/resources.js";
 import { type BlockShape } from "../model/block-shape.js";
 import { attentionRtl, attentionWidths, checkAttentionShape } from "../units/decoder/attention.js";
+import { gateRtl } from "../units/decoder/gate.js";
 import { KV_READER_MAX_BURST, KV_READER_MAX_OUTSTANDING, kvCountBits, kvUnitLayout } from "../units/decoder/kv-cache.js";
 import { ropePosBits, ropeRtl } from "../units/decoder/rope.js";
 import { hw, type SourceFile } from "../units/unit.js";
@@ -25,6 +26,8 @@ export interface BlockCapacity {
   readonly vector: number;
   /** A values the residual buffer holds (tokens × hidden). */
   readonly residual: number;
+  /** A values the up buffer holds (tokens × ffn). */
+  readonly up: number;
 }
 
 const clog2 = (n: number): number => Math.max(1, Math.ceil(Math.log2(n)));
@@ -60,6 +63,8 @@ export function generateBlockRtl(geo: EngineGeometry, shape: BlockShape, cap: Bl
     ADEPTH: cap.vector,
     HDEPTH: cap.residual,
     HA: clog2(cap.residual),
+    UDEPTH: cap.up,
+    UA: clog2(cap.up),
     TOKENS: cap.tokens,
     TA: clog2(cap.tokens),
     AA: clog2(cap.vector),
@@ -81,7 +86,7 @@ export function generateBlockRtl(geo: EngineGeometry, shape: BlockShape, cap: Bl
     opcodes: Object.entries(BLOCK_OPCODES).map(([name, code]) => ({ name, code })),
     desc,
   });
-  return [...generateRtl(geo), ropeRtl(shape), attentionRtl(shape), ...hw("trilut_scale_out.v", "trilut_residual.v", "trilut_kv_writer.v", "trilut_kv_reader.v", "trilut_block_ram.v", "trilut_block_prefetch.v", "trilut_block_walk.v"), { name: `${BLOCK_TOP}.v`, content }];
+  return [...generateRtl(geo), ropeRtl(shape), attentionRtl(shape), gateRtl(shape.activation), ...hw("trilut_scale_out.v", "trilut_residual.v", "trilut_kv_writer.v", "trilut_kv_reader.v", "trilut_block_ram.v", "trilut_block_prefetch.v", "trilut_block_walk.v"), { name: `${BLOCK_TOP}.v`, content }];
 }
 
 /** One on-chip memory of the block (beside the engine's and the units' own). */
@@ -106,6 +111,7 @@ export function blockBuffers(geo: EngineGeometry, shape: BlockShape, cap: BlockC
     ["results", geo.resultBeatBits, d.y],
     ["vectors", 32, cap.vector],
     ["residual", 32, cap.residual],
+    ["up", 32, cap.up],
     ["K rows", rowBits, shape.maxContext],
     ["V rows", rowBits, shape.maxContext],
   ];

@@ -3,6 +3,7 @@ import { type MemoryTiming } from "../../budget/memory.js";
 import { type BlockInstruction } from "../../codegen/block-program.js";
 import { type BlockShape } from "../../model/block-shape.js";
 import { attentionJobCycles } from "../../units/decoder/attention.js";
+import { gateCycles } from "../../units/decoder/gate.js";
 import { residualCycles } from "../../units/decoder/residual.js";
 import { scaleOutCycles } from "../../units/decoder/scale-out.js";
 import { kvReaderCycles, kvUnitLayout, kvWriterCycles } from "../../units/decoder/kv-cache.js";
@@ -46,7 +47,7 @@ export interface BlockCycles {
 
 /** The unit an instruction's cycles are booked to. */
 const UNIT_OF: Record<BlockInstruction["op"], string> = { loadX: "load", matmul: "engine", storeY: "store", loadA: "load", storeA: "store", rope: "rope", kvWrite: "kvWriter", attention: "attention",
-  setScale: "sequencer", scaleOut: "scaleOut", residual: "residual", loadH: "load", storeH: "store" };
+  setScale: "sequencer", scaleOut: "scaleOut", residual: "residual", loadH: "load", storeH: "store", gate: "gate" };
 
 export function blockProgramCycles(
   geo: EngineGeometry,
@@ -79,7 +80,11 @@ export function blockProgramCycles(
         break;
       case "scaleOut":
         // the store's reader feeds the unit from two cycles in, as RoPE's
-        d = 2 + scaleOutCycles(ins.n, ins.tokens);
+        d = 2 + scaleOutCycles(ins.split ? 2 * ins.n : ins.n, ins.tokens);
+        break;
+      case "gate":
+        // g and u readers start together, as the residual add's
+        d = 2 + gateCycles(shape.activation, ins.n, ins.tokens);
         break;
       case "residual":
         // both readers start together: h and o arrive in lockstep two cycles in
