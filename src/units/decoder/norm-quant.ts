@@ -1,6 +1,3 @@
-import { type PathStep } from "../../fabric/delays.js";
-import { PathList } from "../../fabric/paths.js";
-import { bramBlocks, lutramLuts, res, type Family, type ModuleResources } from "../../fabric/resources.js";
 import { type BlockShape } from "../../model/block-shape.js";
 import { magnitudeBits, normQuantConstants, rsqrtTable, sumBits } from "../../ref/spec/norm-quant.js";
 import { packageVersion, renderTemplate } from "../../util/templates.js";
