@@ -1,8 +1,7 @@
 import { type BlockShape } from "../../model/block-shape.js";
-import { magnitudeBits, normQuantConstants, rsqrtTable, sumBits } from "../../ref/spec/norm-quant.js";
+import { normQuantConstants, rsqrtTable, sumBits } from "../../ref/spec/norm-quant.js";
 import { packageVersion, renderTemplate } from "../../util/templates.js";
-import { hw, type ModuleShare, type SourceFile } from "../unit.js";
-import { type DecoderUnit } from "./decoder-unit.js";
+import { hw, type SourceFile } from "../unit.js";
 
 /**
  * RMSNorm fused with the per-token activation quantizer (hw/trilut_norm_quant.v, spec
