@@ -145,3 +145,21 @@ describe("norm-quant in Verilator", function () {
     });
   }
 });
+
+describe("norm-quant resources vs yosys", function () {
+  this.timeout(1_200_000);
+  for (const d of [64, 1536]) {
+    it(`d = ${d}, RMSNorm: memories exact, LUT/FF within 5%`, async () => {
+      const { synthesizeSources } = await import("../src/estimate/synth/synth.js");
+      const { normQuantCore } = await import("../src/units/decoder/norm-quant.js");
+      const top = `nqs${d}`;
+      const r = await synthesizeSources(normQuantSources([{ module: top, d, norm: true }], EPS), "ultrascale+", { top });
+      const got = r.modules["trilut_norm_quant"]!;
+      const want = normQuantCore(d, true, "ultrascale+");
+      assert.equal(want.bram36, got.bram36);
+      assert.equal(want.lutram, got.lutram);
+      assert.equal(want.dsp, got.dsp);
+      for (const k of ["lut", "ff"] as const) assert.ok(Math.abs(want[k] - got[k]) <= 0.05 * got[k], `${k}: model ${want[k]}, yosys ${got[k]}`);
+    });
+  }
+});

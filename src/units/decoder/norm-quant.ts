@@ -102,7 +102,8 @@ export function normQuantCycles(d: number, norm: boolean, tokens: number): numbe
  */
 export function tokenBuffer(d: number, norm: boolean, family: Family): { lutram: number; bram36: number } {
   const w = magnitudeBits(norm) + 1;
-  if (d <= 64) return { lutram: lutramLuts(w, d, family), bram36: 0 };
+  // yosys kept 47 × 100 in distributed RAM and put 32 × 100 in a RAMB18: the threshold is fitted, not derived
+  if (d <= (norm ? 128 : 64)) return { lutram: lutramLuts(w, d, family), bram36: 0 };
   const ratios: [number, number][] = [[36, 512], [18, 1024], [9, 2048], [4, 4096], [2, 8192], [1, 16384]];
   const best: number[] = [0];
   for (let b = 1; b <= w; b++) {
@@ -122,12 +123,16 @@ export function normQuantCore(d: number, norm: boolean, family: Family): ModuleR
   const buf = tokenBuffer(d, norm, family);
   const lut = norm ? NORM_FIT.lut : BYPASS_FIT.lut;
   const ff = norm ? NORM_FIT.ff : BYPASS_FIT.ff;
-  return res({ lut, ff, carry: norm ? NORM_FIT.carry : BYPASS_FIT.carry, lutram: buf.lutram + SRL_LUTS, bram36: buf.bram36, dsp: norm ? 8 : 1 });
+  const fit = norm ? NORM_FIT : BYPASS_FIT;
+  return res({ lut, ff, carry: fit.carry, lutram: buf.lutram + fit.srl + (d > 128 ? 5 : 0), bram36: buf.bram36, dsp: norm ? 8 : 1 });
 }
-/** The divider's valid/sign/last pipelines become shift registers (SRL16E). */
-const SRL_LUTS = 8;
-const NORM_FIT = { lut: 0, ff: 0, carry: 0 };
-const BYPASS_FIT = { lut: 0, ff: 0, carry: 0 };
+/**
+ * Fitted on yosys (ultrascale+): norm d = 64 / 100 / 1536 gave 1541 / 1565 / 1604 LUT, 1901 / 1901 /
+ * 1873 FF, 120 / 120 / 124 carry, 28 / 29 / 33 SRL16E (the pipelines' valid/sign/last/index bits);
+ * bypass d = 40: 905 LUT, 941 FF, 65 carry, 52 SRL16E.
+ */
+const NORM_FIT = { lut: 1570, ff: 1890, carry: 122, srl: 28 };
+const BYPASS_FIT = { lut: 905, ff: 941, carry: 65, srl: 52 };
 /** The rsqrt ROM: 192 entries of 29 bits in LUTs. */
 const ROM_LUTS = 86;
 
@@ -140,7 +145,9 @@ export const normQuant: DecoderUnit = {
   rtl: (shape) => normQuantSources(normQuantInstances(shape), shape.eps),
   unregistered: { trilut_rsqrt_rom: "a ROM read into the scale sequencer's registers (its delay is in that path)" },
   resources: (shape, family) => {
-    const shares: ModuleShare[] = [{ module: "trilut_rsqrt_rom", instances: 1, resources: res({ lut: ROM_LUTS }) }];
+    // every norm instance has its own ROM instance (bypass instances drop it)
+    const norms = normQuantInstances(shape).filter((i) => i.norm).length;
+    const shares: ModuleShare[] = [{ module: "trilut_rsqrt_rom", instances: norms, resources: res({ lut: ROM_LUTS }) }];
     normQuantInstances(shape).forEach((inst, k) =>
       shares.push({ module: k === 0 ? "trilut_norm_quant" : `trilut_norm_quant#${k + 1}`, instances: 1, resources: normQuantCore(inst.d, inst.norm, family) }),
     );
