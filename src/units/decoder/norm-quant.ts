@@ -1,7 +1,10 @@
+import { PathList } from "../../fabric/paths.js";
+import { lutramLuts, res, type Family, type ModuleResources } from "../../fabric/resources.js";
 import { type BlockShape } from "../../model/block-shape.js";
-import { normQuantConstants, rsqrtTable, sumBits } from "../../ref/spec/norm-quant.js";
+import { magnitudeBits, normQuantConstants, rsqrtTable, sumBits } from "../../ref/spec/norm-quant.js";
 import { packageVersion, renderTemplate } from "../../util/templates.js";
-import { hw, type SourceFile } from "../unit.js";
+import { hw, type ModuleShare, type SourceFile } from "../unit.js";
+import { type DecoderUnit } from "./decoder-unit.js";
 
 /**
  * RMSNorm fused with the per-token activation quantizer (hw/trilut_norm_quant.v, spec
@@ -73,3 +76,98 @@ export function rsqrtRom(): SourceFile {
 export function normQuantSources(instances: readonly NormQuantInstance[], eps: number): SourceFile[] {
   return [rsqrtRom(), ...hw("trilut_norm_quant.v"), ...instances.map((i) => normQuantWrapper(i.module, i.d, i.norm, eps))];
 }
+
+/** Normalizing shifts of the scale sequencer: V by twos (sumBits/2 − 1), M by ones (MW − 1). */
+export function normalizeSteps(d: number, norm: boolean): number {
+  const m = magnitudeBits(norm) - 1;
+  return norm ? Math.max(sumBits(d) / 2 - 1, m) : m;
+}
+
+/**
+ * Cycles of a run of `tokens` tokens back to back (inputs offered from cycle 0, outputs always
+ * ready), exact against Verilator. Token 0 latches its sums D + 4 cycles in (pass 1's five pipeline
+ * stages); each next token latches max(D + 6, steps + 8) later (its pass 1 runs one cycle behind
+ * pass 2's reads; the scale sequencer must be free); after the last latch the last q leaves
+ * D + 11 cycles later (read, 10 divider stages) and the scale steps + 7.
+ */
+export function normQuantCycles(d: number, norm: boolean, tokens: number): number {
+  const nn = normalizeSteps(d, norm);
+  return d + 4 + (tokens - 1) * Math.max(d + 6, nn + 8) + Math.max(d + 12, nn + 8);
+}
+
+/**
+ * The token buffer, (MW + 1) × d: distributed RAM up to 64 deep, else block RAM as yosys splits it:
+ * the fewest RAMB18 over a split of the width into aspect ratios (36 × 512, 18 × 1K, 9 × 2K, 4 × 4K,
+ * 2 × 8K, 1 × 16K), e.g. 47 × 1536 = 36 + 9 + 2 bits in 3 + 1 + 1 RAMB18.
+ */
+export function tokenBuffer(d: number, norm: boolean, family: Family): { lutram: number; bram36: number } {
+  const w = magnitudeBits(norm) + 1;
+  // yosys kept 47 × 100 in distributed RAM and put 32 × 100 in a RAMB18: the threshold is fitted, not derived
+  if (d <= (norm ? 128 : 64)) return { lutram: lutramLuts(w, d, family), bram36: 0 };
+  const ratios: [number, number][] = [[36, 512], [18, 1024], [9, 2048], [4, 4096], [2, 8192], [1, 16384]];
+  const best: number[] = [0];
+  for (let b = 1; b <= w; b++) {
+    best[b] = Infinity;
+    for (const [rw, rd] of ratios) best[b] = Math.min(best[b]!, best[Math.max(0, b - rw)]! + Math.ceil(d / rd));
+  }
+  return { lutram: 0, bram36: best[w]! / 2 };
+}
+
+/**
+ * One core's cells (fitted on yosys, ultrascale+, d = 64 and 1536 norm, 40 bypass): the divider
+ * (8 subtract-and-select stages of MW + 9 bits), its pipeline (M travels with each element), the
+ * normalizing shift registers, the accumulators; DSP structural: x·w in two, x² in three, the
+ * interpolation, Mn·ρ and ·Cm one each (bypass: none but the scale's ·Cm).
+ */
+export function normQuantCore(d: number, norm: boolean, family: Family): ModuleResources {
+  const buf = tokenBuffer(d, norm, family);
+  const lut = norm ? NORM_FIT.lut : BYPASS_FIT.lut;
+  const ff = norm ? NORM_FIT.ff : BYPASS_FIT.ff;
+  const fit = norm ? NORM_FIT : BYPASS_FIT;
+  return res({ lut, ff, carry: fit.carry, lutram: buf.lutram + fit.srl + (d > 128 ? 5 : 0), bram36: buf.bram36, dsp: norm ? 8 : 1 });
+}
+/**
+ * Fitted on yosys (ultrascale+): norm d = 64 / 100 / 1536 gave 1541 / 1565 / 1604 LUT, 1901 / 1901 /
+ * 1873 FF, 120 / 120 / 124 carry, 28 / 29 / 33 SRL16E (the pipelines' valid/sign/last/index bits);
+ * bypass d = 40: 905 LUT, 941 FF, 65 carry, 52 SRL16E.
+ */
+const NORM_FIT = { lut: 1570, ff: 1890, carry: 122, srl: 28 };
+const BYPASS_FIT = { lut: 905, ff: 941, carry: 65, srl: 52 };
+/** The rsqrt ROM: 192 entries of 29 bits in LUTs. */
+const ROM_LUTS = 86;
+
+export const normQuant: DecoderUnit = {
+  name: "norm-quant",
+  summary:
+    "RMSNorm fused with the per-token absmax quantizer: pass 1 buffers z = x·w and sums x² and max|z|; pass 2 " +
+    "divides exactly, q = round(127·z/max|z|); the scale S = max|z|·rsqrt(Σx²+εd)·√d/127 by table and interpolation.",
+  has: () => true,
+  rtl: (shape) => normQuantSources(normQuantInstances(shape), shape.eps),
+  unregistered: { trilut_rsqrt_rom: "a ROM read into the scale sequencer's registers (its delay is in that path)" },
+  resources: (shape, family) => {
+    // every norm instance has its own ROM instance (bypass instances drop it)
+    const norms = normQuantInstances(shape).filter((i) => i.norm).length;
+    const shares: ModuleShare[] = [{ module: "trilut_rsqrt_rom", instances: norms, resources: res({ lut: ROM_LUTS }) }];
+    normQuantInstances(shape).forEach((inst, k) =>
+      shares.push({ module: k === 0 ? "trilut_norm_quant" : `trilut_norm_quant#${k + 1}`, instances: 1, resources: normQuantCore(inst.d, inst.norm, family) }),
+    );
+    return shares;
+  },
+  paths: (_shape, m) => {
+    const p = new PathList();
+    const nw = 46 + 9;
+    p.add("trilut_norm_quant", "divider stage (subtract, select)", "ff", ["lut", { carry: nw }, "lut"], "ff");
+    p.add("trilut_norm_quant", "x² partial products summed", "ff", ["lut", { carry: 64 }], "ff");
+    p.add("trilut_norm_quant", "max|z| (compare, select)", "ff", ["lut", { carry: 46 }, "lut"], "ff");
+    p.add("trilut_norm_quant", "x·w partial product", "ff", ["dsp"], "ff");
+    void m;
+    return p.paths;
+  },
+  cycles: "per run of T tokens: d + 4 + (T − 1)·max(d + 6, steps + 8) + max(d + 12, steps + 8) (normQuantCycles)",
+  cycleFigures: (shape) => ({
+    hiddenOneToken: normQuantCycles(shape.hidden, true, 1),
+    hiddenPerToken: Math.max(shape.hidden + 6, normalizeSteps(shape.hidden, true) + 8),
+    ffnPerToken: Math.max(shape.ffn + 6, normalizeSteps(shape.ffn, shape.subNorms) + 8),
+  }),
+  hls: () => ({ none: "not yet written (time): the spec's normQuantTokens is the function to port" }),
+};
