@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type MemoryTiming } from "../src/budget/memory.js";
-import { attentionProgram, blockVectorLayout, encodeProgram, matmulInstruction, PROGRAM_ITEM_BITS, type BlockInstruction } from "../src/codegen/block-program.js";
+import { attentionProgram, blockProgram, blockVectorLayout, encodeProgram, matmulInstruction, PROGRAM_ITEM_BITS, type BlockInstruction } from "../src/codegen/block-program.js";
 import { BLOCK_TOP, generateBlockRtl, type BlockCapacity } from "../src/codegen/block-rtl.js";
 import { engineGeometry, resolveEngine, type EngineGeometry } from "../src/engine/config.js";
 import { encodeIndices } from "../src/engine/pack.js";
@@ -11,8 +11,10 @@ import { type BlockShape } from "../src/model/block-shape.js";
 import { ropeSpec } from "../src/ref/spec/rope.js";
 import { writeToken } from "../src/ref/spec/kv-cache.js";
 import { attendToken } from "../src/ref/spec/attention.js";
-import { attentionSteps, cacheView, interleaveRows } from "../src/ref/spec/block.js";
+import { attentionSteps, blockSpec, cacheView, interleaveRows, stackRows, type BlockWeights } from "../src/ref/spec/block.js";
 import { gate, residualAdd, scaleOut } from "../src/ref/spec/elementwise.js";
+import { normQuant, normWeights, type NormWeights } from "../src/ref/spec/norm-quant.js";
+import { normQuantInstances } from "../src/units/decoder/norm-quant.js";
 import { packScale, type Scale } from "../src/ref/spec/fixed.js";
 import { kvUnitLayout } from "../src/units/decoder/kv-cache.js";
 import { itemsOf, signedOf, simulateUnit, type UnitDesign } from "../src/sim/unit-harness.js";
@@ -37,6 +39,7 @@ function blockDesign(geo: EngineGeometry, shape: BlockShape, cap: BlockCapacity)
       { name: "prog", width: PROGRAM_ITEM_BITS },
       { name: "xin", width: 8 },
       { name: "ain", width: 32 },
+      { name: "nw", width: 24 },
     ],
     outputs: [{ name: "out", width: 32, last: true }],
     memories: [
@@ -50,7 +53,7 @@ function blockDesign(geo: EngineGeometry, shape: BlockShape, cap: BlockCapacity)
 const BITNET: BlockShape = { hidden: 48, ffn: 64, heads: 6, kvHeads: 6, headDim: 8, activation: "relu2", subNorms: true, eps: 1e-5, ropeTheta: 10000, maxContext: 32 };
 
 // one build serves every test: buffers for the llama shape's widest matmul and 5 tokens
-const CAPACITY: BlockCapacity = { maxK: 64, maxN: 128, tokens: 5, vector: 5 * 96, residual: 5 * 48, up: 5 * 64 };
+const CAPACITY: BlockCapacity = { maxK: 64, maxN: 144, tokens: 5, vector: 5 * 192, residual: 5 * 48, up: 5 * 64 };
 
 function emptyCache(shape: BlockShape): { image: Uint8Array; timing: MemoryTiming } {
   return { image: new Uint8Array(kvUnitLayout(shape).totalBytes), timing: MEMORY };
@@ -95,7 +98,7 @@ describe("block accelerator: engine, int8 buffer feeder, result collector", func
     assert.ok(plan.matmuls[0]!.tileCount > 1, "the first matmul spans several tiles");
     const design = blockDesign(GEO, LLAMA, CAPACITY);
     const run = {
-      inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: itemsOf(xin, 8), ain: [] },
+      inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: itemsOf(xin, 8), ain: [], nw: [] },
       expect: { out: expected.length },
       memories: { w: { image: new Uint8Array(image.buffer), timing: MEMORY }, kv: emptyCache(LLAMA) },
     };
@@ -132,7 +135,7 @@ describe("block accelerator: engine, int8 buffer feeder, result collector", func
         );
       }
       const run = {
-        inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: [], ain: itemsOf(a, 32) },
+        inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: [], ain: itemsOf(a, 32), nw: [] },
         expect: { out: expected.length },
         memories: { w: { image: new Uint8Array(4096), timing: MEMORY }, kv: emptyCache(shape) },
       };
@@ -165,7 +168,7 @@ describe("block accelerator: engine, int8 buffer feeder, result collector", func
       const expected = initial.slice();
       for (let t = 0; t < tokens; t++) writeToken(expected, layout, 0, pos + t, [...a.subarray(t * width + shape.hidden, (t + 1) * width)]);
       const run = {
-        inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: [], ain: itemsOf(a, 32) },
+        inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: [], ain: itemsOf(a, 32), nw: [] },
         expect: { out: 1 },
         memories: { w: { image: new Uint8Array(4096), timing: MEMORY }, kv: { image: initial, timing: MEMORY } },
       };
@@ -207,7 +210,7 @@ describe("block accelerator: engine, int8 buffer feeder, result collector", func
         expected.push(...attendToken(a.subarray(t * width, t * width + shape.hidden), shape.heads, shape.kvHeads, view, L));
       }
       const run = {
-        inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: [], ain: itemsOf(a, 32) },
+        inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: [], ain: itemsOf(a, 32), nw: [] },
         expect: { out: expected.length },
         memories: { w: { image: new Uint8Array(4096), timing: MEMORY }, kv: { image: initial, timing: MEMORY } },
       };
@@ -245,7 +248,7 @@ describe("block accelerator: engine, int8 buffer feeder, result collector", func
         const cache = initial.slice();
         const expected = attentionSteps(shape, qkv, position, tokens, { image: cache, layout: kv, layerAddr: kvAddr });
         const run = {
-          inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: [], ain: itemsOf(qkv, 32) },
+          inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: [], ain: itemsOf(qkv, 32), nw: [] },
           expect: { out: expected.length },
           memories: { w: { image: new Uint8Array(4096), timing: MEMORY }, kv: { image: initial, timing: MEMORY } },
         };
@@ -294,7 +297,7 @@ describe("block accelerator: engine, int8 buffer feeder, result collector", func
         expected.push(...residualAdd(h.subarray(t * hidden, (t + 1) * hidden), o));
       }
       const run = {
-        inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: itemsOf(x, 8), ain: itemsOf(h, 32) },
+        inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: itemsOf(x, 8), ain: itemsOf(h, 32), nw: [] },
         expect: { out: expected.length },
         memories: { w: { image: new Uint8Array(image.buffer), timing: MEMORY }, kv: emptyCache(shape) },
       };
@@ -339,7 +342,7 @@ describe("block accelerator: engine, int8 buffer feeder, result collector", func
           expected.push(...gate(a.filter((_, i) => i % 2 === 0), a.filter((_, i) => i % 2 === 1), shape.activation));
         }
         const run = {
-          inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: itemsOf(x, 8), ain: [] },
+          inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: itemsOf(x, 8), ain: [], nw: [] },
           expect: { out: expected.length },
           memories: { w: { image: new Uint8Array(image.buffer), timing: MEMORY }, kv: emptyCache(shape) },
         };
@@ -350,6 +353,106 @@ describe("block accelerator: engine, int8 buffer feeder, result collector", func
         if (tokens > 1) {
           const b = await simulateUnit(design, { ...run, backpressure: { seed: 8 } });
           assert.deepEqual(b.outputs["out"]!.map((it) => signedOf(it.data, 32)), expected, "under backpressure");
+        }
+      }
+    });
+  }
+
+  for (const shape of [LLAMA, BITNET]) {
+    it(`normalizes and quantizes the residual stream into a matmul and its scale-out (the ${shape.activation === "silu" ? "llama" : "bitnet"} q|k|v step): bit-exact, cycles as the model`, async function () {
+      const rng = new Rng(20 + shape.hidden);
+      const design = blockDesign(GEO, shape, CAPACITY);
+      const { hidden } = shape;
+      const n = 40; // rows: not a multiple of P
+      const instance = normQuantInstances(shape).findIndex((i) => i.d === hidden && i.norm);
+      for (const tokens of [1, 3]) {
+        const s = randomScaled(rng, n, hidden);
+        const f = fixScales(s);
+        const plan = planMatmuls(GEO, [{ n, k: hidden, scales: f }], tokens);
+        const image = planImage(GEO, [encodeIndices(GEO, s.planes[0]!)], plan);
+        const h = Int32Array.from({ length: tokens * hidden }, () => rng.int(-(2 ** 22), 2 ** 22));
+        const w = normWeights(Float32Array.from({ length: hidden }, () => 0.5 + rng.float()));
+        const mm = matmulInstruction(GEO, plan.tiles, tokens);
+        const program: BlockInstruction[] = [
+          { op: "loadH", n: hidden, tokens, hStride: hidden, hBase: 0 },
+          { op: "normQuant", d: hidden, tokens, instance, from: "residual", stride: hidden, base: 0 },
+          mm,
+          { op: "scaleOut", n, tokens, stride: n, base: 0, groups: mm.groups },
+          { op: "storeA", n, tokens, stride: n, base: 0 },
+        ];
+        const expected: number[] = [];
+        for (let t = 0; t < tokens; t++) {
+          const r = normQuant(h.subarray(t * hidden, (t + 1) * hidden), w, { d: hidden, eps: shape.eps });
+          expected.push(...scaleOut(scaledMatmul(s, f, r.q, 1), r.scale));
+        }
+        const nw = Array.from({ length: tokens * hidden }, (_, i) => ((w.exp & 0xff) << 16) | (w.mant[i % hidden]! & 0xffff));
+        const run = {
+          inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: [], ain: itemsOf(h, 32), nw: itemsOf(nw, 24) },
+          expect: { out: expected.length },
+          memories: { w: { image: new Uint8Array(image.buffer), timing: MEMORY }, kv: emptyCache(shape) },
+        };
+        const r = await simulateUnit(design, run);
+        assert.deepEqual(r.outputs["out"]!.map((it) => signedOf(it.data, 32)), expected, `${tokens} token(s)`);
+        const model = blockProgramCycles(GEO, shape, program, MEMORY);
+        assert.equal(r.cycles, model.total, JSON.stringify(model.instructions));
+        const b = await simulateUnit(design, { ...run, backpressure: { seed: 9 } });
+        assert.deepEqual(b.outputs["out"]!.map((it) => signedOf(it.data, 32)), expected, "under backpressure");
+      }
+    });
+  }
+
+  for (const shape of [LLAMA, BITNET]) {
+    const name = shape.activation === "silu" ? "llama" : "bitnet-b1.58";
+    it(`runs a whole ${name}-shaped decoder block from one program: residual and KV cache bit-exact with blockSpec, cycles as the model`, async function () {
+      const rng = new Rng(30 + shape.hidden);
+      const design = blockDesign(GEO, shape, CAPACITY);
+      const { hidden, ffn, kvHeads, headDim } = shape;
+      const kvDim = kvHeads * headDim;
+      const part = (n: number, k: number): { m: ReturnType<typeof randomTrits>; alpha: Float32Array } => ({
+        m: randomTrits(rng, n, k),
+        alpha: new Float32Array(n).fill(0.005 + rng.float() * 0.05),
+      });
+      const norm = (d: number): NormWeights => normWeights(Float32Array.from({ length: d }, () => 0.5 + rng.float()));
+      const w: BlockWeights = {
+        qkv: stackRows([part(hidden, hidden), part(kvDim, hidden), part(kvDim, hidden)]),
+        o: stackRows([part(hidden, hidden)]),
+        gateUp: interleaveRows(part(ffn, hidden), part(ffn, hidden)),
+        down: stackRows([part(hidden, ffn)]),
+        attnNorm: norm(hidden),
+        ffnNorm: norm(hidden),
+        attnSubNorm: shape.subNorms ? norm(hidden) : undefined,
+        ffnSubNorm: shape.subNorms ? norm(ffn) : undefined,
+      };
+      const matrices = [w.qkv, w.o, w.gateUp, w.down];
+      const fixed = matrices.map((m) => fixScales(m));
+      const kv = kvUnitLayout(shape);
+      const A = (): number => rng.int(-(2 ** 19), 2 ** 19);
+      // decode at contexts 1 and 17, a prefill of 5 tokens after 3
+      for (const [tokens, position] of [[1, 0], [1, 16], [5, 3]] as const) {
+        const plan = planMatmuls(GEO, matrices.map((m, i) => ({ n: m.planes[0]!.n, k: m.planes[0]!.k, scales: fixed[i] })), tokens);
+        const image = planImage(GEO, matrices.map((m) => encodeIndices(GEO, m.planes[0]!)), plan);
+        const initial = new Uint8Array(kv.totalBytes);
+        for (let p = 0; p < position; p++) writeToken(initial, kv, 0, p, Array.from({ length: 2 * kvDim }, A));
+        const h = Int32Array.from({ length: tokens * hidden }, () => rng.int(-(2 ** 20), 2 ** 20));
+        const cache = initial.slice();
+        const expected = blockSpec(shape, w, h, position, tokens, { image: cache, layout: kv, layerAddr: 0 });
+        const program = blockProgram(GEO, shape, plan, { position, tokens, kvAddr: 0 });
+        const words = (v: NormWeights): number[] => Array.from({ length: tokens * v.mant.length }, (_, i) => ((v.exp & 0xff) << 16) | (v.mant[i % v.mant.length]! & 0xffff));
+        const nw = [w.attnNorm, ...(shape.subNorms ? [w.attnSubNorm!] : []), w.ffnNorm, ...(shape.subNorms ? [w.ffnSubNorm!] : [])].flatMap(words);
+        const run = {
+          inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: [], ain: itemsOf(h, 32), nw: itemsOf(nw, 24) },
+          expect: { out: expected.length },
+          memories: { w: { image: new Uint8Array(image.buffer), timing: MEMORY }, kv: { image: initial, timing: MEMORY } },
+        };
+        const r = await simulateUnit(design, run);
+        assert.deepEqual(r.outputs["out"]!.map((it) => signedOf(it.data, 32)), [...expected], `${tokens} token(s) at ${position}`);
+        assert.deepEqual(r.memories["kv"], cache, "KV cache image");
+        const model = blockProgramCycles(GEO, shape, program, MEMORY);
+        assert.equal(r.cycles, model.total, JSON.stringify(model.units));
+        if (tokens > 1) {
+          const b = await simulateUnit(design, { ...run, backpressure: { seed: 10 } });
+          assert.deepEqual(b.outputs["out"]!.map((it) => signedOf(it.data, 32)), [...expected], "under backpressure");
+          assert.deepEqual(b.memories["kv"], cache, "KV cache image under backpressure");
         }
       }
     });

@@ -1,7 +1,8 @@
 import { type EngineGeometry } from "../engine/config.js";
 import { type BlockShape } from "../model/block-shape.js";
 import { DESCRIPTOR_FIELDS, DESCRIPTOR_WORDS, packDescriptor } from "../engine/descriptor.js";
-import { type Tile } from "../engine/tiles.js";
+import { type Tile, type TilePlan } from "../engine/tiles.js";
+import { normQuantInstances } from "../units/decoder/norm-quant.js";
 import { UserError } from "../util/errors.js";
 
 /**
@@ -32,6 +33,7 @@ export const BLOCK_OPCODES = {
   LOAD_H: 12,
   STORE_H: 13,
   GATE: 14,
+  NORM_QUANT: 15,
 } as const;
 
 /** Loads `tokens` vectors of k int8 values from the `xin` stream into the int8 buffer. */
@@ -155,7 +157,24 @@ export interface ResidualOp {
   readonly hBase: number;
 }
 
-export type BlockInstruction = LoadX | Matmul | StoreY | VectorOp | Attention | SetScale | ScaleOut | ResidualOp | GateOp;
+export type BlockInstruction = LoadX | Matmul | StoreY | VectorOp | Attention | SetScale | ScaleOut | ResidualOp | GateOp | NormQuantOp;
+
+/**
+ * RMSNorm (or bypass) and the activation quantizer over `tokens` vectors of d A values from the
+ * vector buffer (base + t · stride) or the residual buffer (hBase + t · hStride), with the norm
+ * instance `instance` (src/units/decoder/norm-quant.ts normQuantInstances): int8 values into the
+ * int8 buffer (as a load), token t's scale into its scale register; the norm weights (d words
+ * {exponent, mantissa}) arrive on `nw` once per token.
+ */
+export interface NormQuantOp {
+  readonly op: "normQuant";
+  readonly d: number;
+  readonly tokens: number;
+  readonly instance: number;
+  readonly from: "vector" | "residual";
+  readonly stride: number;
+  readonly base: number;
+}
 
 const VECTOR_OPCODES = { loadA: BLOCK_OPCODES.LOAD_A, storeA: BLOCK_OPCODES.STORE_A, rope: BLOCK_OPCODES.ROPE, kvWrite: BLOCK_OPCODES.KV_WRITE } as const;
 
@@ -254,6 +273,23 @@ export function encodeProgram(geo: EngineGeometry, program: readonly BlockInstru
           ]),
         );
         break;
+      case "normQuant": {
+        const h = ins.from === "residual";
+        items.push(
+          item([
+            BLOCK_OPCODES.NORM_QUANT,
+            operand("d", ins.d),
+            operand("tokens", ins.tokens),
+            h ? 0 : operand("stride", ins.stride),
+            h ? 0 : operand("base", ins.base),
+            h ? operand("residual stride", ins.stride) : 0,
+            h ? operand("residual base", ins.base) : 0,
+            // word 7: the instance (bits 7..0), the residual buffer as the source (bit 8)
+            (ins.instance & 0xff) + (h ? 256 : 0),
+          ]),
+        );
+        break;
+      }
       case "gate":
         items.push(
           item([
@@ -350,5 +386,61 @@ export function attentionProgram(
     { op: "rope", n: kvDim, tokens, stride: qkv.stride, base: qkv.base + hidden, pos },
     { op: "kvWrite", n: 2 * kvDim, tokens, stride: qkv.stride, base: qkv.base + hidden, pos, addr: kvAddr },
     { op: "attention", tokens, pos, qBase: qkv.base, qStride: qkv.stride, outBase: attention.base, outStride: attention.stride, addr: kvAddr },
+  ];
+}
+
+/** The norm-quant instance of a length and mode (src/units/decoder/norm-quant.ts normQuantInstances). */
+function normInstance(shape: BlockShape, d: number, norm: boolean): number {
+  const i = normQuantInstances(shape).findIndex((x) => x.d === d && x.norm === norm);
+  if (i < 0) throw new Error(`the block has no norm-quant instance of length ${d} (${norm ? "norm" : "bypass"})`);
+  return i;
+}
+
+/**
+ * A whole decoder block as one program (src/ref/spec/block.ts blockSpec, step for step): the
+ * residual stream in from `ain`, the four fused matmuls of `plan` (q|k|v, o, gate|up, down: their
+ * tiles at their addresses on the weight port), every non-matmul unit, the KV cache written and
+ * read on the KV port, and the new residual stream out on `out`. The norm weights arrive on `nw`
+ * in the order the norms run: attn_norm, [attn_sub_norm], ffn_norm, [ffn_sub_norm], each once per
+ * token.
+ */
+export function blockProgram(
+  geo: EngineGeometry,
+  shape: BlockShape,
+  plan: TilePlan,
+  run: { readonly position: number; readonly tokens: number; readonly kvAddr: number },
+): BlockInstruction[] {
+  const { hidden, ffn } = shape;
+  const { tokens } = run;
+  if (plan.matmuls.length !== 4 || plan.tokens !== tokens) throw new Error("a block's plan holds its four matmuls (q|k|v, o, gate|up, down) for the run's tokens");
+  const layout = blockVectorLayout(shape, tokens);
+  const matmul = (i: number): Matmul => {
+    const m = plan.matmuls[i]!;
+    return matmulInstruction(geo, plan.tiles.slice(m.firstTile, m.firstTile + m.tileCount), tokens);
+  };
+  const [qkv, o, gateUp, down] = [0, 1, 2, 3].map(matmul) as [Matmul, Matmul, Matmul, Matmul];
+  const sub = shape.subNorms;
+  const h = { hStride: hidden, hBase: 0 };
+  return [
+    { op: "loadH", n: hidden, tokens, ...h },
+    // attention
+    { op: "normQuant", d: hidden, tokens, instance: normInstance(shape, hidden, true), from: "residual", stride: hidden, base: 0 },
+    qkv,
+    { op: "scaleOut", n: layout.qkv.stride, tokens, stride: layout.qkv.stride, base: layout.qkv.base, groups: qkv.groups },
+    ...attentionProgram(shape, layout, run),
+    { op: "normQuant", d: hidden, tokens, instance: normInstance(shape, hidden, sub), from: "vector", ...layout.attention },
+    o,
+    { op: "scaleOut", n: hidden, tokens, stride: hidden, base: 0, groups: o.groups },
+    { op: "residual", n: hidden, tokens, stride: hidden, base: 0, ...h },
+    // feed-forward
+    { op: "normQuant", d: hidden, tokens, instance: normInstance(shape, hidden, true), from: "residual", stride: hidden, base: 0 },
+    gateUp,
+    { op: "scaleOut", n: ffn, tokens, stride: ffn, base: 0, groups: gateUp.groups, split: { uStride: ffn, uBase: 0 } },
+    { op: "gate", n: ffn, tokens, stride: ffn, base: 0, uStride: ffn, uBase: 0 },
+    { op: "normQuant", d: ffn, tokens, instance: normInstance(shape, ffn, sub), from: "vector", stride: ffn, base: 0 },
+    down,
+    { op: "scaleOut", n: hidden, tokens, stride: hidden, base: 0, groups: down.groups },
+    { op: "residual", n: hidden, tokens, stride: hidden, base: 0, ...h },
+    { op: "storeH", n: hidden, tokens, ...h },
   ];
 }

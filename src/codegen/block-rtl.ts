@@ -4,6 +4,7 @@ import { bramBlocks } from "../fabric/resources.js";
 import { type BlockShape } from "../model/block-shape.js";
 import { attentionRtl, attentionWidths, checkAttentionShape } from "../units/decoder/attention.js";
 import { gateRtl } from "../units/decoder/gate.js";
+import { normQuantInstances, normQuantSources } from "../units/decoder/norm-quant.js";
 import { KV_READER_MAX_BURST, KV_READER_MAX_OUTSTANDING, kvCountBits, kvUnitLayout } from "../units/decoder/kv-cache.js";
 import { ropePosBits, ropeRtl } from "../units/decoder/rope.js";
 import { hw, type SourceFile } from "../units/unit.js";
@@ -83,10 +84,11 @@ export function generateBlockRtl(geo: EngineGeometry, shape: BlockShape, cap: Bl
     KA: clog2(shape.maxContext),
     ATT_LW: attentionWidths(shape).LW,
     GROUP: shape.heads / shape.kvHeads,
+    norms: normQuantInstances(shape),
     opcodes: Object.entries(BLOCK_OPCODES).map(([name, code]) => ({ name, code })),
     desc,
   });
-  return [...generateRtl(geo), ropeRtl(shape), attentionRtl(shape), gateRtl(shape.activation), ...hw("trilut_scale_out.v", "trilut_residual.v", "trilut_kv_writer.v", "trilut_kv_reader.v", "trilut_block_ram.v", "trilut_block_prefetch.v", "trilut_block_walk.v"), { name: `${BLOCK_TOP}.v`, content }];
+  return [...generateRtl(geo), ropeRtl(shape), attentionRtl(shape), gateRtl(shape.activation), ...normQuantSources(normQuantInstances(shape), shape.eps), ...hw("trilut_scale_out.v", "trilut_residual.v", "trilut_kv_writer.v", "trilut_kv_reader.v", "trilut_block_ram.v", "trilut_block_prefetch.v", "trilut_block_walk.v"), { name: `${BLOCK_TOP}.v`, content }];
 }
 
 /** One on-chip memory of the block (beside the engine's and the units' own). */

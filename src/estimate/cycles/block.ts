@@ -4,6 +4,7 @@ import { type BlockInstruction } from "../../codegen/block-program.js";
 import { type BlockShape } from "../../model/block-shape.js";
 import { attentionJobCycles } from "../../units/decoder/attention.js";
 import { gateCycles } from "../../units/decoder/gate.js";
+import { normQuantCycles, normQuantInstances } from "../../units/decoder/norm-quant.js";
 import { residualCycles } from "../../units/decoder/residual.js";
 import { scaleOutCycles } from "../../units/decoder/scale-out.js";
 import { kvReaderCycles, kvUnitLayout, kvWriterCycles } from "../../units/decoder/kv-cache.js";
@@ -47,7 +48,7 @@ export interface BlockCycles {
 
 /** The unit an instruction's cycles are booked to. */
 const UNIT_OF: Record<BlockInstruction["op"], string> = { loadX: "load", matmul: "engine", storeY: "store", loadA: "load", storeA: "store", rope: "rope", kvWrite: "kvWriter", attention: "attention",
-  setScale: "sequencer", scaleOut: "scaleOut", residual: "residual", loadH: "load", storeH: "store", gate: "gate" };
+  setScale: "sequencer", scaleOut: "scaleOut", residual: "residual", loadH: "load", storeH: "store", gate: "gate", normQuant: "normQuant" };
 
 export function blockProgramCycles(
   geo: EngineGeometry,
@@ -81,6 +82,10 @@ export function blockProgramCycles(
       case "scaleOut":
         // the store's reader feeds the unit from two cycles in, as RoPE's
         d = 2 + scaleOutCycles(ins.split ? 2 * ins.n : ins.n, ins.tokens);
+        break;
+      case "normQuant":
+        // the source's reader feeds the unit from two cycles in; the weights wait on `nw`
+        d = 2 + normQuantCycles(ins.d, normQuantInstances(shape)[ins.instance]!.norm, ins.tokens);
         break;
       case "gate":
         // g and u readers start together, as the residual add's
@@ -139,3 +144,4 @@ export function blockProgramCycles(
   });
   return { total, instructions, units };
 }
+

@@ -5,6 +5,8 @@ import { attendToken, type KvCacheView, type KvRow as AttnRow } from "./attentio
 import { type Scale } from "./fixed.js";
 import { loadRow, type KvLayout, writeToken } from "./kv-cache.js";
 import { ropeSpec } from "./rope.js";
+import { gate, residualAdd, scaleOut } from "./elementwise.js";
+import { normQuant, type NormWeights } from "./norm-quant.js";
 
 /**
  * One decoder block as the block accelerator computes it, bit for bit (docs/block.md): a sequence
@@ -26,22 +28,9 @@ import { ropeSpec } from "./rope.js";
  * token attending to positions ≤ its own). Matmuls of a prefill run all tokens at once, which
  * gives each token the same bits as running it alone (the engine's rows are independent per token).
  *
- * The units not yet in this file's imports (norm-quant, scale-out, residual add, gate) come in as
- * `BlockUnitSpecs`, so the sequence is fixed here and the functions are the units' own.
+ * Every non-matmul step is its unit's spec function (norm-quant, elementwise, rope, kv-cache,
+ * attention); the matmuls are the engine's scaledMatmul with the fused matrices' fixed scales.
  */
-export interface BlockUnitSpecs {
-  /** RMSNorm fused with the absmax quantizer (weights undefined: bypass, quantize only). */
-  normQuant(x: Int32Array, weights: NormWeightsLike | undefined, d: number, eps: number): { q: Int8Array; scale: Scale };
-  /** The engine's output (8 fraction bits) times a token's scale, as A values. */
-  scaleOut(y: Int32Array, s: Scale): Int32Array;
-  residualAdd(h: Int32Array, o: Int32Array): Int32Array;
-  /** activation(g)·u elementwise. */
-  gate(g: Int32Array, u: Int32Array, activation: BlockShape["activation"]): Int32Array;
-}
-
-/** A norm weight vector in the norm unit's format (opaque here). */
-export type NormWeightsLike = object;
-
 /** The block's weights as the accelerator holds them: fused matmuls and the norms' vectors. */
 export interface BlockWeights {
   /** q | k | v: hidden + 2·kvHeads·headDim rows of hidden columns. */
@@ -50,11 +39,11 @@ export interface BlockWeights {
   /** gate | up interleaved: row 2i is gate row i, row 2i + 1 up row i (2·ffn rows). */
   readonly gateUp: ScaledMatmul;
   readonly down: ScaledMatmul;
-  readonly attnNorm: NormWeightsLike;
-  readonly ffnNorm: NormWeightsLike;
+  readonly attnNorm: NormWeights;
+  readonly ffnNorm: NormWeights;
   /** BitNet's sub-norms (shape.subNorms). */
-  readonly attnSubNorm?: NormWeightsLike | undefined;
-  readonly ffnSubNorm?: NormWeightsLike | undefined;
+  readonly attnSubNorm?: NormWeights | undefined;
+  readonly ffnSubNorm?: NormWeights | undefined;
 }
 
 /** Stacks row blocks of one width into one matrix with per-row scales (a fused matmul). */
@@ -121,7 +110,6 @@ export interface BlockTrace {
 export function blockSpec(
   shape: BlockShape,
   w: BlockWeights,
-  units: BlockUnitSpecs,
   h: Int32Array,
   position: number,
   tokens: number,
@@ -135,11 +123,11 @@ export function blockSpec(
   const note = (name: string, values: Int32Array | Int8Array): void => void trace?.steps.push({ name, values });
 
   /** normQuant over every token, then a matmul on the int8 vectors, then scale-out per token. */
-  const linear = (x: Int32Array, d: number, norm: NormWeightsLike | undefined, m: ScaledMatmul, f: FixedScales, name: string): Int32Array => {
+  const linear = (x: Int32Array, d: number, norm: NormWeights | undefined, m: ScaledMatmul, f: FixedScales, name: string): Int32Array => {
     const q = new Int8Array(tokens * d);
     const scales: Scale[] = [];
     for (let t = 0; t < tokens; t++) {
-      const r = units.normQuant(x.subarray(t * d, (t + 1) * d), norm, d, eps);
+      const r = normQuant(x.subarray(t * d, (t + 1) * d), norm, { d, eps });
       q.set(r.q, t * d);
       scales.push(r.scale);
     }
@@ -148,7 +136,7 @@ export function blockSpec(
     note(`${name}.y`, y);
     const n = m.planes[0]!.n;
     const out = new Int32Array(tokens * n);
-    for (let t = 0; t < tokens; t++) out.set(units.scaleOut(y.subarray(t * n, (t + 1) * n), scales[t]!), t * n);
+    for (let t = 0; t < tokens; t++) out.set(scaleOut(y.subarray(t * n, (t + 1) * n), scales[t]!), t * n);
     note(`${name}.a`, out);
     return out;
   };
@@ -158,7 +146,7 @@ export function blockSpec(
   const attn = attentionSteps(shape, qkv, position, tokens, cache, note);
   note("attention", attn);
   const o = linear(attn, hidden, shape.subNorms ? w.attnSubNorm : undefined, w.o, fixed.o, "o");
-  let hOut = units.residualAdd(h, o);
+  let hOut = residualAdd(h, o);
   note("h.attn", hOut);
 
   // ---- feed-forward
@@ -169,10 +157,10 @@ export function blockSpec(
     g[i] = gu[2 * i]!;
     u[i] = gu[2 * i + 1]!;
   }
-  const act = units.gate(g, u, shape.activation);
+  const act = gate(g, u, shape.activation);
   note("gate", act);
   const down = linear(act, ffn, shape.subNorms ? w.ffnSubNorm : undefined, w.down, fixed.down, "down");
-  hOut = units.residualAdd(hOut, down);
+  hOut = residualAdd(hOut, down);
   note("h", hOut);
   return hOut;
 }
