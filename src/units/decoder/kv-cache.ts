@@ -1,7 +1,7 @@
 import { type MemoryTiming } from "../../budget/memory.js";
 import { type BlockShape } from "../../model/block-shape.js";
-import { kvLayout, regionBeats, type KvLayout } from "../../ref/spec/kv-cache.js";
-import { packageVersion } from "../../util/templates.js";
+import { INV127, kvLayout, regionBeats, type KvLayout } from "../../ref/spec/kv-cache.js";
+import { packageVersion, renderTemplate } from "../../util/templates.js";
 import { type SourceFile } from "../unit.js";
 
 /**
@@ -315,4 +315,26 @@ export function kvWriterCycles(l: KvLayout, timing: MemoryTiming, tokens = 1): n
     step();
   }
   return t;
+}
+
+/**
+ * The HLS C++ of both units for a layout (templates/hls/decoder/kv-cache.cpp.hbs): trilut_kv_writer
+ * and trilut_kv_reader over trilut::stream, the memory a pointer to the image's words. The reader's
+ * rows come as headDim int8 items and one packed scale each (the harness's streams are at most 64
+ * bits; the RTL packs them in one transfer).
+ */
+export function kvCacheHls(l: KvLayout): SourceFile {
+  return {
+    name: "kv_cache.cpp",
+    content: renderTemplate("hls/decoder/kv-cache.cpp.hbs", {
+      version: packageVersion(),
+      HD: l.headDim,
+      RB: l.rowBytes,
+      KVH: l.kvHeads,
+      BEAT: l.beatBytes,
+      BLOCK: l.blockBytes,
+      REGION: l.regionBytes,
+      INV127,
+    }),
+  };
 }
