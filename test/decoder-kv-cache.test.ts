@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { presetBudget } from "../src/budget/budget.js";
+import { synthesizeSources } from "../src/estimate/synth/synth.js";
 import { memoryTiming, type MemoryTiming } from "../src/budget/memory.js";
 import { fromA, INT32_MIN, packScale, toA } from "../src/ref/spec/fixed.js";
 import {
   dequantizeKv, kvLayout, loadRow, quantizeKv, readHead, regionOffset, rowWord, writeToken, type KvLayout,
 } from "../src/ref/spec/kv-cache.js";
 import { itemsOf, signedOf, simulateUnit, simulateUnitHls, type StreamItem, type UnitDesign } from "../src/sim/unit-harness.js";
-import { kvCacheHls, kvCountBits, kvReaderCycles, kvReaderWrapper, kvRowBits, kvWriterCycles, kvWriterWrapper } from "../src/units/decoder/kv-cache.js";
+import { kvCacheHls, kvCountBits, kvReaderCycles, kvReaderResources, kvWriterResources, kvReaderWrapper, kvRowBits, kvWriterCycles, kvWriterWrapper } from "../src/units/decoder/kv-cache.js";
 import { hw } from "../src/units/unit.js";
 
 function rng(seed: number): () => number {
@@ -262,6 +263,28 @@ describe("KV cache: HLS (C simulation)", function () {
       for (const [kind, rows] of [["k", want.k], ["v", want.v]] as const) {
         assert.deepEqual(rd.outputs[`${kind}_q`]!.map((it) => signedOf(it.data, 8)), rows.flatMap((row) => row.q), `${kind} values`);
         assert.deepEqual(rd.outputs[`${kind}_s`]!.map((it) => Number(it.data)), rows.map((row) => packScale(row.scale)), `${kind} scales`);
+      }
+    }
+  });
+});
+
+describe("KV cache: resources against yosys", function () {
+  this.timeout(1_200_000);
+  it("matches the analytic figures on two shapes (memories and DSP exact, LUT/FF within 5%)", async function () {
+    for (const s of [shapes[0]!, shapes[1]!]) {
+      const l = kvLayout({ ...s, layers: 1, beatBytes: 128 });
+      for (const [module, sources, top, analytic] of [
+        ["trilut_kv_reader", [...hw("trilut_kv_reader.v"), kvReaderWrapper(l)], "trilut_kv_reader_top", kvReaderResources(s.headDim)],
+        ["trilut_kv_writer", [...hw("trilut_kv_writer.v"), kvWriterWrapper(l)], "trilut_kv_writer_top", kvWriterResources(s.headDim)],
+      ] as const) {
+        const got = (await synthesizeSources(sources, "ultrascale+", { top })).modules[module]!;
+        const a = analytic.resources;
+        assert.equal(got.bram36, a.bram36, `${module} headDim ${s.headDim} BRAM`);
+        assert.equal(got.dsp, a.dsp, `${module} headDim ${s.headDim} DSP`);
+        assert.equal(got.lutram, a.lutram, `${module} headDim ${s.headDim} LUTRAM`);
+        for (const k of ["lut", "ff"] as const) {
+          assert.ok(Math.abs(got[k] - a[k]) <= 0.05 * got[k], `${module} headDim ${s.headDim} ${k}: yosys ${got[k]}, analytic ${a[k]}`);
+        }
       }
     }
   });
