@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { presetBudget } from "../src/budget/budget.js";
+import { synthesizeSources } from "../src/estimate/synth/synth.js";
 import { memoryTiming, type MemoryTiming } from "../src/budget/memory.js";
-import { fromA, INT32_MIN, toA } from "../src/ref/spec/fixed.js";
+import { fromA, INT32_MIN, packScale, toA } from "../src/ref/spec/fixed.js";
 import {
   dequantizeKv, kvLayout, loadRow, quantizeKv, readHead, regionOffset, rowWord, writeToken, type KvLayout,
 } from "../src/ref/spec/kv-cache.js";
-import { simulateUnit, type StreamItem, type UnitDesign } from "../src/sim/unit-harness.js";
-import { kvCountBits, kvReaderCycles, kvReaderWrapper, kvRowBits, kvWriterCycles, kvWriterWrapper } from "../src/units/decoder/kv-cache.js";
+import { itemsOf, signedOf, simulateUnit, simulateUnitHls, type StreamItem, type UnitDesign } from "../src/sim/unit-harness.js";
+import { kvCacheHls, kvCountBits, kvReaderCycles, kvReaderResources, kvWriterResources, kvReaderWrapper, kvRowBits, kvWriterCycles, kvWriterWrapper } from "../src/units/decoder/kv-cache.js";
 import { hw } from "../src/units/unit.js";
 
 function rng(seed: number): () => number {
@@ -210,4 +211,81 @@ describe("KV cache: reader RTL (Verilator)", function () {
       }
     });
   }
+});
+
+describe("KV cache: HLS (C simulation)", function () {
+  this.timeout(600_000);
+  it("writes the same memory image and reads the same rows as the spec (headDim 6 and 96)", async function () {
+    for (const s of [shapes[0]!, shapes[2]!]) {
+      const l = kvLayout({ ...s, layers: 2, beatBytes: 128 });
+      const r = rng(s.headDim + 77);
+      const layerAddr = regionOffset(l, 1, 0, 0);
+      const positions = [0, 5, 31, 32, 99];
+      const tokens = positions.map(() => Array.from({ length: 2 * s.kvHeads }, () => headVector(r, s.headDim)).flat());
+      tokens[1]!.fill(0, 0, s.headDim);
+      const initial = image(l, 3);
+      const expected = initial.slice();
+      positions.forEach((p, i) => writeToken(expected, l, layerAddr, p, tokens[i]!));
+      const source = kvCacheHls(l);
+      const timing = kv260;
+      const w = await simulateUnitHls(
+        {
+          function: "trilut_kv_writer",
+          source,
+          inputs: [{ name: "cmd", width: 64, cxxType: "uint64_t" }, { name: "x", width: 32, cxxType: "int32_t" }],
+          outputs: [{ name: "done", width: 8, cxxType: "uint8_t" }],
+          memories: [{ name: "mem", beatBytes: 128 }],
+        },
+        {
+          inputs: { cmd: positions.map((p) => ({ data: cmdWord(p, layerAddr) })), x: itemsOf(tokens.flat(), 32) },
+          expect: { done: positions.length },
+          memories: { mem: { image: initial, timing } },
+        },
+      );
+      assert.ok(Buffer.from(w.memories["mem"]!).equals(Buffer.from(expected)), `headDim ${s.headDim}: HLS image differs`);
+      assert.equal(w.outputs["done"]!.length, positions.length);
+      const kAddr = regionOffset(l, 1, s.kvHeads - 1, 0);
+      const n = 100;
+      const want = readHead(expected, l, kAddr, n);
+      const rd = await simulateUnitHls(
+        {
+          function: "trilut_kv_reader",
+          source,
+          inputs: [{ name: "cmd", width: 64, cxxType: "uint64_t" }],
+          outputs: [
+            { name: "k_q", width: 8, cxxType: "int8_t" }, { name: "k_s", width: 32, cxxType: "uint32_t" },
+            { name: "v_q", width: 8, cxxType: "int8_t" }, { name: "v_s", width: 32, cxxType: "uint32_t" },
+          ],
+          memories: [{ name: "mem", beatBytes: 128 }],
+        },
+        { inputs: { cmd: [{ data: cmdWord(n, kAddr) }] }, expect: { k_q: 0, k_s: 0, v_q: 0, v_s: 0 }, memories: { mem: { image: expected, timing } } },
+      );
+      for (const [kind, rows] of [["k", want.k], ["v", want.v]] as const) {
+        assert.deepEqual(rd.outputs[`${kind}_q`]!.map((it) => signedOf(it.data, 8)), rows.flatMap((row) => row.q), `${kind} values`);
+        assert.deepEqual(rd.outputs[`${kind}_s`]!.map((it) => Number(it.data)), rows.map((row) => packScale(row.scale)), `${kind} scales`);
+      }
+    }
+  });
+});
+
+describe("KV cache: resources against yosys", function () {
+  this.timeout(1_200_000);
+  it("matches the analytic figures on two shapes (memories and DSP exact, LUT/FF within 5%)", async function () {
+    for (const s of [shapes[0]!, shapes[1]!]) {
+      const l = kvLayout({ ...s, layers: 1, beatBytes: 128 });
+      for (const [module, sources, top, analytic] of [
+        ["trilut_kv_reader", [...hw("trilut_kv_reader.v"), kvReaderWrapper(l)], "trilut_kv_reader_top", kvReaderResources(s.headDim)],
+        ["trilut_kv_writer", [...hw("trilut_kv_writer.v"), kvWriterWrapper(l)], "trilut_kv_writer_top", kvWriterResources(s.headDim)],
+      ] as const) {
+        const got = (await synthesizeSources(sources, "ultrascale+", { top })).modules[module]!;
+        const a = analytic.resources;
+        assert.equal(got.bram36, a.bram36, `${module} headDim ${s.headDim} BRAM`);
+        assert.equal(got.dsp, a.dsp, `${module} headDim ${s.headDim} DSP`);
+        assert.equal(got.lutram, a.lutram, `${module} headDim ${s.headDim} LUTRAM`);
+        for (const k of ["lut", "ff"] as const) {
+          assert.ok(Math.abs(got[k] - a[k]) <= 0.05 * got[k], `${module} headDim ${s.headDim} ${k}: yosys ${got[k]}, analytic ${a[k]}`);
+        }
+      }
+    }
+  });
 });

@@ -71,6 +71,8 @@ export interface UnitHlsDesign {
   readonly source: SourceFile;
   readonly inputs: readonly HarnessStream[];
   readonly outputs: readonly HarnessStream[];
+  /** Memories, passed after the streams as `uint32_t*` (the image's words; C simulation: no timing). */
+  readonly memories?: readonly HarnessMemory[];
 }
 
 export interface UnitRun {
@@ -205,7 +207,7 @@ async function runHarness(exe: string, design: UnitDesign | UnitHlsDesign, run: 
       const e = err as { stderr?: string; message: string };
       throw new ToolError(`${what} failed`, (e.stderr ?? "").trim() || e.message);
     }
-    const result = parseOutputs(design.outputs, "top" in design ? (design.memories ?? []) : [], readFileSync(output, "utf8"));
+    const result = parseOutputs(design.outputs, design.memories ?? [], readFileSync(output, "utf8"));
     if ("top" in design && result.cycles < 0) {
       const short = design.outputs.map((s) => `${s.name} ${result.outputs[s.name]!.length}/${run.expect[s.name]}`).join(", ");
       throw new SimulationError(`${what}: no finish within ${run.maxCycles ?? 1_000_000} cycles (outputs taken: ${short})`);
@@ -271,6 +273,7 @@ export async function simulateUnit(design: UnitDesign, run: UnitRun): Promise<Un
 /** Builds (or finds in the cache) the g++ harness of a unit's HLS function. */
 export async function buildUnitHlsHarness(design: UnitHlsDesign): Promise<string> {
   checkStreams(design.function, [...design.inputs, ...design.outputs]);
+  checkMemories(design.function, design.memories ?? []);
   for (const s of [...design.inputs, ...design.outputs]) {
     if (s.width > 64 || !s.cxxType) throw new RangeError(`${design.function}: HLS stream ${s.name} needs a cxxType of at most 64 bits`);
   }
@@ -282,6 +285,7 @@ export async function buildUnitHlsHarness(design: UnitHlsDesign): Promise<string
     sourceName: design.source.name,
     inputs: design.inputs,
     outputs: design.outputs,
+    memories: design.memories ?? [],
     args: [...design.inputs, ...design.outputs].map((s) => s.name),
   });
   const key = hash([design.source.name, design.source.content, streamHeader, tb, cxx, ...HLS_CXX_FLAGS]);

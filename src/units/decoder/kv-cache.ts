@@ -1,8 +1,11 @@
 import { type MemoryTiming } from "../../budget/memory.js";
+import { adderSteps, PathList } from "../../fabric/paths.js";
+import { res, type Family } from "../../fabric/resources.js";
 import { type BlockShape } from "../../model/block-shape.js";
-import { kvLayout, regionBeats, type KvLayout } from "../../ref/spec/kv-cache.js";
-import { packageVersion } from "../../util/templates.js";
-import { type SourceFile } from "../unit.js";
+import { INV127, kvLayout, regionBeats, type KvLayout } from "../../ref/spec/kv-cache.js";
+import { packageVersion, renderTemplate } from "../../util/templates.js";
+import { hw, type ModuleShare, type SourceFile } from "../unit.js";
+import { type DecoderUnit } from "./decoder-unit.js";
 
 /**
  * The KV cache's two units around the memory port (docs/numerics/kv-cache.md): the writer
@@ -316,3 +319,101 @@ export function kvWriterCycles(l: KvLayout, timing: MemoryTiming, tokens = 1): n
   }
   return t;
 }
+
+/**
+ * The HLS C++ of both units for a layout (templates/hls/decoder/kv-cache.cpp.hbs): trilut_kv_writer
+ * and trilut_kv_reader over trilut::stream, the memory a pointer to the image's words. The reader's
+ * rows come as headDim int8 items and one packed scale each (the harness's streams are at most 64
+ * bits; the RTL packs them in one transfer).
+ */
+export function kvCacheHls(l: KvLayout): SourceFile {
+  return {
+    name: "kv_cache.cpp",
+    content: renderTemplate("hls/decoder/kv-cache.cpp.hbs", {
+      version: packageVersion(),
+      HD: l.headDim,
+      RB: l.rowBytes,
+      KVH: l.kvHeads,
+      BEAT: l.beatBytes,
+      BLOCK: l.blockBytes,
+      REGION: l.regionBytes,
+      INV127,
+    }),
+  };
+}
+
+/**
+ * The reader's cells (yosys 0.55, ultrascale+, fitted on headDim 6 and 64 at 128-byte beats, exact
+ * there; not yet checked on a third shape): the row buffer and the scale buffer (a beat each, the
+ * part of the row buffer past the last row's bytes trimmed) and their load/shift multiplexers, the
+ * request counters; LUT 1722.5 + 3.914·headDim, FF 1622.5 + 4.414·headDim, 21 carry, no BRAM or DSP.
+ */
+export function kvReaderResources(headDim: number): ModuleShare {
+  return {
+    module: "trilut_kv_reader",
+    instances: 1,
+    resources: res({ lut: Math.round(1722.5 + 3.914 * headDim), ff: Math.round(1622.5 + 4.414 * headDim), carry: 21 }),
+  };
+}
+
+/**
+ * The writer's cells (yosys 0.55, ultrascale+, fitted on headDim 6 / 1 kv head and headDim 64 / 2 kv
+ * heads; the kv-head count only widens a 1-bit counter): LUT 1102.5 + 9.586·headDim (the row bytes'
+ * write enables and the W data/strobe selects), FF 370.8 + 8.034·headDim (the row bytes), LUTRAM
+ * 22.3 + 0.276·headDim (the head vector's 32-bit words), carry 53.7 + 0.052·headDim. DSP structural:
+ * x·R (32 × 25 signed: four DSP48E2 tiles) and the scale's at·(1/127) (17 × 18: one).
+ */
+export function kvWriterResources(headDim: number): ModuleShare {
+  return {
+    module: "trilut_kv_writer",
+    instances: 1,
+    resources: res({
+      lut: Math.round(1102.5 + 9.586 * headDim),
+      lutram: Math.round(22.3 + 0.276 * headDim),
+      ff: Math.round(370.8 + 8.034 * headDim),
+      carry: Math.round(53.7 + 0.052 * headDim),
+      dsp: 5,
+    }),
+  };
+}
+
+export const kvCache: DecoderUnit = {
+  name: "kv-cache",
+  summary:
+    "The KV cache in off-chip memory: a writer quantizing each token's k and v head vectors to int8 rows with a scale " +
+    "(absmax, half up) and writing them through AXI AW/W/B, and a reader streaming one kv head's K rows then V rows.",
+  has: () => true,
+  rtl: (shape) => {
+    const l = kvUnitLayout(shape);
+    return [...hw("trilut_kv_writer.v", "trilut_kv_reader.v"), kvWriterWrapper(l), kvReaderWrapper(l)];
+  },
+  unregistered: {
+    trilut_kv_writer_top: "wiring: fixes the writer's parameters and ties off the read channels",
+    trilut_kv_reader_top: "wiring: fixes the reader's parameters and ties off the write channels",
+  },
+  resources: (shape, _family: Family) => [kvWriterResources(shape.headDim), kvReaderResources(shape.headDim)],
+  paths: () => {
+    // structural (not yet fitted against yosys's timing): the writer's rounding shift (a 57-bit
+    // add, then a 32-way arithmetic shift) and the divider's 33-bit compare-subtract; the reader's
+    // next burst (compares against MAXBURST and the 4 KB boundary, then the 32-bit address add)
+    const p = new PathList();
+    p.add("trilut_kv_writer", "quantize: round and shift", "ff", [...adderSteps(57), "lut", "muxf", "lut", "muxf", "lut"], "ff");
+    p.add("trilut_kv_writer", "divide: compare and subtract", "ff", [...adderSteps(33), "lut"], "ff");
+    p.add("trilut_kv_reader", "next burst address", "ff", [...adderSteps(14), "lut", ...adderSteps(14), "lut", ...adderSteps(32)], "ff");
+    return p.paths;
+  },
+  cycles:
+    "kvReaderCycles (a command's K and V rows against the memory's latency and bandwidth) and kvWriterCycles " +
+    "(per head vector 2·headDim + 26 cycles, then its row and scale writes and the B responses), exact against Verilator",
+  cycleFigures: (shape) => {
+    const l = kvUnitLayout(shape);
+    return {
+      writerVector: kvWriterVectorCycles(l),
+      divide: KV_DIVIDE_CYCLES,
+      rowsPerBeat: l.beatBytes / l.rowBytes,
+      blockBeats: l.blockBytes / l.beatBytes,
+      readerMaxBurst: KV_READER_MAX_BURST,
+    };
+  },
+  hls: (shape) => kvCacheHls(kvUnitLayout(shape)),
+};
