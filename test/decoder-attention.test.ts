@@ -3,7 +3,8 @@ import { type BlockShape } from "../src/model/block-shape.js";
 import { attendHead, attendToken, type KvCacheView, type KvRow } from "../src/ref/spec/attention.js";
 import { fromA, packScale } from "../src/ref/spec/fixed.js";
 import { itemsOf, signedOf, simulateUnit, simulateUnitHls, type StreamItem, type UnitDesign, type UnitHlsDesign } from "../src/sim/unit-harness.js";
-import { attentionCycles, attentionHls, attentionRtl, attentionWidths } from "../src/units/decoder/attention.js";
+import { synthesizeSources } from "../src/estimate/synth/synth.js";
+import { attentionCycles, attentionHls, attentionResources, attentionRtl, attentionWidths } from "../src/units/decoder/attention.js";
 import { attendFloat, dequantRow, randomQuery, randomRows, rng } from "./attention-fixtures.js";
 
 const shapeOf = (headDim: number, heads: number, kvHeads: number, maxContext: number): BlockShape => ({
@@ -174,6 +175,22 @@ describe("attention core", function () {
         for (const seed of [1, 2]) {
           const res = await simulateUnit(design(shape), { ...streams(shape, bp.jobs), backpressure: { seed } });
           assert.deepEqual(outputsOf(res.outputs["out"]!), bp.expected, `backpressure seed ${seed}`);
+        }
+      });
+    }
+  });
+
+  describe("yosys vs analytic resources", function () {
+    this.timeout(1_800_000);
+    for (const D of [6, 64]) {
+      it(`headDim ${D}, maxContext 1024: DSP and memories exact, LUT/FF/LUTRAM within 5%`, async function () {
+        const shape = shapeOf(D, 2, 1, 1024);
+        const synth = (await synthesizeSources([attentionRtl(shape)], "ultrascale+", { top: "trilut_attention" })).modules["trilut_attention"]!;
+        const model = attentionResources(shape, "ultrascale+");
+        assert.equal(model.dsp, synth.dsp, "DSP");
+        assert.equal(model.bram36, synth.bram36, "BRAM36");
+        for (const k of ["lut", "ff", "lutram"] as const) {
+          assert.ok(Math.abs(model[k] - synth[k]) <= 0.05 * synth[k], `${k}: analytic ${model[k]}, yosys ${synth[k]}`);
         }
       });
     }
