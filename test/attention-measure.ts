@@ -1,4 +1,4 @@
-// ad hoc: node dist/test/attention-measure.js
+// The error table of docs/numerics/attention.md: npx tsc -p tsconfig.json && node dist/test/attention-measure.js
 import { attendHead } from "../src/ref/spec/attention.js";
 import { fromA } from "../src/ref/spec/fixed.js";
 import { attendFloat, dequantRow, randomQuery, randomRows, rng } from "./attention-fixtures.js";

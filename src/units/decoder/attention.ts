@@ -145,51 +145,36 @@ export function attentionPrefillCycles(shape: BlockShape, p0: number, n: number)
 }
 
 /**
- * One instance's resources (ultrascale+ / 7-series alike), structural where the template is:
- * - DSP48E2: D q16×k8 products, D w×v8 products, dot·g (DW × 18: two when DW + 1 > 27), m_k·C
- *   (16 × 17: one), P·m_v (one), acc·R (ACCW × 25: ⌈ACCW/17⌉ partial products);
- * - BRAM: the score memory, maxContext × 32;
- * - FF: every register the template declares (the row pipelines dominate);
- * - LUT: fitted on yosys (test/decoder-attention.test.ts): the adder tree, the accumulators'
- *   adders, the barrel shifters, the exp ROM and the control.
+ * One instance's resources (ultrascale+), calibrated against yosys 0.55 (test/decoder-attention.test.ts)
+ * at maxContext 1024 on headDim 6 and 64:
+ * - DSP48E2, structural: D q16×k8 products, D w×v8 products, m_k·C and P·m_v (one each), acc·R
+ *   (⌈(ACCW+1)/17⌉), dot·g (2, or 3 once the dot product is 30 bits or wider: yosys's split, seen
+ *   at headDim 64);
+ * - BRAM36: the score memory (maxContext × 32) and the 1024 × 16 exp ROM (one RAMB18);
+ * - LUT, FF and LUTRAM (yosys turns the row delay lines into SRL16s): linear in headDim, fitted on
+ *   those two shapes only (exact there); the widths that grow with maxContext (counters, ΣP, the
+ *   accumulators) are not yet separated, so other contexts are extrapolations.
  */
 export function attentionResources(shape: BlockShape, family: Family): ModuleResources {
-  const w = attentionWidths(shape);
-  const { D, TL, DW, SW, ACCW, ROWW, CW, LW } = w;
-  let treeFf = 0;
-  let treeCarry = 0;
-  for (let n = D, l = 1; n > 1; l++) {
-    n = Math.ceil(n / 2);
-    treeFf += n * (24 + l);
-    treeCarry += n * carryCells(24 + l, family);
-  }
-  const ff =
-    D * (32 + 16) + // qraw, q16
-    32 + // qmax
-    ROWW + 1 + // k1
-    D * 24 + 18 + 10 + 1 + // products, g, E
-    treeFf + (TL + 1) * (18 + 10 + 1) + // tree and the scalars beside it
-    DW + 19 + 10 + 1 + // dot·g
-    32 + 1 + // x
-    32 + 32 + // xmax, the score read
-    ROWW + 1 + // v1
-    4 * (ROWW - 24) + 2 * 24 + 16 + 5 + 1 + 16 + 31 + 9 + W_BITS + 5 + // v2..v5 rows, scales, table, P, P·m, w, valids
-    D * (W_BITS + 9) + // w·v
-    D * ACCW + SW + // accumulators, ΣP
-    6 + SW + 1 + RECIP_BITS + 1 + // lz, remainder, reciprocal
-    ACCW + RECIP_BITS + 2 + 2 + 32 + 2 + // o1, out
-    3 + LW + 2 * CW; // state, len, counters
-  const dspDot = DW + 1 > 27 ? 2 : 1;
+  const { D, DW, ACCW } = attentionWidths(shape);
+  const dspDot = DW >= 30 ? 3 : 2;
   const dsp = 2 * D + dspDot + 1 + 1 + Math.ceil((ACCW + 1) / 17);
-  const carry = treeCarry + D * carryCells(ACCW, family) + 12 * carryCells(40, family);
-  const lut = Math.round(LUT_PER_TREE_BIT * treeFf + LUT_PER_ACC_BIT * D * ACCW + LUT_FIXED + LUT_PER_LANE * D);
-  return res({ lut, ff, carry, bram36: bramBlocks(32, shape.maxContext), dsp });
+  return res({
+    lut: Math.round(LUT_FIXED + LUT_PER_LANE * D),
+    ff: Math.round(FF_FIXED + FF_PER_LANE * D),
+    lutram: Math.round(LUTRAM_FIXED + LUTRAM_PER_LANE * D),
+    carry: D * carryCells(ACCW, family),
+    bram36: bramBlocks(32, shape.maxContext) + 0.5,
+    dsp,
+  });
 }
-// fitted on yosys (ultrascale+) for headDim 6 and 64 at maxContext 1024: see the test
-const LUT_PER_TREE_BIT = 1;
-const LUT_PER_ACC_BIT = 1;
-const LUT_PER_LANE = 0;
-const LUT_FIXED = 2000;
+// yosys (ultrascale+): headDim 6 → 3542 LUT, 1555 FF, 107 LUTRAM; headDim 64 → 10007, 10870, 603
+const LUT_PER_LANE = 6465 / 58;
+const LUT_FIXED = 3542 - 6 * LUT_PER_LANE;
+const FF_PER_LANE = 9315 / 58;
+const FF_FIXED = 1555 - 6 * FF_PER_LANE;
+const LUTRAM_PER_LANE = 496 / 58;
+const LUTRAM_FIXED = 107 - 6 * LUTRAM_PER_LANE;
 
 /** The register-to-register paths of trilut_attention, stage by stage. */
 export function attentionPaths(shape: BlockShape, m: DelayModel): ClockPath[] {
