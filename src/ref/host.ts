@@ -4,6 +4,8 @@ import { type TernaryTensor } from "../model/types.js";
 import { modelWorkload, type MatmulRole } from "../model/workload.js";
 import { fixScales, OUT_FRAC_BITS, scaledMatmul, tensorScales, type ScaledMatmul } from "../engine/scales.js";
 import { UserError } from "../util/errors.js";
+import { modelNumber } from "../model/block-shape.js";
+import { decoderTensorNames } from "../model/tensor-names.js";
 import { quantizeActivations } from "./activations.js";
 
 /**
@@ -44,37 +46,6 @@ export interface HostOptions {
   readonly lmHead?: boolean;
 }
 
-interface Names {
-  embed: string;
-  outputNorm: string;
-  attnNorm: (l: number) => string;
-  ffnNorm: (l: number) => string;
-  attnSubNorm: (l: number) => string;
-  ffnSubNorm: (l: number) => string;
-}
-
-const GGUF_NAMES: Names = {
-  embed: "token_embd.weight",
-  outputNorm: "output_norm.weight",
-  attnNorm: (l) => `blk.${l}.attn_norm.weight`,
-  ffnNorm: (l) => `blk.${l}.ffn_norm.weight`,
-  attnSubNorm: (l) => `blk.${l}.attn_sub_norm.weight`,
-  ffnSubNorm: (l) => `blk.${l}.ffn_sub_norm.weight`,
-};
-const HF_NAMES: Names = {
-  embed: "model.embed_tokens.weight",
-  outputNorm: "model.norm.weight",
-  attnNorm: (l) => `model.layers.${l}.input_layernorm.weight`,
-  ffnNorm: (l) => `model.layers.${l}.post_attention_layernorm.weight`,
-  attnSubNorm: (l) => `model.layers.${l}.self_attn.attn_sub_norm.weight`,
-  ffnSubNorm: (l) => `model.layers.${l}.mlp.ffn_sub_norm.weight`,
-};
-
-function metadataNumber(model: ModelReader, arch: string, key: string, configKey: string, fallback: number): number {
-  const v = model.metadata?.get(`${arch}.${key}`) ?? model.config?.[configKey];
-  return typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : fallback;
-}
-
 function rmsNorm(x: Float64Array, weight: Float32Array, tokens: number, eps: number): Float64Array {
   const d = weight.length;
   const out = new Float64Array(tokens * d);
@@ -110,10 +81,9 @@ export function runHostModel(model: ModelReader, arch: ModelArchitecture, opts: 
   if (arch.activation !== "silu" && arch.activation !== "relu2") {
     throw new UserError(`${model.path}: hidden_act "${arch.activation}" is not supported by the host model (silu, relu2)`);
   }
-  const hf = arch.source === "hf";
-  const names = hf ? HF_NAMES : GGUF_NAMES;
-  const eps = metadataNumber(model, arch.name, "attention.layer_norm_rms_epsilon", "rms_norm_eps", 1e-5);
-  const theta = metadataNumber(model, arch.name, "rope.freq_base", "rope_theta", 10000);
+  const names = decoderTensorNames(arch.source);
+  const eps = modelNumber(model, arch.name, "attention.layer_norm_rms_epsilon", "rms_norm_eps", 1e-5);
+  const theta = modelNumber(model, arch.name, "rope.freq_base", "rope_theta", 10000);
   const workload = modelWorkload(arch, model.listTensors(), { contextLength: 1 });
   const lastLayer = opts.lmHead ? layers - 1 : Math.max(...opts.record);
   if (!(lastLayer < layers)) throw new UserError(`layer ${lastLayer}: the model has layers 0..${layers - 1}`);

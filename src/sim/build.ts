@@ -16,7 +16,7 @@ import { toolchain, type Toolchain } from "./toolchain.js";
 const execFileAsync = promisify(execFile);
 
 /** Runs a build tool; on failure, the error names the tool and carries the end of its output. */
-async function run(cmd: string, args: string[]): Promise<void> {
+export async function runBuildTool(cmd: string, args: string[]): Promise<void> {
   try {
     await execFileAsync(cmd, args, { maxBuffer: 64 * 1024 * 1024 });
   } catch (err) {
@@ -37,8 +37,8 @@ export interface BuiltSimulator {
   readonly trace: TraceFormat | undefined;
 }
 
-const VERILATOR_FLAGS = ["-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert", "-Wno-fatal"];
-const CXX_FLAGS = ["-O2", "-fPIC", "-std=c++17", "-w"];
+export const VERILATOR_FLAGS = ["-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert", "-Wno-fatal"];
+export const CXX_FLAGS = ["-O2", "-fPIC", "-std=c++17", "-w"];
 
 function traceFlags(trace: TraceFormat | undefined): string[] {
   return trace === "vcd" ? ["--trace"] : trace === "fst" ? ["--trace-fst"] : [];
@@ -55,7 +55,7 @@ function runtimeDefines(trace: TraceFormat | undefined): string[] {
   ];
 }
 
-function hash(parts: readonly (string | Uint8Array)[]): string {
+export function hash(parts: readonly (string | Uint8Array)[]): string {
   const h = createHash("sha256");
   for (const p of parts) {
     h.update(p);
@@ -98,7 +98,7 @@ async function runtimeObjects(tc: Toolchain, trace: TraceFormat | undefined): Pr
   const include = join(tc.verilatorRoot, "include");
   const compiled = Promise.all(
     sources.map((s) =>
-      run(tc.cxx, [
+      runBuildTool(tc.cxx, [
         ...CXX_FLAGS,
         ...runtimeDefines(trace),
         `-I${include}`,
@@ -121,7 +121,7 @@ async function runtimeObjects(tc: Toolchain, trace: TraceFormat | undefined): Pr
 }
 
 /** Moves a finished build into the cache; if another process got there first, keeps theirs. */
-function publish(tmp: string, dir: string): void {
+export function publish(tmp: string, dir: string): void {
   mkdirSync(join(dir, ".."), { recursive: true });
   try {
     renameSync(tmp, dir);
@@ -193,7 +193,7 @@ async function compileAddon(
   for (const f of rtl) writeFileSync(join(rtlDir, f.name), f.content);
   for (const f of [binding, ...headers]) writeFileSync(join(tmp, f.name), f.content);
   const obj = join(tmp, "obj");
-  await run(
+  await runBuildTool(
     tc.verilator,
     [
       "--cc",
@@ -212,7 +212,7 @@ async function compileAddon(
     ]);
   const include = join(tc.verilatorRoot, "include");
   const objects = await runtime;
-  await run(
+  await runBuildTool(
     tc.cxx,
     [
       ...CXX_FLAGS,
