@@ -109,8 +109,12 @@ module trilut_compute #(
   reg [AW-1:0] iss_base;   // bank word of row group 0 of the current step or sweep
   wire [CW-1:0] group_len = (gsteps_q == {CW{1'b0}}) ? count : gsteps_q;
   wire weights_left = (iss_w < count);
-  // a sweep follows every full column group and the pass's last (possibly shorter) one
-  wire sweep = dq && (in_group != {CW{1'b0}}) && (in_group == group_len || !weights_left);
+  // A sweep follows every full column group and the pass's last (possibly shorter) one: it is
+  // dq && in_group != 0 && (in_group == group_len || !weights_left), kept in a register updated
+  // where in_group and iss_w change, so that the issue (and the pass start sharing its enables)
+  // does not wait for those compares.
+  reg sweep_q;
+  wire sweep = sweep_q;
   wire last_sweep = sweep && !weights_left;
   wire issue_weights = (state == ST_RUN) && !sweep && weights_left && (iss_w < built);
   wire issue = issue_weights || ((state == ST_RUN) && sweep);
@@ -204,6 +208,7 @@ module trilut_compute #(
     for (p = 0; p < P; p = p + 1) begin : g_lane
       trilut_adder_tree #(.N(LANE_N), .IW(EW), .LEVELS_PER_STAGE(LEVELS_PER_STAGE)) tree (
           .clk(clk), .in(looked_up_q[p*LANE_N*EW +: LANE_N*EW]), .sum(row_sum[p*SW +: SW]));
+      assign row_sum_32[p*32 +: 32] = {{(32 - SW){row_sum[p*SW + SW - 1]}}, row_sum[p*SW +: SW]};
     end
   endgenerate
 
@@ -217,6 +222,9 @@ module trilut_compute #(
   wire psum_we;
   wire [PAW-1:0] psum_waddr;   // the update's row group (stage PIPE), or the dequantized result's
   wire dq_busy;                // the dequantization pipeline holds a sweep
+  wire zero_old;               // the update starts from zero (a column group's first step, a dequantized result)
+  wire [P*32-1:0] add_in;      // what the update adds: the row sums, or the dequantized results
+  wire [P*32-1:0] row_sum_32;
   /* verilator lint_off WIDTH */
   wire [PAW-1:0] psum_raddr = (state == ST_DRAIN) ? drain_g : pg[PIPE-1];
   /* verilator lint_on WIDTH */
@@ -232,10 +240,12 @@ module trilut_compute #(
 
   wire [P*32-1:0] accumulated;
   generate
+    // A dequantizing engine writes its results through the same adder (old forced to zero, the
+    // result in place of the row sum), so that no select follows the adder on the block RAM's
+    // read-add-write path: `zero_old` and `add_in` come from registers.
     for (p = 0; p < P; p = p + 1) begin : g_acc
-      wire [31:0] old = pclear[PIPE] ? 32'd0 : psum_now[p*32 +: 32];
-      wire [31:0] add = {{(32 - SW){row_sum[p*SW + SW - 1]}}, row_sum[p*SW +: SW]};
-      assign accumulated[p*32 +: 32] = old + add;
+      wire [31:0] old = zero_old ? 32'd0 : psum_now[p*32 +: 32];
+      assign accumulated[p*32 +: 32] = old + add_in[p*32 +: 32];
     end
     if (DEQUANT != 0) begin : g_dequant
       // Σx of each weight step, kept by table half like the tables themselves, joins the column
@@ -297,7 +307,9 @@ module trilut_compute #(
       //   d6  + the row's earlier column groups (the accumulator is read in the cycle the sweep's
       //       row group is in d4 and written back, except after the last sweep, in the cycle it
       //       is in d5): the total (+ half, after the last sweep);
-      //   d7  shifted right by 8·shift[5:3]; d8 by shift[2:0]; then saturated and written (last sweep).
+      //   d7  shifted right by 8·shift[5:3];
+      //   d8  shifted right by shift[2:0] and saturated to int32; written (last sweep) through
+      //       the partial sums' adder, in place of a row sum.
       // Adding the half before the shift instead of after keeps round half up: the same bits as
       // (total + 2^(shift−1)) >>> shift, since 64-bit addition is associative modulo 2^64.
       // Hazards: a row group's next sweep comes at least two cycles after this one (one weight
@@ -319,8 +331,9 @@ module trilut_compute #(
       end
       assign dq_busy = (dv != {DQ{1'b0}});
       // the rounding half, 2^(shift−1) (0 when shift = 0), fixed for the pass
+      // (from the latched shift: valid the cycle after the pass starts, long before a sweep)
       reg [63:0] half_q;
-      always @(posedge clk) if (start && idle) half_q <= (shift == {SHIFTW{1'b0}}) ? 64'd0 : (64'd1 << (shift - 1'b1));
+      always @(posedge clk) half_q <= (shift_q == {SHIFTW{1'b0}}) ? 64'd0 : (64'd1 << (shift_q - 1'b1));
 
       reg signed [31:0] d1_x;
       always @(posedge clk) d1_x <= asym_q ? psumx[PIPE] : 32'sd0;
@@ -369,7 +382,7 @@ module trilut_compute #(
         end else begin : g_single
           assign partner = 64'sd0;
         end
-        reg signed [63:0] d4_a, d4_b, d5_c, d6_total, d7_coarse, d8_fine;
+        reg signed [63:0] d4_a, d4_b, d5_c, d6_total, d7_coarse;
         always @(posedge clk) begin
           d4_a <= {{16{d3_prod[47]}}, d3_prod} + partner;
           d4_b <= {{16{d3_off[47]}}, d3_off} + (dlast[3] ? $signed(half_q) : 64'sd0);
@@ -381,16 +394,22 @@ module trilut_compute #(
         always @(posedge clk) begin
           d6_total <= total;
           d7_coarse <= d6_total >>> {shift_q[5:3], 3'b000};
-          d8_fine <= d7_coarse >>> shift_q[2:0];
         end
-        // bits past 32 only tell saturation
-        wire over = (d8_fine > 64'sh7fffffff);
-        wire under = (d8_fine < -64'sh80000000);
-        assign dequantized[p*32 +: 32] = over ? 32'h7fffffff : under ? 32'h80000000 : d8_fine[31:0];
+        // the fine shift and the saturation (bits past 32 only tell it) into d8
+        wire signed [63:0] fine = d7_coarse >>> shift_q[2:0];
+        wire over = (fine > 64'sh7fffffff);
+        wire under = (fine < -64'sh80000000);
+        reg [31:0] d8_out;
+        always @(posedge clk) d8_out <= over ? 32'h7fffffff : under ? 32'h80000000 : fine[31:0];
+        assign dequantized[p*32 +: 32] = d8_out;
       end
       // a column group's sweep hands its total to the accumulator; only the last writes a result
       wire dq_write = dv[DQ] && dlast[DQ];
-      assign psum_wdata = dq_write ? dequantized : accumulated;
+      reg zero_q;
+      always @(posedge clk) zero_q <= pclear[PIPE-1] || (dv[DQ-1] && dlast[DQ-1]);
+      assign zero_old = zero_q;   // pclear[PIPE] || dq_write, one register
+      assign add_in = dq_write ? dequantized : row_sum_32;
+      assign psum_wdata = accumulated;
       assign psum_we = dq_write || (pv[PIPE] && !psweep[PIPE]);
       /* verilator lint_off WIDTH */
       assign psum_waddr = dq_write ? dg[DQ] : pg[PIPE];
@@ -399,6 +418,8 @@ module trilut_compute #(
       assign psum_wdata = accumulated;
       assign psum_we = pv[PIPE];
       assign dq_busy = 1'b0;
+      assign zero_old = pclear[PIPE];
+      assign add_in = row_sum_32;
       /* verilator lint_off WIDTH */
       assign psum_waddr = pg[PIPE];
       /* verilator lint_on WIDTH */
@@ -436,6 +457,7 @@ module trilut_compute #(
       end
     end
     if (start && idle) begin
+      sweep_q <= 1'b0;
       count <= steps;
       n_groups <= groups;
       clear_q <= clear;
@@ -467,9 +489,13 @@ module trilut_compute #(
           if (sweep) begin
             in_group <= {CW{1'b0}};
             first_group <= 1'b0;
+            sweep_q <= 1'b0;
           end else begin
             iss_w <= iss_w + 1'b1;
             in_group <= in_group + 1'b1;
+            /* verilator lint_off WIDTH */
+            sweep_q <= dq && (in_group + 1'b1 == group_len || iss_w + 1'b1 >= count);
+            /* verilator lint_on WIDTH */
           end
         end else begin
           iss_g <= iss_g + 1'b1;

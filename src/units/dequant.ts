@@ -1,6 +1,7 @@
 import { type EngineGeometry } from "../engine/config.js";
-import { type PathStep } from "../fabric/delays.js";
-import { PathList } from "../fabric/paths.js";
+import { type DelayModel } from "../fabric/delays.js";
+import { adderSteps, muxSteps, PathList } from "../fabric/paths.js";
+import { treeStageSteps } from "./adder-tree.js";
 import { res, type Family, type ModuleResources } from "../fabric/resources.js";
 import { psumMem } from "./partial-sums.js";
 import { type HardwareUnit } from "./unit.js";
@@ -9,53 +10,67 @@ import { type HardwareUnit } from "./unit.js";
  * The dequantization stage (engines with `dequant`), inside trilut_compute's DEQUANT generate
  * block: after each column group's steps, a sweep over the row groups reads their scale words and
  * adds each row's exact 64-bit total y·m + y'·m' + Σx·mu to a second partial-sum memory; the last
- * sweep writes round(total / 2^shift), half up, saturated to int32 (src/engine/scales.ts).
+ * sweep writes round(total / 2^shift), half up, saturated to int32 (src/engine/scales.ts). The
+ * stage is a pipeline of DEQUANT_LATENCY registers after the partial sum's read.
  */
 
 /**
- * The stage's cells: per lane the 64-bit total y·m + y'·m' + Σx·mu, rounding shift and
- * saturation; once, the Σx adder over T·G activations and the step sums. DSP structural: a
- * 32 × 16 signed product needs two DSP48E2 (27 × 18: the 32-bit operand splits in two), and each
- * lane has two, y·m and Σx·mu (the partner product y'·m' of an even lane is the odd lane's y·m,
- * which yosys shares): 4 per lane. LUT, LUTRAM, FF and carry fitted on P = 2 and 4 at T·G = 24:
- * 1297 + 781.5·P LUTs (the 64-bit adders, shifter and comparators per lane, partial products
- * outside the DSPs, the Σx adder), 59 + 32·P LUTRAM (the scale-word pipeline), 70 FF, 11 + 28·P
- * carry. On 7-series (DSP48E1, 25 × 18: still two per product) fitted separately: 599 + 695.5·P
- * LUTs, 59 LUTRAM, 67 + 31.5·P FF (the scale words in flip-flops), 22 + 39·P CARRY4.
+ * The stage's cells: per lane the pipelined 64-bit total y·m + y'·m' + Σx·mu, rounding shift and
+ * saturation; once, the two-stage Σx adder over T·G activations and the step sums. DSP
+ * structural: each 32 × 16 signed product is split by the RTL into two 17 × 16 ones, one DSP48
+ * each, and each lane has two products, y·m and Σx·mu (the partner product y'·m' of an even lane
+ * is the odd lane's y·m, read from its register): 4 per lane. LUT, LUTRAM, FF and carry fitted on
+ * P = 2 and 4 at T·G = 24 with yosys (the pipelined stage): 568 + 771.5·P LUTs (the 48- and 64-bit
+ * adders, the two-step shifter and saturation per lane, the Σx adder), 77 + 31·P LUTRAM (the
+ * scale-word and row-group pipelines as shift registers), 226 + 601·P FF (per lane the pipeline's
+ * registers: y, the products' halves, two 48-bit and four 64-bit sums, the shifted value, the
+ * result), 19 + 39·P carry. On 7-series fitted separately: 402 + 727·P LUTs, 77 − P LUTRAM,
+ * 188 + 407.5·P FF, 26 + 63.5·P CARRY4.
  */
 export function dequantStage(geo: EngineGeometry, family: Family): ModuleResources {
   const { P } = geo.cfg;
   if (family === "7series") {
-    // fitted on P = 2 and 4 with yosys -family xc7: fewer LUTs, and the scale-word pipeline in
-    // flip-flops rather than shift registers
-    return res({ lut: Math.round(599 + 695.5 * P), lutram: 59, ff: Math.round(67 + 31.5 * P), carry: 22 + 39 * P, dsp: 4 * P });
+    return res({ lut: Math.round(402 + 727 * P), lutram: 77 - P, ff: Math.round(188 + 407.5 * P), carry: Math.round(26 + 63.5 * P), dsp: 4 * P });
   }
-  return res({
-    lut: Math.round(1297 + 781.5 * P),
-    lutram: 59 + 32 * P,
-    ff: 70,
-    carry: 11 + 28 * P,
-    dsp: 4 * P,
-  });
+  return res({ lut: Math.round(568 + 771.5 * P), lutram: 77 + 31 * P, ff: 226 + 601 * P, carry: 19 + 39 * P, dsp: 4 * P });
+}
+
+/** The Σx adder's two stages: chunks of `chunk` activations (half the levels), then `chunks` chunk sums of `chunkBits`. */
+export function xSumStages(geo: EngineGeometry): { chunk: number; chunks: number; chunkBits: number } {
+  const n = geo.cfg.T * geo.cfg.G;
+  const levels = n > 1 ? Math.ceil(Math.log2(n)) : 0;
+  const first = Math.ceil(levels / 2);
+  const chunk = 2 ** first;
+  return { chunk, chunks: Math.ceil(n / chunk), chunkBits: 8 + first };
 }
 
 /**
- * The stage, combinational between the partial sum's block RAM read and its write (fitted on
- * yosys's mapping at P = 4): the forwarding select, the 32 × 16 product in DSPs and its two
- * halves' sum, the 64-bit total of four terms (a compressor and a long chain), the rounding shift
- * (64-way: LUT and MUXF levels), the saturation compare and select.
+ * The pipelined stage's register-to-register paths (trilut_compute's DEQUANT block, shapes as
+ * yosys maps them at P = 2 and 4): each is one DSP, one adder of up to 64 bits, a shifter step or
+ * the saturation, so none is longer than the engine's control paths.
  */
-const DEQUANT_STEPS: Record<"ultrascale+" | "7series", PathStep[]> = {
-  "ultrascale+": [
-    "lut", "dsp", "lut", { carry: 4 }, "lut", "lut", "lut", "lut", { carry: 4 }, "lut", { carry: 48 },
-    "lut", "muxf", "muxf", "muxf", "lut", "lut", "lut", "muxf", { carry: 12 }, "lut", "lut",
-  ],
-  // DSP48E1 (25 × 18): the product takes two DSPs, the second on the first's cascade
-  "7series": [
-    "lut", "dsp", "dsp-cascade", "lut", "lut", "lut", "lut", { carry: 4 }, "lut", { carry: 48 },
-    "lut", "lut", "lut", "muxf", "muxf", "lut", "lut", "muxf", { carry: 8 }, "lut", "lut",
-  ],
-};
+function dequantPaths(geo: EngineGeometry, m: DelayModel, p: PathList): void {
+  const x = xSumStages(geo);
+  // Σx: chunks of the step's activations, then the chunks, into the step's LUTRAM word
+  p.add("trilut_compute", "dequantize: Σx chunks", "ff", treeStageSteps(x.chunk, 8), "ff");
+  p.add("trilut_compute", "dequantize: Σx of the chunks", "ff", treeStageSteps(x.chunks, x.chunkBits), "lutram");
+  // the row sum (forwarded) into the stage's register, then a 17 × 16 product per DSP
+  p.add("trilut_compute", "dequantize: row sum in", "bram", ["lut"], "ff");
+  p.add("trilut_compute", "dequantize: 17 × 16 product", "ff", ["dsp"], "ff");
+  p.add("trilut_compute", "dequantize: product halves", "ff", adderSteps(48), "ff");
+  p.add("trilut_compute", "dequantize: + partner, + half", "ff", ["lut", ...adderSteps(64)], "ff");
+  p.add("trilut_compute", "dequantize: four-term sum", "ff", adderSteps(64), "ff");
+  // the column groups' accumulator: block RAM read, 64-bit add, written back (and registered)
+  p.add("trilut_psum_mem", "dequantize: + earlier column groups", "bram", ["lut", ...adderSteps(64)], "bram");
+  p.add("trilut_compute", "dequantize: total", "bram", ["lut", ...adderSteps(64)], "ff");
+  // the rounding shift in two steps of an 8:1 select each, then the saturation compare and select
+  p.add("trilut_compute", "dequantize: coarse shift", "ff", muxSteps(8, m), "ff");
+  p.add("trilut_compute", "dequantize: fine shift, saturate", "ff", [...muxSteps(8, m), ...adderSteps(32), "lut"], "ff");
+  // the result enters the partial sums through their adder: the row-sum select before it, and on
+  // the read side the zero and forwarding selects, one LUT more than an integer engine's
+  p.add("trilut_psum_mem", "dequantize: result through the accumulator", "ff", ["lut", "lut", ...adderSteps(32)], "bram");
+  p.add("trilut_psum_mem", "accumulate (dequantizing engine)", "bram", ["lut", "lut", ...adderSteps(32)], "bram");
+}
 
 /** Cycles a dequantization sweep spends per row group (it reads the group's scale words, one group a cycle). */
 export const SWEEP_CYCLES_PER_GROUP = 1;
@@ -78,10 +93,9 @@ export const dequant: HardwareUnit = {
     { module: "trilut_compute", instances: 1, resources: dequantStage(geo, family) },
     { module: "trilut_psum_mem#2", instances: 1, resources: psumMem(geo.cfg.P * 64, geo.maxGroups) },
   ],
-  paths: (_geo, m) => {
+  paths: (geo, m) => {
     const p = new PathList();
-    p.add("trilut_psum_mem", "dequantize (product, sum, round, saturate)", "bram", DEQUANT_STEPS[m.family], "bram");
-    p.add("trilut_compute", "dequantize (forwarded)", "bram", DEQUANT_STEPS[m.family], "ff");
+    dequantPaths(geo, m, p);
     return p.paths;
   },
   cycles:
