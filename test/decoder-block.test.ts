@@ -449,6 +449,9 @@ describe("block accelerator: engine, int8 buffer feeder, result collector", func
         assert.deepEqual(r.memories["kv"], cache, "KV cache image");
         const model = blockProgramCycles(GEO, shape, program, MEMORY);
         assert.equal(r.cycles, model.total, JSON.stringify(model.units));
+        // every cycle is booked to one unit (or the sequencer's issue)
+        assert.equal(Object.values(model.units).reduce((x, y) => x + y, 0), model.total);
+        for (const unit of ["engine", "normQuant", "scaleOut", "rope", "kvWriter", "attention", "residual", "gate"]) assert.ok(model.units[unit]! > 0, unit);
         if (tokens > 1) {
           const b = await simulateUnit(design, { ...run, backpressure: { seed: 10 } });
           assert.deepEqual(b.outputs["out"]!.map((it) => signedOf(it.data, 32)), [...expected], "under backpressure");
