@@ -3,7 +3,8 @@ import { type BlockShape } from "../src/model/block-shape.js";
 import { fromA, INT32_MAX, INT32_MIN, toA } from "../src/ref/spec/fixed.js";
 import { COEF_FRAC, ropeCosSin, ropeFrequencies, ropePhase, ropeSpec, sineTable } from "../src/ref/spec/rope.js";
 import { itemsOf, signedOf, simulateUnit, simulateUnitHls, type UnitDesign, type UnitHlsDesign } from "../src/sim/unit-harness.js";
-import { ropeCycles, ropeHls, ropePosBits, ropeRtl } from "../src/units/decoder/rope.js";
+import { synthesizeSources } from "../src/estimate/synth/synth.js";
+import { ropeCycles, ropeHls, ropePosBits, ropeResources, ropeRtl } from "../src/units/decoder/rope.js";
 import { UserError } from "../src/util/errors.js";
 
 const shapeOf = (heads: number, headDim: number, ropeTheta = 10000): BlockShape => ({
@@ -157,5 +158,22 @@ describe("RoPE: HLS against the spec", function () {
       const r = await simulateUnitHls(hls, { inputs: { pos: itemsOf(POSITIONS, 32), x: all.inputs.x }, expect: all.expect });
       assert.deepEqual(r.outputs["y"]!.map((it) => signedOf(it.data, 32)), all.expected);
     });
+  }
+});
+
+describe("RoPE: yosys against the analytic resources", function () {
+  this.timeout(900000);
+  for (const family of ["ultrascale+"] as const) {
+    for (const headDim of [6, 96]) {
+      it(`${family}, headDim ${headDim}: memories and DSPs exact, LUT and FF within 5%`, async function () {
+        const shape = shapeOf(2, headDim);
+        const r = await synthesizeSources([ropeRtl(shape)], family, { top: "trilut_rope" });
+        const got = r.modules["trilut_rope"]!;
+        const want = ropeResources(shape, family);
+        for (const k of ["bram36", "uram", "lutram", "dsp"] as const) assert.equal(want[k], got[k], `${k}: analytic ${want[k]}, yosys ${got[k]}`);
+        for (const k of ["lut", "ff"] as const) assert.ok(Math.abs(want[k] - got[k]) <= 0.05 * got[k], `${k}: analytic ${want[k]}, yosys ${got[k]}`);
+        assert.equal(got.carry, want.carry);
+      });
+    }
   }
 });

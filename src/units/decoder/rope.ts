@@ -1,4 +1,4 @@
-import { type DelayModel, type PathStep } from "../../fabric/delays.js";
+import { type DelayModel } from "../../fabric/delays.js";
 import { muxSteps, PathList, type ClockPath } from "../../fabric/paths.js";
 import { lutramLuts, res, type Family, type ModuleResources } from "../../fabric/resources.js";
 import { type BlockShape } from "../../model/block-shape.js";
@@ -96,32 +96,72 @@ export function ropeHls(shape: BlockShape, heads: number = shape.heads): SourceF
 }
 
 /**
- * The module's resources (one instance), calibrated against yosys (ultrascale+, test/decoder-rope.test.ts):
- * - DSP48E2: the phase pos·freq (FW ≤ 30 bits × posBits: two DSPs, the freq operand splits at 27 bits... yosys'
- *   mapping) and the two 32 × 18 rotation products (two each);
- * - LUTRAM: mem_a and mem_b, HALF × 32 each;
- * - LUT: the two quarter-wave pair ROMs (256 × 34 each), the frequency ROM, the interpolation, quadrant,
- *   rounding and saturation, the counters.
+ * Distinct non-constant bit columns of the frequency ROM: yosys keeps one LUT (and one register of
+ * f1) per distinct column, folding constant columns and merging equal ones (at headDim 6 the three
+ * entries leave 6 of 30 columns; from headDim 10 on all 29–30 differ).
+ */
+export function ropeFreqColumns(shape: BlockShape): number {
+  const freqs = ropeFrequencies(shape.headDim, shape.ropeTheta);
+  const columns = new Set<string>();
+  for (let b = 0; b < ropeFreqBits(shape); b++) {
+    const col = freqs.map((f) => Math.floor(f / 2 ** b) % 2).join("");
+    if (col.includes("0") && col.includes("1")) columns.add(col);
+  }
+  return columns.size;
+}
+
+/**
+ * The module's resources (one instance), calibrated against yosys on headDim 6 and 96
+ * (test/decoder-rope.test.ts):
+ * - DSP48E2: 8 — the phase pos·freq (two: the 30-bit frequency passes the 27-bit port), the two
+ *   32 × 18 rotation products (two each), the two interpolation products (one each).
+ * - BRAM: the two quarter-wave pair ROMs (256 × 34, read through a register) are block ROMs, one
+ *   RAMB18 each: one BRAM36 in all.
+ * - LUTRAM: mem_a and mem_b (HALF × 32 each, asynchronous read), plus 68 SRL16E that delay the
+ *   operands a, b and the flags through stages 1..5.
+ * - LUT: 473 fixed (interpolation, quadrant, rounding, saturation, handshake, the ROMs' addressing:
+ *   the index counters' width did not show in the fit) + the frequency ROM, a LUT per distinct
+ *   column per 64 entries. FF: 245.5 fixed + 3 per index bit (in_idx, out_idx, diff) + 3 per
+ *   position bit (in_pos, out_pos, p1) + f1's distinct columns. Carry: yosys's stat counts none.
+ * 7-series (DSP48E1, RAMB18E1, RAM32M/RAM64M): fitted separately on the same two shapes (LUT 362
+ * and 423, FF 155 and 194; its SRL count moves by 2 between them, so LUTRAM is within 1 there).
  */
 export function ropeResources(shape: BlockShape, family: Family): ModuleResources {
   const half = shape.headDim / 2;
+  const cols = ropeFreqColumns(shape);
+  const romLuts = ROPE_LUT_PER_COLUMN[family] * cols * 2 ** Math.max(0, bitsFor(half) - 6);
+  const indexFf = 3 * bitsFor(shape.headDim + 1) + 3 * ropePosBits(shape) + cols;
+  const srl = ROPE_SRL[family];
   const mem = 2 * lutramLuts(32, half, family);
-  return res({ lut: mem + ROPE_FIXED_LUT, lutram: mem, ff: ROPE_FIXED_FF + ropePosBits(shape) * 2, carry: 0, dsp: 6 });
+  return res({
+    lut: Math.round(ROPE_FIXED_LUT[family] + romLuts),
+    lutram: mem + srl,
+    ff: Math.round(ROPE_FIXED_FF[family] + indexFf),
+    carry: 0,
+    bram36: 1,
+    dsp: 8,
+  });
 }
-const ROPE_FIXED_LUT = 0;
-const ROPE_FIXED_FF = 0;
+const ROPE_FIXED_LUT: Record<Family, number> = { "ultrascale+": 473, "7series": 347 };
+const ROPE_LUT_PER_COLUMN: Record<Family, number> = { "ultrascale+": 1, "7series": 2.5 };
+// 7-series: the DSP48E1 mapping keeps fewer pipeline registers in fabric
+const ROPE_FIXED_FF: Record<Family, number> = { "ultrascale+": 245.5, "7series": 105.5 };
+// 7-series: 66 SRL16E at headDim 6, 68 at 96 (within 1 either way)
+const ROPE_SRL: Record<Family, number> = { "ultrascale+": 68, "7series": 67 };
 
 /** The register-to-register paths of trilut_rope (stage by stage, as the template's comment lists them). */
 export function ropePaths(shape: BlockShape, m: DelayModel): ClockPath[] {
   const idx = bitsFor(shape.headDim);
   const p = new PathList();
-  const rom: PathStep[] = muxSteps(2 ** TABLE_BITS, m);
   p.add("trilut_rope", "issue: slot index, buffer read, bypass", "ff", ["lut", { carry: idx }, "lutram", "lut"], "ff");
   p.add("trilut_rope", "input handshake: slot free, buffer write", "ff", ["lut", { carry: idx + 1 }, "lut", "lut"], "lutram");
   p.add("trilut_rope", "frequency ROM", "ff", ["lut", { carry: idx }, ...muxSteps(shape.headDim / 2, m)], "ff");
   p.add("trilut_rope", "phase pos·freq mod 2^32", "ff", ["dsp", "dsp-cascade"], "ff");
-  p.add("trilut_rope", "quarter-wave ROM", "ff", rom, "ff");
-  p.add("trilut_rope", "interpolation", "ff", ["lut", { carry: 18 }, "dsp", "lut", { carry: 18 }], "ff");
+  // the pair ROMs are block ROMs addressed straight from the phase register
+  p.add("trilut_rope", "quarter-wave ROM address", "ff", [], "bram");
+  // as yosys maps it: the entries' difference, the product by the fraction in a DSP, its rounding
+  // shift's carry, the sum with the entry (the longest path of the unit at headDim 6 and 96)
+  p.add("trilut_rope", "interpolation", "bram", ["lut", { carry: 20 }, "dsp", "lut", { carry: 8 }, "lut", { carry: 20 }], "ff");
   p.add("trilut_rope", "quadrant and operands", "ff", ["lut", { carry: 18 }, "lut"], "ff");
   p.add("trilut_rope", "rotation products", "ff", ["dsp", "dsp-cascade"], "ff");
   p.add("trilut_rope", "sum, round half up, saturate", "ff", ["lut", { carry: 52 }, "lut", { carry: 36 }, "lut"], "ff");
