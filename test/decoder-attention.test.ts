@@ -6,6 +6,7 @@ import { itemsOf, signedOf, simulateUnit, simulateUnitHls, type StreamItem, type
 import { synthesizeSources } from "../src/estimate/synth/synth.js";
 import { attentionCycles, attentionHls, attentionResources, attentionRtl, attentionWidths } from "../src/units/decoder/attention.js";
 import { attendFloat, dequantRow, randomQuery, randomRows, rng } from "./attention-fixtures.js";
+import { slowSuite } from "./helpers.js";
 
 const shapeOf = (headDim: number, heads: number, kvHeads: number, maxContext: number): BlockShape => ({
   hidden: heads * headDim, ffn: 4 * heads * headDim, heads, kvHeads, headDim, activation: "silu", subNorms: false, eps: 1e-5, ropeTheta: 10000, maxContext,
@@ -181,6 +182,7 @@ describe("attention core", function () {
   });
 
   describe("yosys vs analytic resources", function () {
+    slowSuite(this);
     this.timeout(1_800_000);
     for (const D of [6, 64]) {
       it(`headDim ${D}, maxContext 1024: DSP and memories exact, LUT/FF/LUTRAM within 5%`, async function () {

@@ -19,6 +19,7 @@ import { RESIDUAL_INPUTS, RESIDUAL_OUTPUTS, residualCycles, residualHls, residua
 import { SCALE_OUT_INPUTS, SCALE_OUT_OUTPUTS, scaleOutCycles, scaleOutHls, scaleOutResources, scaleOutUnit } from "../src/units/decoder/scale-out.js";
 import { type Family, type ModuleResources } from "../src/fabric/resources.js";
 import { Rng } from "../src/util/random.js";
+import { slowSuite } from "./helpers.js";
 
 // ------------------------------------------------------------------------------------------------
 // stimulus
@@ -332,6 +333,7 @@ function within(module: string, analytic: ModuleResources, synth: { lut: number;
 }
 
 describe("decoder elementwise units: resources against yosys", function () {
+  slowSuite(this);
   this.timeout(1_800_000);
   const family: Family = "ultrascale+";
   for (const shape of SHAPES) {

@@ -9,6 +9,7 @@ import {
 import { itemsOf, signedOf, simulateUnit, simulateUnitHls, type StreamItem, type UnitDesign } from "../src/sim/unit-harness.js";
 import { kvCacheHls, kvCountBits, kvReaderCycles, kvReaderResources, kvWriterResources, kvReaderWrapper, kvRowBits, kvWriterCycles, kvWriterWrapper } from "../src/units/decoder/kv-cache.js";
 import { hw } from "../src/units/unit.js";
+import { slowSuite } from "./helpers.js";
 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -269,6 +270,7 @@ describe("KV cache: HLS (C simulation)", function () {
 });
 
 describe("KV cache: resources against yosys", function () {
+  slowSuite(this);
   this.timeout(1_200_000);
   it("matches the analytic figures on two shapes (memories and DSP exact, LUT/FF within 5%)", async function () {
     for (const s of [shapes[0]!, shapes[1]!]) {

@@ -4,6 +4,7 @@ import { packScale, scaleValue } from "../src/ref/spec/fixed.js";
 import { normQuant, normQuantTokens, normWeights, normWeightValues, type NormWeights } from "../src/ref/spec/norm-quant.js";
 import { itemsOf, signedOf, simulateUnit, type StreamItem } from "../src/sim/unit-harness.js";
 import { normQuantCycles, normQuantSources } from "../src/units/decoder/norm-quant.js";
+import { slowSuite } from "./helpers.js";
 
 const EPS = 1e-5;
 
@@ -147,6 +148,7 @@ describe("norm-quant in Verilator", function () {
 });
 
 describe("norm-quant resources vs yosys", function () {
+  slowSuite(this);
   this.timeout(1_200_000);
   for (const d of [64, 1536]) {
     it(`d = ${d}, RMSNorm: memories exact, LUT/FF within 5%`, async () => {

@@ -6,6 +6,7 @@ import { itemsOf, signedOf, simulateUnit, simulateUnitHls, type UnitDesign, type
 import { synthesizeSources } from "../src/estimate/synth/synth.js";
 import { ropeCycles, ropeHls, ropePosBits, ropeResources, ropeRtl } from "../src/units/decoder/rope.js";
 import { UserError } from "../src/util/errors.js";
+import { slowSuite } from "./helpers.js";
 
 const shapeOf = (heads: number, headDim: number, ropeTheta = 10000): BlockShape => ({
   hidden: heads * headDim, ffn: 4 * heads * headDim, heads, kvHeads: heads, headDim,
@@ -162,6 +163,7 @@ describe("RoPE: HLS against the spec", function () {
 });
 
 describe("RoPE: yosys against the analytic resources", function () {
+  slowSuite(this);
   this.timeout(900000);
   for (const family of ["ultrascale+"] as const) {
     for (const headDim of [6, 96]) {

@@ -123,3 +123,14 @@ export function plainMatmul(x: Int8Array, trits: Int8Array, m: number, n: number
   }
   return y;
 }
+
+/**
+ * Marks a suite slow: it runs only with TRILUT_SLOW=1 (`npm run test:slow`, and CI's second step,
+ * .ci/run), and shows as pending otherwise. The decoder units' yosys calibrations are such suites:
+ * each synthesis takes 10–180 s on a cold cache, 15 minutes together.
+ */
+export function slowSuite(ctx: Mocha.Suite): void {
+  ctx.beforeAll(function () {
+    if (!process.env["TRILUT_SLOW"]) this.skip();
+  });
+}
