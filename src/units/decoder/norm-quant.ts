@@ -143,7 +143,12 @@ export const normQuant: DecoderUnit = {
     "divides exactly, q = round(127·z/max|z|); the scale S = max|z|·rsqrt(Σx²+εd)·√d/127 by table and interpolation.",
   has: () => true,
   rtl: (shape) => normQuantSources(normQuantInstances(shape), shape.eps),
-  unregistered: { trilut_rsqrt_rom: "a ROM read into the scale sequencer's registers (its delay is in that path)" },
+  unregistered: {
+    trilut_rsqrt_rom: "a ROM read into the scale sequencer's registers (its delay is in that path)",
+    ...Object.fromEntries(
+      ["hidden", "ffn", "hidden_bypass", "ffn_bypass"].map((n) => [`trilut_norm_quant_${n}`, "wiring: fixes the core's parameters for one vector length and mode"]),
+    ),
+  },
   resources: (shape, family) => {
     // every norm instance has its own ROM instance (bypass instances drop it)
     const norms = normQuantInstances(shape).filter((i) => i.norm).length;
