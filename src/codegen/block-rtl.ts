@@ -1,6 +1,6 @@
 import { type EngineGeometry } from "../engine/config.js";
 import { descriptorWidths } from "../engine/descriptor.js";
-import { bramBlocks } from "../fabric/resources.js";
+import { bramBlocks, lutramLuts } from "../fabric/resources.js";
 import { type BlockShape } from "../model/block-shape.js";
 import { attentionRtl, attentionWidths, checkAttentionShape } from "../units/decoder/attention.js";
 import { gateRtl } from "../units/decoder/gate.js";
@@ -9,7 +9,7 @@ import { KV_READER_MAX_BURST, KV_READER_MAX_OUTSTANDING, kvCountBits, kvUnitLayo
 import { ropePosBits, ropeRtl } from "../units/decoder/rope.js";
 import { hw, type SourceFile } from "../units/unit.js";
 import { packageVersion, renderTemplate } from "../util/templates.js";
-import { BLOCK_OPCODES, descriptorItemLayout, PROGRAM_ITEM_BITS } from "./block-program.js";
+import { BLOCK_OPCODES, blockVectorLayout, descriptorItemLayout, PROGRAM_ITEM_BITS } from "./block-program.js";
 import { generateRtl } from "./rtl.js";
 
 /** The block accelerator's top module. */
@@ -29,6 +29,24 @@ export interface BlockCapacity {
   readonly residual: number;
   /** A values the up buffer holds (tokens × ffn). */
   readonly up: number;
+}
+
+/**
+ * The buffers a block of this shape needs for `tokens` tokens at once: the widest matmul input
+ * (max of hidden and ffn) and output (the fused q|k|v or the interleaved gate|up), the vector
+ * layout (q|k|v and the attention output) or the gate values, whichever is larger, the residual
+ * and the up values.
+ */
+export function blockCapacity(shape: BlockShape, tokens: number): BlockCapacity {
+  const { hidden, ffn, kvHeads, headDim } = shape;
+  return {
+    maxK: Math.max(hidden, ffn),
+    maxN: Math.max(hidden + 2 * kvHeads * headDim, 2 * ffn),
+    tokens,
+    vector: Math.max(blockVectorLayout(shape, tokens).size, tokens * ffn),
+    residual: tokens * hidden,
+    up: tokens * ffn,
+  };
 }
 
 const clog2 = (n: number): number => Math.max(1, Math.ceil(Math.log2(n)));
@@ -96,9 +114,18 @@ export interface BlockBuffer {
   readonly name: string;
   readonly width: number;
   readonly depth: number;
-  /** RAMB36 equivalents (src/fabric/resources.ts bramBlocks). */
+  /** RAMB36 equivalents (src/fabric/resources.ts bramBlocks); 0 for a buffer in distributed RAM. */
   readonly bram36: number;
+  /** LUTs of distributed RAM, for a shallow buffer, and the flip-flops of its registered read. */
+  readonly lutram: number;
+  readonly ff: number;
 }
+
+/**
+ * Deepest buffer yosys keeps in distributed RAM: it mapped the test block's 15- and 32-deep buffers
+ * to LUTRAM with a registered read and its 180-deep and deeper ones to block RAM.
+ */
+const LUTRAM_DEPTH = 64;
 
 /**
  * The block's buffers for a capacity: the int8 buffer (x beats), the result buffer (P-lane
@@ -117,5 +144,9 @@ export function blockBuffers(geo: EngineGeometry, shape: BlockShape, cap: BlockC
     ["K rows", rowBits, shape.maxContext],
     ["V rows", rowBits, shape.maxContext],
   ];
-  return list.map(([name, width, depth]) => ({ name, width, depth, bram36: bramBlocks(width, depth) }));
+  return list.map(([name, width, depth]) =>
+    depth <= LUTRAM_DEPTH
+      ? { name, width, depth, bram36: 0, lutram: lutramLuts(width, depth, "ultrascale+"), ff: width }
+      : { name, width, depth, bram36: bramBlocks(width, depth), lutram: 0, ff: 0 },
+  );
 }
