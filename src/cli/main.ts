@@ -168,6 +168,7 @@ await yargs(hideBin(process.argv))
         .option("prompt", { type: "number", array: true, describe: "prompt lengths for time to first token (default 64 128)" })
         .option("context", { type: "number", describe: "KV-cache length for decode (default: the model's, at most 1024)" })
         .option("json", { type: "boolean", default: false })
+        .option("scope", { type: "string", describe: "block (default): also one whole decoder block in hardware, cycles by unit; matmuls: the ternary matmuls alone" })
         .option("synth", { type: "boolean", default: false, describe: "also synthesize the engine with yosys (@yowasp/yosys) and report resources per module" }),
     (a) => guarded(() => estimateCommand(a)),
   )
