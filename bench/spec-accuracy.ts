@@ -23,10 +23,18 @@ export function specAccuracySection(work: string): void {
   makeLlamaModel({ path: llama, format: "tq2_0", ...dims });
   const bitnet = join(work, "spec-bitnet");
   makeLlamaModel({ path: bitnet, format: "hf-bitnet", architecture: "bitnet-b1.58", ...dims });
+  // sparser trits (90 % zeros) keep every value inside A's range (the test's models)
+  const sparse = { ...dims, seed: 5, zeroFraction: 0.9 };
+  const llamaSparse = join(work, "spec-llama-sparse.gguf");
+  makeLlamaModel({ path: llamaSparse, format: "tq2_0", ...sparse });
+  const bitnetSparse = join(work, "spec-bitnet-sparse");
+  makeLlamaModel({ path: bitnetSparse, format: "hf-bitnet", architecture: "bitnet-b1.58", ...sparse });
   const fixtures = join(PACKAGE_ROOT, "test", "fixtures", "models");
   const models: [string, string][] = [
     ["make-model llama TQ2_0", llama],
     ["make-model bitnet-b1.58 HF", bitnet],
+    ["make-model llama TQ2_0, 90 % zeros", llamaSparse],
+    ["make-model bitnet-b1.58 HF, 90 % zeros", bitnetSparse],
     ["fixture tiny-llama-tq2_0.gguf", join(fixtures, "tiny-llama-tq2_0.gguf")],
     ["fixture tiny-llama-tq1_0.gguf", join(fixtures, "tiny-llama-tq1_0.gguf")],
     ["fixture tiny-bitnet-hf", join(fixtures, "tiny-bitnet-hf")],
