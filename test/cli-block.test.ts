@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { blockProgram } from "../src/codegen/block-program.js";
@@ -112,6 +113,45 @@ describe("the CLI runs the whole decoder block (issue 14 item 6)", function () {
       refused(["estimate", odd, ...kv260], /odd\.gguf: head dimension 3 \(hidden 768 \/ 256 heads\) is odd; RoPE rotates pairs/);
       run(["estimate", odd, ...kv260, "--scope", "matmuls"]);
       refused(["estimate", model, ...kv260, "--scope", "all"], /--scope all: expected block or matmuls/);
+    });
+  });
+
+  describe("compile", () => {
+    it("writes the block accelerator's RTL beside the engine's and lists it; --scope matmuls writes the engine alone", () => {
+      const out = join(dir, "c");
+      const text = run(["compile", model, ...kv260, "-o", out, "--no-report"]);
+      assert.match(text, /and rtl\/block\/: the whole decoder block accelerator \(top trilut_block, \d+ Verilog files/);
+      assert.match(text, /hidden 256, ffn 512, 4 heads \/ 2 KV heads of 64, relu2, sub-norms/);
+      const files = readdirSync(join(out, "rtl", "block")).sort();
+      for (const f of ["trilut_block.v", "trilut_engine.v", "trilut_attention.v", "trilut_rope.v", "trilut_gate.v", "trilut_kv_reader.v", "trilut_kv_writer.v", "trilut_residual.v", "trilut_scale_out.v"]) assert.ok(files.includes(f), f);
+      // a complete design: Verilator elaborates it with trilut_block as the top
+      const lint = spawnSync("verilator", ["--lint-only", "-Wno-fatal", "-Wno-lint", "-Wno-style", "--top-module", "trilut_block", ...files], { cwd: join(out, "rtl", "block"), encoding: "utf8" });
+      assert.equal(lint.status, 0, lint.stderr);
+      // the block's engine has the dequantization stage (the kv260 default engine has none)
+      assert.match(readFileSync(join(out, "rtl", "block", "trilut_engine.v"), "utf8"), /\.DEQUANT\(1\)/);
+      assert.match(readFileSync(join(out, "rtl", "trilut_engine.v"), "utf8"), /\.DEQUANT\(0\)/, "the engine's own RTL stays as planned");
+      const json = join(dir, "j");
+      const j = JSON.parse(run(["compile", model, ...kv260, "-o", json, "--no-report", "--json"])) as { scope: string; rtlFiles: string[]; block: { top: string; rtlFiles: string[]; buffersBram36: number; dequantAdded: boolean; shape: BlockShape } };
+      assert.equal(j.scope, "block");
+      assert.equal(j.block.top, "trilut_block");
+      assert.deepEqual(j.block.rtlFiles.map((f) => f.replace("rtl/block/", "")).sort(), files);
+      assert.equal(j.block.dequantAdded, true);
+      assert.ok(j.block.buffersBram36 > 0);
+      assert.equal(j.block.shape.maxContext, 1024);
+
+      const m = join(dir, "m");
+      const mtext = run(["compile", model, ...kv260, "-o", m, "--no-report", "--scope", "matmuls"]);
+      assert.match(mtext, /scope matmuls: the engine alone/);
+      assert.equal(existsSync(join(m, "rtl", "block")), false);
+      assert.deepEqual(readdirSync(join(m, "rtl")).sort(), readdirSync(join(out, "rtl")).filter((f) => f !== "block").sort());
+    });
+
+    it("refuses a model the block cannot map in one line, writing nothing", () => {
+      const odd = join(dir, "odd.gguf");
+      if (!existsSync(odd)) assert.equal(cli(["make-model", "-o", odd, "--format", "tq2_0", "--arch", "llama", "--hidden", "768", "--ffn", "256", "--layers", "1", "--heads", "256", "--kv-heads", "256", "--vocab", "32"]).status, 0);
+      const out = join(dir, "odd");
+      refused(["compile", odd, ...kv260, "-o", out, "--no-report"], /head dimension 3 .* is odd/);
+      assert.equal(existsSync(out), false);
     });
   });
 });

@@ -9,6 +9,7 @@ import { engineShapes } from "../estimate/latency.js";
 import { describeArchitecture } from "../model/architecture.js";
 import { type BlockShape } from "../model/block-shape.js";
 import { withModel, type OpenOptions } from "../model/open.js";
+import { type ModelReader } from "../model/reader.js";
 import { kvUnitLayout } from "../units/decoder/kv-cache.js";
 import { planBlock } from "./block-plan.js";
 
@@ -67,6 +68,23 @@ function fusedMatmuls(geo: EngineGeometry, d: { hidden: number; ffn: number; kvD
 }
 
 /**
+ * The BlockShape of a model (planBlock, which refuses in one line what cannot map) for a KV cache
+ * of `context` positions, its memory checked beside the block's weight images of every layer.
+ */
+export function planModelBlock(m: ModelReader, geo: EngineGeometry, budget: Budget, context: number): { shape: BlockShape; layers: number } {
+  const arch = describeArchitecture(m);
+  const { hidden, ffn, kvHeads, headDim, layers } = arch.dimensions;
+  const images = planMatmuls(geo, fusedMatmuls(geo, { hidden, ffn, kvDim: kvHeads * headDim }), 1).imageBytes;
+  const shape = planBlock(m, arch, budget, {
+    context,
+    // a token's K and V rows of every kv head, with their share of the blocks' scale beats
+    kvBytesPerTokenLayer: (s) => (2 * s.kvHeads * kvUnitLayout(s).blockBytes) / kvUnitLayout(s).P,
+    weightBytes: images * layers,
+  });
+  return { shape, layers };
+}
+
+/**
  * One decoder block of a model in hardware, cycles by unit: decode at the context and a prefill
  * of each prompt length, on the model's BlockShape (planBlock, which refuses in one line what
  * cannot map) and the budget's memory at the block engine's clock.
@@ -78,22 +96,7 @@ export function estimateBlock(modelPath: string, planned: EngineGeometry, budget
   const context = opts.contextLength;
   // the hardware's KV cache holds the decode context and the longest prompt
   const maxContext = Math.max(context, ...opts.promptLengths);
-  const { shape, layers } = withModel(
-    modelPath,
-    (m) => {
-      const arch = describeArchitecture(m);
-      const { hidden, ffn, kvHeads, headDim, layers } = arch.dimensions;
-      // the weights in memory: the block's four fused matmul images, every layer
-      const images = planMatmuls(geo, fusedMatmuls(geo, { hidden, ffn, kvDim: kvHeads * headDim }), 1).imageBytes;
-      const shape = planBlock(m, arch, budget, {
-        context: maxContext,
-        kvBytesPerTokenLayer: (s) => (2 * s.kvHeads * kvUnitLayout(s).blockBytes) / kvUnitLayout(s).P,
-        weightBytes: images * layers,
-      });
-      return { shape, layers };
-    },
-    opts.open ?? {},
-  );
+  const { shape, layers } = withModel(modelPath, (m) => planModelBlock(m, geo, budget, maxContext), opts.open ?? {});
   const fused = fusedMatmuls(geo, { hidden: shape.hidden, ffn: shape.ffn, kvDim: shape.kvHeads * shape.headDim });
   const run = (tokens: number, position: number): BlockRunEstimate => {
     const plan = planMatmuls(geo, fused, tokens);
