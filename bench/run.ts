@@ -17,6 +17,7 @@ import { simulateMatmul } from "../src/sim/simulate.js";
 import { Rng } from "../src/util/random.js";
 import { PACKAGE_ROOT } from "../src/util/templates.js";
 import { runSweep } from "../src/sweep/run.js";
+import { specAccuracySection } from "./spec-accuracy.js";
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -162,5 +163,8 @@ for (const [name, partial] of [
     line(`  points per second, ${jobs} thread${jobs > 1 ? "s" : ""}`, Math.round(median(rates)).toLocaleString("en-US"), jobs === 1 ? `target ≥ 100,000 per core: ${median(rates) >= 1e5 ? "met" : "MISSED"}` : undefined);
   }
 }
+
+// 8. the number spec's whole-model error against float64 (docs/numerics.md)
+specAccuracySection(work);
 
 rmSync(work, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 import { printable } from "../util/quote.js";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { openOptions, plan, round, type EngineArgs, type ModelArgs } from "./common.js";
+import { openOptions, plan, round, scopeOf, type EngineArgs, type ModelArgs } from "./common.js";
+import { blockAccelerator, writeBlockRtl, type BlockAccelerator } from "../compile/block-accelerator.js";
 import { activations, engineMatmul, readTensor } from "../sim/inputs.js";
 import { checkReplaceable, compileInto, compileModel } from "../compile/compile.js";
 import { checkOutputFile, writeDirAtomicAsync } from "../util/atomic.js";
@@ -91,6 +92,8 @@ export interface CompileArgs extends EngineArgs, ModelArgs {
   auto?: boolean | undefined;
   objective?: string[] | undefined;
   json?: boolean | undefined;
+  /** "block" (default): also DIR/rtl/block/, the whole decoder block accelerator; "matmuls": the engine alone. */
+  scope?: string | undefined;
 }
 
 export async function compileCommand(args: CompileArgs): Promise<void> {
@@ -107,14 +110,19 @@ export async function compileCommand(args: CompileArgs): Promise<void> {
     args = { ...args, engine: undefined, set: auto.set };
   }
   const { budget, engine } = plan(args);
+  const scope = scopeOf(args.scope);
+  // planned (and refused) before anything is written
+  const block: BlockAccelerator | undefined = scope === "block" ? withModel(args.model, (m) => blockAccelerator(m, engine.geo, budget), openOptions(args)) : undefined;
   // the report is part of the output: the directory replaces an earlier one only with it written
   const result = await writeDirAtomicAsync(args.out, async (tmp) => {
     const r = withModel(args.model, (m) => compileInto(m, budget, engine, tmp, args.tensor, { hls: args.hls === true }), openOptions(args));
+    const blockRtlFiles = block ? writeBlockRtl(tmp, block) : [];
     if (args.report !== false) {
       await writeReport(tmp);
     }
-    return { ...r, dir: args.out };
+    return { ...r, blockRtlFiles, dir: args.out };
   });
+  const bram36 = (b: BlockAccelerator): number => b.buffers.reduce((x, y) => x + y.bram36, 0);
   const { cfg } = engine;
   if (args.json) {
     printJson({
@@ -126,6 +134,20 @@ export async function compileCommand(args: CompileArgs): Promise<void> {
       tensors: result.tensors,
       rtlFiles: result.rtlFiles,
       hlsFiles: result.hlsFiles,
+      scope,
+      ...(block
+        ? {
+            block: {
+              top: block.top,
+              rtlFiles: result.blockRtlFiles,
+              shape: block.shape,
+              capacity: block.capacity,
+              buffers: block.buffers,
+              buffersBram36: bram36(block),
+              dequantAdded: block.dequantAdded,
+            },
+          }
+        : {}),
       ...(args.report !== false ? { report: ["report.html", "report.md", "report.json"].map((f) => join(args.out, f)) } : {}),
       ...(auto ? { auto: { set: auto.set, searched: auto.searched, feasible: auto.feasible } } : {}),
     });
@@ -142,6 +164,16 @@ export async function compileCommand(args: CompileArgs): Promise<void> {
     ),
   );
   console.log(`wrote ${result.dir}: ${result.rtlFiles.length} Verilog files, engine.json, schedule.json, ${result.tensors.length} weight images`);
+  if (block) {
+    const s = block.shape;
+    console.log(
+      `  and rtl/block/: the whole decoder block accelerator (top ${block.top}, ${result.blockRtlFiles.length} Verilog files, its engine included` +
+        `${block.dequantAdded ? " with its dequantization stage added" : ""}): hidden ${s.hidden}, ffn ${s.ffn}, ${s.heads} heads / ${s.kvHeads} KV heads of ${s.headDim}, ` +
+        `${s.activation}${s.subNorms ? ", sub-norms" : ""}, KV cache of ${s.maxContext} positions; buffers for ${block.capacity.tokens} token a run, ${bram36(block).toFixed(1)} BRAM36`,
+    );
+  } else {
+    console.log("  scope matmuls: the engine alone (--scope block adds rtl/block/, the whole decoder block accelerator)");
+  }
   if (args.report !== false) {
     console.log(`report: ${join(args.out, "report.html")} (trilut report ${args.out} adds a simulated run and its waveform)`);
   }

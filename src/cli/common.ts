@@ -32,3 +32,11 @@ export function openOptions(args: ModelArgs): OpenOptions {
 export function round(v: number): number {
   return Math.round(v * 1000) / 1000;
 }
+
+/** What a command runs in hardware: the whole decoder block (the default) or its ternary matmuls alone. */
+export type Scope = "block" | "matmuls";
+
+export function scopeOf(scope: string | undefined): Scope {
+  if (scope === undefined || scope === "block" || scope === "matmuls") return scope ?? "block";
+  throw new UserError(`--scope ${scope}: expected block or matmuls`);
+}

@@ -3,7 +3,8 @@ import { type ModuleEstimate } from "../estimate/resources.js";
 import { type SynthCounts, type SynthResult } from "../estimate/synth/synth.js";
 import { type ClockEstimate, type ClockSide, type EngineClock } from "../estimate/clock.js";
 import { type Budget } from "../budget/budget.js";
-import { openOptions, plan, type EngineArgs, type ModelArgs } from "./common.js";
+import { estimateBlock, type BlockEstimate } from "../plan/block-estimate.js";
+import { openOptions, plan, scopeOf, type EngineArgs, type ModelArgs } from "./common.js";
 import { printJson, table } from "./output.js";
 
 export interface EstimateArgs extends EngineArgs, ModelArgs {
@@ -13,6 +14,8 @@ export interface EstimateArgs extends EngineArgs, ModelArgs {
   json: boolean;
   /** Also synthesize the engine with yosys and report its resources per module. */
   synth?: boolean | undefined;
+  /** "block" (default): also one decoder block in hardware, cycles by unit; "matmuls": the matmuls alone. */
+  scope?: string | undefined;
 }
 
 const RESOURCE_KEYS = ["lut", "lutram", "ff", "carry", "bram36", "uram", "dsp"] as const satisfies readonly (keyof SynthCounts)[];
@@ -93,6 +96,7 @@ function resourceTable(analytic: ModuleEstimate, synth: SynthResult | undefined,
 /** Decode tokens/s, TTFT per prompt length and the bandwidth roofline of a model on an engine. */
 export async function estimateCommand(args: EstimateArgs): Promise<void> {
   const { budget, engine } = plan(args);
+  const scope = scopeOf(args.scope);
   const prompts = args.prompt?.length ? args.prompt : [64, 128];
   const estimate = await estimateModel(args.model, engine.geo, budget, {
     promptLengths: prompts,
@@ -102,15 +106,19 @@ export async function estimateCommand(args: EstimateArgs): Promise<void> {
   });
   const { architecture: arch, latency: e, clock } = estimate;
   const { analytic, synth } = estimate.resources;
+  // after the model's own estimate, so its refusals (context, prompts) come first
+  const block = scope === "block" ? estimateBlock(args.model, engine.geo, budget, { contextLength: e.contextLength, promptLengths: prompts, open: openOptions(args) }) : undefined;
   if (args.json) {
     printJson({
       model: args.model,
       architecture: arch.name,
       device: budget.device,
       engine: engine.cfg,
+      scope,
       ...e,
       resources: resourcesJson(analytic, synth, budget),
       clock,
+      ...(block ? { block } : {}),
     });
     return;
   }
@@ -152,6 +160,27 @@ export async function estimateCommand(args: EstimateArgs): Promise<void> {
   console.log(resourceTable(analytic, synth, budget));
   if (synth) for (const n of synth.notes) console.log(`  - ${n}`);
   console.log(clockText(clock, e.clockUsed));
+  console.log(block ? blockText(block) : "\nscope matmuls: the ternary matmuls and the memory traffic above only (--scope block adds one decoder block in hardware)");
+}
+
+/** One decoder block in hardware: cycles by unit in decode and in each prefill, and what they cover. */
+function blockText(b: BlockEstimate): string {
+  const runs: [string, BlockEstimate["decode"] | BlockEstimate["prefill"][string]][] = [
+    [`decode, context ${b.decode.context}`, b.decode],
+    ...Object.entries(b.prefill).map(([p, r]): [string, BlockEstimate["decode"]] => [`prefill ${p} tokens`, { ...r, context: Number(p) }]),
+  ];
+  const units = [...new Set(runs.flatMap(([, r]) => Object.keys(r.units)))];
+  const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
+  const s = b.shape;
+  return [
+    `\nscope block: ONE decoder block in hardware (hidden ${s.hidden}, ffn ${s.ffn}, ${s.heads} heads / ${s.kvHeads} KV heads of ${s.headDim}, ${s.activation}${s.subNorms ? ", sub-norms" : ""}; ${b.layers} per token), by the exact cycle model, at ${b.clockMHz} MHz:`,
+    table(
+      ["run", "cycles", "ms", "not matmuls", ...units],
+      runs.map(([name, r]) => [name, r.cycles, r.milliseconds.toFixed(3), pct(r.nonMatmulShare), ...units.map((u) => r.units[u] ?? 0)]),
+    ),
+    "what the block figures cover:",
+    ...b.covers.map((c) => `  - ${c}`),
+  ].join("\n");
 }
 
 /** The clock estimate: the analytic figure, the netlist's beside it, against the budget's clock. */

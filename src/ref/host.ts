@@ -33,6 +33,8 @@ export interface HostRun {
   readonly calls: MatmulCall[];
   /** The residual stream after the last layer run (tokens × hidden). */
   readonly hidden: Float64Array;
+  /** With `lmHead` and a ternary head: its output for the recorded tokens (tokens × vocab). */
+  readonly logits?: Float64Array | undefined;
 }
 
 export interface HostOptions {
@@ -183,9 +185,10 @@ export function runHostModel(model: ModelReader, arch: ModelArchitecture, opts: 
     const d = run("down", act, ffn);
     h = h.map((x, i) => x + d[i]!);
   }
+  let logits: Float64Array | undefined;
   if (opts.lmHead && workload.lmHead.ternary) {
     const last = rmsNorm(h.subarray(first * hidden), model.readFloat(names.outputNorm), T - first, eps);
-    matmul(undefined, "lm_head", last, T - first, true);
+    logits = matmul(undefined, "lm_head", last, T - first, true);
   }
-  return { calls, hidden: h };
+  return { calls, hidden: h, logits };
 }
