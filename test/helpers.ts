@@ -1,3 +1,4 @@
+import type { Context, Suite } from "mocha";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -129,8 +130,8 @@ export function plainMatmul(x: Int8Array, trits: Int8Array, m: number, n: number
  * .ci/run), and shows as pending otherwise. The decoder units' yosys calibrations are such suites:
  * each synthesis takes 10–180 s on a cold cache, 15 minutes together.
  */
-export function slowSuite(ctx: Mocha.Suite): void {
-  ctx.beforeAll(function () {
+export function slowSuite(suite: Suite): void {
+  suite.beforeAll(function (this: Context) {
     if (!process.env["TRILUT_SLOW"]) this.skip();
   });
 }
