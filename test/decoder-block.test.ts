@@ -55,6 +55,9 @@ const BITNET: BlockShape = { hidden: 48, ffn: 64, heads: 6, kvHeads: 6, headDim:
 // one build serves every test: buffers for the llama shape's widest matmul and 5 tokens
 const CAPACITY: BlockCapacity = { maxK: 64, maxN: 144, tokens: 5, vector: 5 * 192, residual: 5 * 48, up: 5 * 64 };
 
+// the whole-block runs at context 100 and 16-token prefills: the same buffers, 16 tokens deep
+const CAPACITY_16: BlockCapacity = { maxK: 64, maxN: 144, tokens: 16, vector: 16 * 192, residual: 16 * 48, up: 16 * 64 };
+
 function emptyCache(shape: BlockShape): { image: Uint8Array; timing: MemoryTiming } {
   return { image: new Uint8Array(kvUnitLayout(shape).totalBytes), timing: MEMORY };
 }
@@ -70,6 +73,65 @@ function randomScaled(rng: Rng, n: number, k: number): ScaledMatmul {
   const third = Math.ceil(n / 3);
   const scales = [0, 1, 2].map(() => 0.002 + rng.float() * 0.05);
   return { planes: [w], alpha: [Float32Array.from({ length: n }, (_, r) => scales[Math.floor(r / third)]!)] };
+}
+
+/**
+ * Runs a whole block from one program on Verilator for each (tokens, position) case: residual out
+ * and KV image bit-exact with blockSpec, cycles equal to blockProgramCycles, every cycle booked to a
+ * unit; prefills also under backpressure.
+ */
+async function checkWholeBlock(shape: BlockShape, design: UnitDesign, rng: Rng, cases: readonly (readonly [number, number])[]): Promise<void> {
+  const { hidden, ffn, kvHeads, headDim } = shape;
+  const kvDim = kvHeads * headDim;
+  const part = (n: number, k: number): { m: ReturnType<typeof randomTrits>; alpha: Float32Array } => ({
+    m: randomTrits(rng, n, k),
+    alpha: new Float32Array(n).fill(0.005 + rng.float() * 0.05),
+  });
+  const norm = (d: number): NormWeights => normWeights(Float32Array.from({ length: d }, () => 0.5 + rng.float()));
+  const w: BlockWeights = {
+    qkv: stackRows([part(hidden, hidden), part(kvDim, hidden), part(kvDim, hidden)]),
+    o: stackRows([part(hidden, hidden)]),
+    gateUp: interleaveRows(part(ffn, hidden), part(ffn, hidden)),
+    down: stackRows([part(hidden, ffn)]),
+    attnNorm: norm(hidden),
+    ffnNorm: norm(hidden),
+    attnSubNorm: shape.subNorms ? norm(hidden) : undefined,
+    ffnSubNorm: shape.subNorms ? norm(ffn) : undefined,
+  };
+  const matrices = [w.qkv, w.o, w.gateUp, w.down];
+  const fixed = matrices.map((m) => fixScales(m));
+  const kv = kvUnitLayout(shape);
+  const A = (): number => rng.int(-(2 ** 19), 2 ** 19);
+  for (const [tokens, position] of cases) {
+    const plan = planMatmuls(GEO, matrices.map((m, i) => ({ n: m.planes[0]!.n, k: m.planes[0]!.k, scales: fixed[i] })), tokens);
+    const image = planImage(GEO, matrices.map((m) => encodeIndices(GEO, m.planes[0]!)), plan);
+    const initial = new Uint8Array(kv.totalBytes);
+    for (let p = 0; p < position; p++) writeToken(initial, kv, 0, p, Array.from({ length: 2 * kvDim }, A));
+    const h = Int32Array.from({ length: tokens * hidden }, () => rng.int(-(2 ** 20), 2 ** 20));
+    const cache = initial.slice();
+    const expected = blockSpec(shape, w, h, position, tokens, { image: cache, layout: kv, layerAddr: 0 });
+    const program = blockProgram(GEO, shape, plan, { position, tokens, kvAddr: 0 });
+    const words = (v: NormWeights): number[] => Array.from({ length: tokens * v.mant.length }, (_, i) => ((v.exp & 0xff) << 16) | (v.mant[i % v.mant.length]! & 0xffff));
+    const nw = [w.attnNorm, ...(shape.subNorms ? [w.attnSubNorm!] : []), w.ffnNorm, ...(shape.subNorms ? [w.ffnSubNorm!] : [])].flatMap(words);
+    const run = {
+      inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: [], ain: itemsOf(h, 32), nw: itemsOf(nw, 24) },
+      expect: { out: expected.length },
+      memories: { w: { image: new Uint8Array(image.buffer), timing: MEMORY }, kv: { image: initial, timing: MEMORY } },
+    };
+    const r = await simulateUnit(design, run);
+    assert.deepEqual(r.outputs["out"]!.map((it) => signedOf(it.data, 32)), [...expected], `${tokens} token(s) at ${position}`);
+    assert.deepEqual(r.memories["kv"], cache, "KV cache image");
+    const model = blockProgramCycles(GEO, shape, program, MEMORY);
+    assert.equal(r.cycles, model.total, JSON.stringify(model.units));
+    // every cycle is booked to one unit (or the sequencer's issue)
+    assert.equal(Object.values(model.units).reduce((x, y) => x + y, 0), model.total);
+    for (const unit of ["engine", "normQuant", "scaleOut", "rope", "kvWriter", "attention", "residual", "gate"]) assert.ok(model.units[unit]! > 0, unit);
+    if (tokens > 1) {
+      const b = await simulateUnit(design, { ...run, backpressure: { seed: 10 } });
+      assert.deepEqual(b.outputs["out"]!.map((it) => signedOf(it.data, 32)), [...expected], "under backpressure");
+      assert.deepEqual(b.memories["kv"], cache, "KV cache image under backpressure");
+    }
+  }
 }
 
 describe("block accelerator: engine, int8 buffer feeder, result collector", function () {
@@ -404,60 +466,17 @@ describe("block accelerator: engine, int8 buffer feeder, result collector", func
   for (const shape of [LLAMA, BITNET]) {
     const name = shape.activation === "silu" ? "llama" : "bitnet-b1.58";
     it(`runs a whole ${name}-shaped decoder block from one program: residual and KV cache bit-exact with blockSpec, cycles as the model`, async function () {
-      const rng = new Rng(30 + shape.hidden);
-      const design = blockDesign(GEO, shape, CAPACITY);
-      const { hidden, ffn, kvHeads, headDim } = shape;
-      const kvDim = kvHeads * headDim;
-      const part = (n: number, k: number): { m: ReturnType<typeof randomTrits>; alpha: Float32Array } => ({
-        m: randomTrits(rng, n, k),
-        alpha: new Float32Array(n).fill(0.005 + rng.float() * 0.05),
-      });
-      const norm = (d: number): NormWeights => normWeights(Float32Array.from({ length: d }, () => 0.5 + rng.float()));
-      const w: BlockWeights = {
-        qkv: stackRows([part(hidden, hidden), part(kvDim, hidden), part(kvDim, hidden)]),
-        o: stackRows([part(hidden, hidden)]),
-        gateUp: interleaveRows(part(ffn, hidden), part(ffn, hidden)),
-        down: stackRows([part(hidden, ffn)]),
-        attnNorm: norm(hidden),
-        ffnNorm: norm(hidden),
-        attnSubNorm: shape.subNorms ? norm(hidden) : undefined,
-        ffnSubNorm: shape.subNorms ? norm(ffn) : undefined,
-      };
-      const matrices = [w.qkv, w.o, w.gateUp, w.down];
-      const fixed = matrices.map((m) => fixScales(m));
-      const kv = kvUnitLayout(shape);
-      const A = (): number => rng.int(-(2 ** 19), 2 ** 19);
       // decode at contexts 1 and 17, a prefill of 5 tokens after 3
-      for (const [tokens, position] of [[1, 0], [1, 16], [5, 3]] as const) {
-        const plan = planMatmuls(GEO, matrices.map((m, i) => ({ n: m.planes[0]!.n, k: m.planes[0]!.k, scales: fixed[i] })), tokens);
-        const image = planImage(GEO, matrices.map((m) => encodeIndices(GEO, m.planes[0]!)), plan);
-        const initial = new Uint8Array(kv.totalBytes);
-        for (let p = 0; p < position; p++) writeToken(initial, kv, 0, p, Array.from({ length: 2 * kvDim }, A));
-        const h = Int32Array.from({ length: tokens * hidden }, () => rng.int(-(2 ** 20), 2 ** 20));
-        const cache = initial.slice();
-        const expected = blockSpec(shape, w, h, position, tokens, { image: cache, layout: kv, layerAddr: 0 });
-        const program = blockProgram(GEO, shape, plan, { position, tokens, kvAddr: 0 });
-        const words = (v: NormWeights): number[] => Array.from({ length: tokens * v.mant.length }, (_, i) => ((v.exp & 0xff) << 16) | (v.mant[i % v.mant.length]! & 0xffff));
-        const nw = [w.attnNorm, ...(shape.subNorms ? [w.attnSubNorm!] : []), w.ffnNorm, ...(shape.subNorms ? [w.ffnSubNorm!] : [])].flatMap(words);
-        const run = {
-          inputs: { prog: itemsOf(encodeProgram(GEO, program), PROGRAM_ITEM_BITS), xin: [], ain: itemsOf(h, 32), nw: itemsOf(nw, 24) },
-          expect: { out: expected.length },
-          memories: { w: { image: new Uint8Array(image.buffer), timing: MEMORY }, kv: { image: initial, timing: MEMORY } },
-        };
-        const r = await simulateUnit(design, run);
-        assert.deepEqual(r.outputs["out"]!.map((it) => signedOf(it.data, 32)), [...expected], `${tokens} token(s) at ${position}`);
-        assert.deepEqual(r.memories["kv"], cache, "KV cache image");
-        const model = blockProgramCycles(GEO, shape, program, MEMORY);
-        assert.equal(r.cycles, model.total, JSON.stringify(model.units));
-        // every cycle is booked to one unit (or the sequencer's issue)
-        assert.equal(Object.values(model.units).reduce((x, y) => x + y, 0), model.total);
-        for (const unit of ["engine", "normQuant", "scaleOut", "rope", "kvWriter", "attention", "residual", "gate"]) assert.ok(model.units[unit]! > 0, unit);
-        if (tokens > 1) {
-          const b = await simulateUnit(design, { ...run, backpressure: { seed: 10 } });
-          assert.deepEqual(b.outputs["out"]!.map((it) => signedOf(it.data, 32)), [...expected], "under backpressure");
-          assert.deepEqual(b.memories["kv"], cache, "KV cache image under backpressure");
-        }
-      }
+      await checkWholeBlock(shape, blockDesign(GEO, shape, CAPACITY), new Rng(30 + shape.hidden), [[1, 0], [1, 16], [5, 3]]);
+    });
+  }
+
+  for (const shape of [LLAMA, BITNET]) {
+    const name = shape.activation === "silu" ? "llama" : "bitnet-b1.58";
+    it(`runs a whole ${name}-shaped block at decode context 100 and as a 16-token prefill: bit-exact with blockSpec, cycles as the model`, async function () {
+      // a build deep enough for context 100 and wide enough for 16 tokens (the prefill of 1 is the context-1 decode above)
+      const long: BlockShape = { ...shape, maxContext: 128 };
+      await checkWholeBlock(long, blockDesign(GEO, long, CAPACITY_16), new Rng(40 + shape.hidden), [[1, 99], [16, 0]]);
     });
   }
 });

@@ -2,8 +2,8 @@ import { strict as assert } from "node:assert";
 import { quantizeActivations } from "../src/ref/activations.js";
 import { packScale, scaleValue } from "../src/ref/spec/fixed.js";
 import { normQuant, normQuantTokens, normWeights, normWeightValues, type NormWeights } from "../src/ref/spec/norm-quant.js";
-import { itemsOf, signedOf, simulateUnit, type StreamItem } from "../src/sim/unit-harness.js";
-import { normQuantCycles, normQuantSources } from "../src/units/decoder/norm-quant.js";
+import { itemsOf, signedOf, simulateUnit, simulateUnitHls, type StreamItem, type UnitHlsDesign } from "../src/sim/unit-harness.js";
+import { normQuantCycles, normQuantHls, normQuantSources } from "../src/units/decoder/norm-quant.js";
 import { slowSuite } from "./helpers.js";
 
 const EPS = 1e-5;
@@ -142,6 +142,79 @@ describe("norm-quant in Verilator", function () {
       for (const seed of [1, 2]) {
         const bp = await simulateUnit(design(c), { inputs: r.inputs, expect: r.expect, backpressure: { seed } });
         checkOutputs(c, bp.outputs, r.ref);
+      }
+    });
+  }
+});
+
+/**
+ * Edge tokens of d values: a zero vector, single outliers at both int32 ends, exact rounding ties
+ * (z_0 = ±254·c and odd multiples of c elsewhere: 127·z/max|z| = k + 1/2), a tiny vector (Σx² below
+ * 2^64: the rsqrt's left shift) and a full-scale one (Σx² = d·2^62: the widest sum).
+ */
+function edgeTokens(d: number): Int32Array[] {
+  const tie = (c: number) => Int32Array.from({ length: d }, (_, j) => (j === 0 ? 254 * c : (2 * (j % 100) + 1) * c) * (j % 3 === 1 ? -1 : 1));
+  const small = activations(d, 7, 0.01);
+  return [
+    new Int32Array(d),
+    Int32Array.from(small, (v, j) => (j === d >> 1 ? -0x80000000 : v)),
+    Int32Array.from(small, (v, j) => (j === 3 ? 0x7fffffff : v)),
+    tie(1),
+    tie(4096),
+    Int32Array.from({ length: d }, (_, j) => (j % 2 === 0 ? 1 : -1)),
+    new Int32Array(d).fill(-0x80000000),
+  ];
+}
+
+/** Whether some element of a token is an exact tie of the int8 rounding: 254|z| an odd multiple of M. */
+function hasTie(x: Int32Array, mant: ArrayLike<number> | undefined): boolean {
+  const z = Array.from(x, (v, j) => BigInt(v) * BigInt(mant ? mant[j]! : 1));
+  const M = z.reduce((m, v) => (v < 0n ? -v : v) > m ? (v < 0n ? -v : v) : m, 0n);
+  return M > 0n && z.some((v) => ((254n * (v < 0n ? -v : v)) % (2n * M)) === M);
+}
+
+describe("norm-quant HLS (C simulation) against the spec", function () {
+  this.timeout(600_000);
+  const cases: Case[] = [
+    { d: 40, norm: true, tokens: 3 },
+    { d: 64, norm: true, tokens: 2 },
+    { d: 100, norm: true, tokens: 2 },
+    { d: 40, norm: false, tokens: 3 },
+  ];
+  for (const c of cases) {
+    it(`d = ${c.d}, ${c.norm ? "RMSNorm" : "bypass"}: random tokens and the edge tokens bit-exact`, async () => {
+      const top = `nq_${c.d}_${c.norm ? "n" : "b"}`;
+      const hls: UnitHlsDesign = {
+        function: top,
+        source: normQuantHls([{ module: top, d: c.d, norm: c.norm }], EPS),
+        inputs: [{ name: "x", width: 32, cxxType: "int32_t" }, ...(c.norm ? [{ name: "w", width: 24, cxxType: "uint32_t" }] : [])],
+        outputs: [{ name: "q", width: 8, cxxType: "int8_t" }, { name: "s", width: 24, cxxType: "uint32_t" }],
+      };
+      const check = (outputs: Record<string, StreamItem[]>, ref: ReturnType<typeof normQuantTokens>) => {
+        assert.deepEqual(outputs.q!.map((it) => signedOf(it.data, 8)), Array.from(ref.q));
+        assert.deepEqual(outputs.s!.map((it) => Number(it.data)), ref.scales.map(packScale));
+      };
+      // random tokens with random weights (the Verilator runs' inputs)
+      const r = runOf(c, c.d + c.tokens);
+      check((await simulateUnitHls(hls, { inputs: r.inputs, expect: r.expect })).outputs, r.ref);
+
+      // the edge tokens, under uniform weights (so z keeps x's ties) and, in RMSNorm mode, random ones
+      const edges = edgeTokens(c.d);
+      const x = new Int32Array(edges.length * c.d);
+      edges.forEach((t, i) => x.set(t, i * c.d));
+      const weightSets: (NormWeights | undefined)[] = c.norm ? [normWeights(new Float32Array(c.d).fill(0.75)), normWeights(weightsOf(c.d, 9))] : [undefined];
+      for (const wq of weightSets) {
+        assert.ok(hasTie(edges[3]!, wq?.mant) || wq !== weightSets[0], "the tie token has ties");
+        const ref = normQuantTokens(x, edges.length, wq, { d: c.d, eps: EPS });
+        const inputs: Record<string, StreamItem[]> = { x: itemsOf(x, 32) };
+        if (wq) {
+          const words: number[] = [];
+          for (let t = 0; t < edges.length; t++) for (let j = 0; j < c.d; j++) words.push(((wq.exp & 0xff) << 16) | (wq.mant[j]! & 0xffff));
+          inputs.w = itemsOf(words, 24);
+        }
+        const out = await simulateUnitHls(hls, { inputs, expect: { q: c.d * edges.length, s: edges.length } });
+        check(out.outputs, ref);
+        assert.deepEqual(ref.scales[0], { m: 0, e: 0 });
       }
     });
   }

@@ -1,7 +1,17 @@
 import { PathList } from "../../fabric/paths.js";
 import { lutramLuts, res, type Family, type ModuleResources } from "../../fabric/resources.js";
 import { type BlockShape } from "../../model/block-shape.js";
-import { magnitudeBits, normQuantConstants, rsqrtTable, sumBits } from "../../ref/spec/norm-quant.js";
+import {
+  magnitudeBits,
+  normQuantConstants,
+  RSQRT_FIRST,
+  RSQRT_FRAC_BITS,
+  RSQRT_INDEX_BITS,
+  RSQRT_LAST,
+  RSQRT_VALUE_FRAC,
+  rsqrtTable,
+  sumBits,
+} from "../../ref/spec/norm-quant.js";
 import { packageVersion, renderTemplate } from "../../util/templates.js";
 import { hw, type ModuleShare, type SourceFile } from "../unit.js";
 import { type DecoderUnit } from "./decoder-unit.js";
@@ -75,6 +85,40 @@ export function rsqrtRom(): SourceFile {
 /** The core, the ROM and the wrappers of the given instances. */
 export function normQuantSources(instances: readonly NormQuantInstance[], eps: number): SourceFile[] {
   return [rsqrtRom(), ...hw("trilut_norm_quant.v"), ...instances.map((i) => normQuantWrapper(i.module, i.d, i.norm, eps))];
+}
+
+/**
+ * The HLS C++: one function per instance, named as its RTL wrapper (x, w in RMSNorm mode, then q and
+ * s), computing normQuantTokens over every whole token of x; the rsqrt table is rsqrtTable()'s
+ * integers, the constants normQuantConstants()'s, as the RTL's parameters.
+ */
+export function normQuantHls(instances: readonly NormQuantInstance[], eps: number): SourceFile {
+  const table = rsqrtTable();
+  const content = renderTemplate("hls/decoder/norm-quant.cpp.hbs", {
+    version: packageVersion(),
+    valueFrac: RSQRT_VALUE_FRAC,
+    first: RSQRT_FIRST,
+    last: RSQRT_LAST,
+    indexBits: RSQRT_INDEX_BITS,
+    fracBits: RSQRT_FRAC_BITS,
+    entries: table.length,
+    fList: table.map((r) => r.f).join(", "),
+    deltaList: table.map((r) => r.delta).join(", "),
+    instances: instances.map((inst) => {
+      const k = normQuantConstants({ d: inst.d, eps }, inst.norm);
+      return {
+        module: inst.module,
+        d: inst.d,
+        norm: inst.norm,
+        epsSum: k.epsSum.toString(),
+        mw: magnitudeBits(inst.norm),
+        vw: sumBits(inst.d),
+        cm: k.cm,
+        expBase: k.expBase,
+      };
+    }),
+  });
+  return { name: "trilut_norm_quant.cpp", content };
 }
 
 /** Normalizing shifts of the scale sequencer: V by twos (sumBits/2 − 1), M by ones (MW − 1). */
@@ -174,5 +218,5 @@ export const normQuant: DecoderUnit = {
     hiddenPerToken: Math.max(shape.hidden + 6, normalizeSteps(shape.hidden, true) + 8),
     ffnPerToken: Math.max(shape.ffn + 6, normalizeSteps(shape.ffn, shape.subNorms) + 8),
   }),
-  hls: () => ({ none: "not yet written (time): the spec's normQuantTokens is the function to port" }),
+  hls: (shape) => normQuantHls(normQuantInstances(shape), shape.eps),
 };
