@@ -18,6 +18,7 @@ import { Rng } from "../src/util/random.js";
 import { PACKAGE_ROOT } from "../src/util/templates.js";
 import { runSweep } from "../src/sweep/run.js";
 import { specAccuracySection } from "./spec-accuracy.js";
+import { blockSection } from "./block.js";
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -166,5 +167,8 @@ for (const [name, partial] of [
 
 // 8. the number spec's whole-model error against float64 (docs/numerics.md)
 specAccuracySection(work);
+
+// 9. one decoder block in hardware on the bitnet_b1_58-large shape (issue 14)
+blockSection(work);
 
 rmSync(work, { recursive: true, force: true });
