@@ -7,6 +7,7 @@ import { blockProgram } from "../src/codegen/block-program.js";
 import { planMatmuls } from "../src/engine/tiles.js";
 import { memoryTiming } from "../src/budget/memory.js";
 import { atEngineClock, engineClockMHz } from "../src/estimate/clock.js";
+import { blockClockMHz } from "../src/estimate/block-resources.js";
 import { blockProgramCycles } from "../src/estimate/cycles/block.js";
 import { engineShapes } from "../src/estimate/latency.js";
 import { type BlockShape } from "../src/model/block-shape.js";
@@ -71,7 +72,11 @@ describe("the CLI runs the whole decoder block (issue 14 item 6)", function () {
       // the same figures from the library's pieces: the kv260 engine with its dequantization stage
       const { geo } = blockEngine(plan({ device: "kv260" }).engine.geo);
       const { budget } = plan({ device: "kv260" });
-      const memory = memoryTiming(atEngineClock(budget, engineClockMHz(geo, budget)));
+      // the block's clock: the engine's, or a decoder unit's slower path (named in `covers`)
+      const clock = blockClockMHz(geo, b.shape, budget);
+      assert.equal(b.clockMHz, clock.mhz);
+      assert.ok(clock.mhz <= engineClockMHz(geo, budget).mhz);
+      const memory = memoryTiming(atEngineClock(budget, clock));
       const { hidden, ffn, kvHeads, headDim } = b.shape;
       const fused = engineShapes(geo, [{ n: hidden + 2 * kvHeads * headDim, k: hidden }, { n: hidden, k: hidden }, { n: 2 * ffn, k: hidden }, { n: hidden, k: ffn }]);
       for (const r of [b.decode, b.prefill["5"]!]) {

@@ -1,10 +1,12 @@
 import { type BlockBuffer, blockBuffers, type BlockCapacity } from "../codegen/block-rtl.js";
 import { type EngineGeometry } from "../engine/config.js";
-import { type DelayModel, pathDelay } from "../fabric/delays.js";
-import { addInto, type Family, type ModuleResources, res } from "../fabric/resources.js";
+import { type Budget } from "../budget/budget.js";
+import { delayModel, type DelayModel, pathDelay } from "../fabric/delays.js";
+import { addInto, type Family, modelFamily, type ModuleResources, res } from "../fabric/resources.js";
 import { type BlockShape } from "../model/block-shape.js";
 import { DECODER_UNITS } from "../units/decoder/units.js";
 import { enginePaths, engineTotal } from "../units/engine.js";
+import { engineClockMHz, type EngineClock } from "./clock.js";
 
 /**
  * The whole block accelerator's resources: the matmul engine, each decoder unit (its own
@@ -82,4 +84,18 @@ export function blockPaths(geo: EngineGeometry, shape: BlockShape, m: DelayModel
     for (const p of u.paths(shape, m)) paths.push({ unit: u.name, module: p.module, what: p.what, ns: pathDelay(p.shape, m).ns });
   }
   return paths.sort((a, b) => b.ns - a.ns);
+}
+
+/**
+ * The block accelerator's clock: the engine's (min of the budget and its estimate) unless a
+ * decoder unit's longest path is slower, in which case that path sets it and is named.
+ */
+export function blockClockMHz(geo: EngineGeometry, shape: BlockShape, budget: Budget): EngineClock {
+  const engine = engineClockMHz(geo, budget);
+  const m = delayModel(modelFamily(budget.family));
+  const unit = blockPaths(geo, shape, m).find((p) => p.unit !== "engine");
+  if (!unit) return engine;
+  const unitMHz = Math.floor(10000 / unit.ns) / 10;
+  if (unitMHz >= engine.mhz) return engine;
+  return { mhz: unitMHz, limitedBy: "estimate", estimateMHz: unitMHz, budgetMHz: engine.budgetMHz, criticalPath: `${unit.what} in ${unit.module} (${unit.unit})` };
 }

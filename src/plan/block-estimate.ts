@@ -3,7 +3,8 @@ import { memoryTiming } from "../budget/memory.js";
 import { blockProgram } from "../codegen/block-program.js";
 import { engineGeometry, resolveEngine, type EngineGeometry } from "../engine/config.js";
 import { planMatmuls, type MatmulShape } from "../engine/tiles.js";
-import { atEngineClock, engineClockMHz, type EngineClock } from "../estimate/clock.js";
+import { blockClockMHz } from "../estimate/block-resources.js";
+import { atEngineClock, describeEngineClock, type EngineClock } from "../estimate/clock.js";
 import { blockProgramCycles } from "../estimate/cycles/block.js";
 import { engineShapes } from "../estimate/latency.js";
 import { describeArchitecture } from "../model/architecture.js";
@@ -91,12 +92,13 @@ export function planModelBlock(m: ModelReader, geo: EngineGeometry, budget: Budg
  */
 export function estimateBlock(modelPath: string, planned: EngineGeometry, budget: Budget, opts: BlockEstimateOptions): BlockEstimate {
   const { geo, dequantAdded } = blockEngine(planned);
-  const clock: EngineClock = engineClockMHz(geo, budget);
-  const memory = memoryTiming(atEngineClock(budget, clock));
   const context = opts.contextLength;
   // the hardware's KV cache holds the decode context and the longest prompt
   const maxContext = Math.max(context, ...opts.promptLengths);
   const { shape, layers } = withModel(modelPath, (m) => planModelBlock(m, geo, budget, maxContext), opts.open ?? {});
+  // the block's clock: the engine's, or a decoder unit's longest path where that is slower
+  const clock: EngineClock = blockClockMHz(geo, shape, budget);
+  const memory = memoryTiming(atEngineClock(budget, clock));
   const fused = fusedMatmuls(geo, { hidden: shape.hidden, ffn: shape.ffn, kvDim: shape.kvHeads * shape.headDim });
   const run = (tokens: number, position: number): BlockRunEstimate => {
     const plan = planMatmuls(geo, fused, tokens);
@@ -123,7 +125,7 @@ export function estimateBlock(modelPath: string, planned: EngineGeometry, budget
       "ONE decoder block (a model runs one per layer): the norms and activation quantizers, the four fused ternary matmuls (q|k|v, o, gate|up, down), scale-out, RoPE, the KV cache write and read, attention, the gate and the residual adds",
       "not in the block: the embedding lookup, the final norm and the LM head; nor the host writing the program and the residual stream between blocks",
       "the sequencer runs one instruction at a time (docs/block.md): no overlap of the next matmul's weight load with the other units",
-      `at ${clock.mhz} MHz, the engine's clock (${clock.limitedBy === "budget" ? "the budget's" : "its analytic estimate, below the budget's"}); the non-matmul units' timing paths are not in that clock`,
+      `at ${clock.mhz} MHz: ${describeEngineClock(clock)}, over the engine's and every decoder unit's paths (the sequencer's own are not modelled)`,
       ...(dequantAdded ? ["the engine gains its dequantization stage (dequant=true): the block applies the tensor scales on the engine"] : []),
     ],
   };
