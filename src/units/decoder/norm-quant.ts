@@ -204,8 +204,9 @@ export const normQuant: DecoderUnit = {
   },
   paths: (_shape, m) => {
     const p = new PathList();
-    const nw = 46 + 9;
-    p.add("trilut_norm_quant", "divider stage (subtract, select)", "ff", ["lut", { carry: nw }, "lut"], "ff");
+    // the divider's difference: 254·|z| (46 + 8 bits: NW in the RTL) and its sign bit
+    const remainderBits = 46 + 8 + 1;
+    p.add("trilut_norm_quant", "divider stage (subtract, select)", "ff", ["lut", { carry: remainderBits }, "lut"], "ff");
     p.add("trilut_norm_quant", "x² partial products summed", "ff", ["lut", { carry: 64 }], "ff");
     p.add("trilut_norm_quant", "max|z| (compare, select)", "ff", ["lut", { carry: 46 }, "lut"], "ff");
     p.add("trilut_norm_quant", "x·w partial product", "ff", ["dsp"], "ff");
