@@ -85,14 +85,14 @@ describe("trilut estimate and whole-block simulation", function () {
       }
       const matmulCycles = mode === "decode" ? e.decode.matmulCycles : e.prefill[String(tokens)]!.matmulCycles;
       assert.equal(matmulCycles, blocks[0]!.cycles + blocks[1]!.cycles);
-      // both at the engine's clock: a dequantizing engine's estimate is below the budget's 200 MHz
+      // both at the engine's clock, the budget's 200 MHz: the pipelined dequantization stage
+      // reaches it (the estimate-limited case is in clock.test.ts)
       for (const s of blocks) {
         assert.equal(s.clockMHz, e.clockMHz);
-        assert.equal(s.clockUsed.limitedBy, dequant === "true" ? "estimate" : "budget");
+        assert.equal(s.clockUsed.limitedBy, "budget");
         assert.ok(Math.abs(s.microseconds - s.cycles / s.clockMHz) < 1e-9 * s.microseconds);
       }
-      if (dequant === "true") assert.ok(e.clockMHz < 200, `${e.clockMHz} MHz`);
-      else assert.equal(e.clockMHz, 200);
+      assert.equal(e.clockMHz, 200);
     });
   }
 
