@@ -3,7 +3,9 @@ import { memoryTiming } from "../budget/memory.js";
 import { blockProgram } from "../codegen/block-program.js";
 import { engineGeometry, resolveEngine, type EngineGeometry } from "../engine/config.js";
 import { planMatmuls, type MatmulShape } from "../engine/tiles.js";
-import { blockClockMHz } from "../estimate/block-resources.js";
+import { blockClockMHz, estimateBlockResources } from "../estimate/block-resources.js";
+import { blockCapacity } from "../codegen/block-rtl.js";
+import { modelFamily } from "../fabric/resources.js";
 import { atEngineClock, describeEngineClock, type EngineClock } from "../estimate/clock.js";
 import { blockProgramCycles } from "../estimate/cycles/block.js";
 import { engineShapes } from "../estimate/latency.js";
@@ -24,6 +26,10 @@ export interface BlockRunEstimate {
   readonly units: Record<string, number>;
   /** The share of the block's cycles outside the ternary matmuls (1 − engine / cycles). */
   readonly nonMatmulShare: number;
+  /** Block RAM (RAMB36) the block accelerator needs with buffers for this run's tokens. */
+  readonly bram36: number;
+  /** Whether that fits the budget's block RAM (its utilization cap); when not, the run needs prefill chunking, which the block lacks. */
+  readonly fitsBram: boolean;
   readonly milliseconds: number;
 }
 
@@ -103,6 +109,7 @@ export function estimateBlock(modelPath: string, planned: EngineGeometry, budget
   const run = (tokens: number, position: number): BlockRunEstimate => {
     const plan = planMatmuls(geo, fused, tokens);
     const c = blockProgramCycles(geo, shape, blockProgram(geo, shape, plan, { position, tokens, kvAddr: 0 }), memory);
+    const bram36 = estimateBlockResources(geo, shape, blockCapacity(shape, tokens), modelFamily(budget.family)).total.bram36;
     return {
       tokens,
       position,
@@ -110,22 +117,31 @@ export function estimateBlock(modelPath: string, planned: EngineGeometry, budget
       units: c.units,
       nonMatmulShare: 1 - (c.units["engine"] ?? 0) / c.total,
       milliseconds: (c.total / (clock.mhz * 1e6)) * 1e3,
+      bram36,
+      fitsBram: bram36 <= budget.bram36 * budget.utilizationCap,
     };
   };
   const prefill: Record<string, BlockRunEstimate> = {};
   for (const p of opts.promptLengths) prefill[String(p)] = run(p, 0);
+  const decode = { ...run(1, context - 1), context };
+  // a run whose buffers exceed the part's block RAM cannot run as estimated: said, not hidden
+  const tooBig = [...(decode.fitsBram ? [] : [["decode", decode] as const]), ...Object.entries(prefill).filter(([, r]) => !r.fitsBram).map(([p, r]) => [`a ${p}-token prefill`, r] as const)];
   return {
     scope: "block",
     shape,
     layers,
     clockMHz: clock.mhz,
-    decode: { ...run(1, context - 1), context },
+    decode,
     prefill,
     covers: [
       "ONE decoder block (a model runs one per layer): the norms and activation quantizers, the four fused ternary matmuls (q|k|v, o, gate|up, down), scale-out, RoPE, the KV cache write and read, attention, the gate and the residual adds",
       "not in the block: the embedding lookup, the final norm and the LM head; nor the host writing the program and the residual stream between blocks",
       "the sequencer runs one instruction at a time (docs/block.md): no overlap of the next matmul's weight load with the other units",
-      `at ${clock.mhz} MHz: ${describeEngineClock(clock)}, over the engine's and every decoder unit's paths (the sequencer's own are not modelled)`,
+      `the clock: ${describeEngineClock(clock)}, over the engine's and every decoder unit's paths (the sequencer's own are not modelled)`,
+      ...tooBig.map(
+        ([what, r]) =>
+          `DOES NOT FIT: ${what} needs buffers for its ${r.tokens} token${r.tokens > 1 ? "s" : ""} at once, ${r.bram36} BRAM36 in all, beyond ${budget.device}'s ${budget.bram36} (at ${100 * budget.utilizationCap}%): its figures assume a chunked prefill the block does not have yet`,
+      ),
       ...(dequantAdded ? ["the engine gains its dequantization stage (dequant=true): the block applies the tensor scales on the engine"] : []),
     ],
   };
