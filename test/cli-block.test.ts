@@ -56,6 +56,17 @@ describe("the CLI runs the whole decoder block (issue 14 item 6)", function () {
   };
 
   describe("estimate", () => {
+    it("says out loud when a run's buffers do not fit the part's block RAM", () => {
+      const e = JSON.parse(run(["estimate", model, ...kv260, "--context", "17", "--prompt", "2", "--prompt", "512", "--json"])) as {
+        block: { decode: { fitsBram: boolean; bram36: number }; prefill: Record<string, { fitsBram: boolean; bram36: number }>; covers: string[] };
+      };
+      assert.equal(e.block.decode.fitsBram, true);
+      assert.equal(e.block.prefill["2"]!.fitsBram, true);
+      assert.equal(e.block.prefill["512"]!.fitsBram, false, `${e.block.prefill["512"]!.bram36} BRAM36`);
+      assert.deepEqual(e.block.covers.filter((c) => c.startsWith("DOES NOT FIT")).length, 1);
+      assert.match(e.block.covers.join("\n"), /DOES NOT FIT: a 512-token prefill needs buffers for its 512 tokens at once, [\d.]+ BRAM36 in all, beyond kv260's 144/);
+    });
+
     const args = (): string[] => ["estimate", model, ...kv260, "--context", "17", "--prompt", "5", "--json"];
 
     it("adds one block's cycles by unit in decode and prefill, as the block's exact cycle model gives them", () => {
