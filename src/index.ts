@@ -41,6 +41,11 @@ export { synthesize, type SynthResult } from "./estimate/synth/synth.js";
 // planning, compiling, simulating
 export { planEngine as plan, type PlannedEngine } from "./plan/plan.js";
 export { compileModel as compile, type CompileResult, type CompileOptions } from "./compile/compile.js";
+// the whole decoder block in hardware (docs/block.md; issue 14)
+export { planBlock, type BlockPlanOptions } from "./plan/block-plan.js";
+export { estimateBlock, planModelBlock, type BlockEstimate, type BlockRunEstimate } from "./plan/block-estimate.js";
+export { blockAccelerator, writeBlockRtl, type BlockAccelerator } from "./compile/block-accelerator.js";
+export { simulateModelBlock, type BlockSimOptions, type BlockSimResult } from "./sim/block-sim.js";
 export {
   simulateMatmul as simulate,
   simulateMatmuls,

@@ -70,7 +70,7 @@ export const CASES: BadInputCase[] = [
   { name: "compile a model without ternary tensors", args: ["compile", "$F/float-only.gguf", "--device", "kv260", "-o", "$D/out"], status: 2, stderr: /float-only\.gguf: no ternary tensors to compile/, absent: ["$D/out"] },
   { name: "a 3-D ternary tensor", args: ["inspect", "$F/three-d.gguf"], status: 2, stderr: /three-d\.gguf: ternary tensor "blk\.0\.attn_q\.weight" has 3 dimensions \[2, 64, 256\]/ },
   { name: "an unknown general.architecture", args: ["estimate", "$F/mistral.gguf", "--device", "kv260"], status: 2, stderr: /mistral\.gguf: general\.architecture "mistral" is not supported \(llama, bitnet/ },
-  { name: "hidden_act gelu", args: ["sim", "$F/gelu-hf", "--block", "0", "--device", "kv260"], status: 2, stderr: /gelu-hf: hidden_act "gelu" is not supported by the host model \(silu, relu2\)/ },
+  { name: "hidden_act gelu", args: ["sim", "$F/gelu-hf", "--scope", "matmuls", "--block", "0", "--device", "kv260"], status: 2, stderr: /gelu-hf: hidden_act "gelu" is not supported by the host model \(silu, relu2\)/ },
   { name: "an HF weight with a scale declared I8", args: ["inspect", "$F/i8-hf"], status: 2, stderr: /model\.safetensors: tensor "[^"]+\.weight" has a weight_scale but is I8 of shape \[\d+, \d+\]; a packed ternary weight is U8/ },
 
   // -- item 5: exit codes and messages

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { blockProgram } from "../src/codegen/block-program.js";
@@ -168,6 +168,74 @@ describe("the CLI runs the whole decoder block (issue 14 item 6)", function () {
       const out = join(dir, "odd");
       refused(["compile", odd, ...kv260, "-o", out, "--no-report"], /head dimension 3 .* is odd/);
       assert.equal(existsSync(out), false);
+    });
+  });
+
+  describe("sim --block", function () {
+    // a small engine and budget, as test/estimate.test.ts, so the block builds in about half a minute
+    const small = ["--set", "T=8", "--set", "P=4", "--set", "c=1", "--set", "memBits=512", "--set", "maxBurst=8", "--set", "weightMemory=bram", "--set", "bufferDepth=512"];
+    let budget: string;
+    before(() => {
+      budget = join(dir, "b.json");
+      writeFileSync(budget, JSON.stringify({ device: "small", lut: 200000, ff: 400000, bram36: 300, uram: 0, dsp: 100, clockMHz: 200, memoryGBps: 3.2 }));
+    });
+    interface BlockSimJson {
+      scope: string;
+      block: number;
+      tokens: number;
+      position: number;
+      match: boolean;
+      mismatches: number;
+      kvMatch: boolean;
+      kvMismatches: number;
+      cycles: number;
+      predictedCycles: number;
+      predictionApplies: boolean;
+      units: Record<string, number>;
+    }
+    const UNITS = ["sequencer", "load", "normQuant", "engine", "scaleOut", "rope", "kvWriter", "attention", "residual", "gate", "store"];
+
+    it("runs the whole block in Verilator by default: residual stream and KV cache bit-exact, cycles as the model, cycles per unit", () => {
+      const s = JSON.parse(run(["sim", model, "--budget", budget, ...small, "--block", "1", "--context", "3", "--json"])) as BlockSimJson;
+      assert.equal(s.scope, "block");
+      assert.deepEqual([s.block, s.tokens, s.position], [1, 1, 3]);
+      assert.equal(s.match, true);
+      assert.equal(s.mismatches, 0);
+      assert.equal(s.kvMatch, true);
+      assert.equal(s.kvMismatches, 0);
+      assert.equal(s.predictionApplies, true);
+      assert.equal(s.cycles, s.predictedCycles);
+      assert.deepEqual(Object.keys(s.units).sort(), [...UNITS].sort());
+      assert.equal(Object.values(s.units).reduce((a, b) => a + b, 0), s.predictedCycles);
+      for (const u of UNITS) assert.ok(s.units[u]! > 0, u);
+      // the text run (the build is cached) prints the verdicts and the units
+      const text = run(["sim", model, "--budget", budget, ...small, "--block", "1", "--context", "3"]);
+      assert.match(text, /residual stream out: outputs match the reference bit for bit/);
+      assert.match(text, /KV cache image: bit-exact with the reference/);
+      assert.match(text, new RegExp(`cycles ${s.cycles.toLocaleString("en-US")} \\(predicted ${s.cycles.toLocaleString("en-US")}\\)`));
+      assert.match(text, new RegExp(`attention +${s.units["attention"]!.toLocaleString("en-US")} `));
+    });
+
+    it("a prefill stays bit-exact under random backpressure on every stream and memory port", () => {
+      const s = JSON.parse(run(["sim", model, "--budget", budget, ...small, "--block", "1", "--mode", "prefill", "--tokens", "2", "--backpressure", "0.3", "--seed", "4", "--json"])) as BlockSimJson;
+      assert.deepEqual([s.tokens, s.position], [2, 0]);
+      assert.equal(s.match, true);
+      assert.equal(s.kvMatch, true);
+      assert.equal(s.predictionApplies, false);
+      assert.ok(s.cycles > s.predictedCycles, "backpressure only adds cycles");
+    });
+
+    it("--scope matmuls runs the block's matmuls alone and says so; what has no block counterpart is refused in one line", () => {
+      const m = JSON.parse(run(["sim", model, "--budget", budget, ...small, "--scope", "matmuls", "--block", "1", "--json"])) as { scope: string; block: number; match: boolean; matmuls: unknown[] };
+      assert.deepEqual([m.scope, m.block, m.match, m.matmuls.length], ["matmuls", 1, true, 7]);
+      refused(["sim", model, "--budget", budget, ...small, "--block", "1", "--backend", "hls"], /--backend hls: the block accelerator runs at --scope matmuls only/);
+      refused(["sim", model, "--budget", budget, ...small, "--block", "1", "--wave", join(dir, "w.svg")], /--wave: waveforms are drawn at --scope matmuls only/);
+      refused(["sim", model, "--budget", budget, ...small, "--all", "--scope", "block"], /--scope block runs a whole decoder block: name it with --block B/);
+      refused(["sim", model, "--budget", budget, ...small, "--block", "2"], /--block 2: the model has blocks 0\.\.1/);
+      refused(["sim", model, "--budget", budget, ...small, "--block", "0", "--mode", "decode", "--tokens", "4"], /--mode prefill/);
+      const odd = join(dir, "odd.gguf");
+      if (!existsSync(odd)) assert.equal(cli(["make-model", "-o", odd, "--format", "tq2_0", "--arch", "llama", "--hidden", "768", "--ffn", "256", "--layers", "1", "--heads", "256", "--kv-heads", "256", "--vocab", "32"]).status, 0);
+      refused(["sim", odd, ...kv260, "--block", "0"], /head dimension 3 .* is odd/);
     });
   });
 });

@@ -72,7 +72,7 @@ describe("trilut estimate and whole-block simulation", function () {
       const e = estimate(["--set", `dequant=${dequant}`]);
       const args = ["sim", model, "--budget", budget, ...engine, "--set", `dequant=${dequant}`, "--mode", mode, "--json"];
       const blocks = [0, 1].map((b) => {
-        const r = cli([...args, "--block", String(b), ...(mode === "prefill" ? ["--tokens", String(tokens)] : [])]);
+        const r = cli([...args, "--scope", "matmuls", "--block", String(b), ...(mode === "prefill" ? ["--tokens", String(tokens)] : [])]);
         assert.equal(r.status, 0, r.stderr);
         return JSON.parse(r.stdout) as SimJson;
       });

@@ -313,7 +313,7 @@ describe("trilut compile --hls and sim --backend hls", function () {
     const prefill = cli(["sim", TQ2, "--tensor", "blk.1.ffn_down.weight", "--device", "kv260", "--backend", "hls", "--mode", "prefill", "--tokens", "5"]);
     ok(prefill, "prefill");
     assert.match(prefill.stdout, /blk\.1\.ffn_down\.weight \(256×512, 5 tokens\) on kv260, HLS C simulation: match/);
-    const block = cli(["sim", TQ2, "--block", "1", "--device", "kv260", "--backend", "hls", "--set", "dequant=true", "--mode", "prefill", "--tokens", "3", "--json"]);
+    const block = cli(["sim", TQ2, "--scope", "matmuls", "--block", "1", "--device", "kv260", "--backend", "hls", "--set", "dequant=true", "--mode", "prefill", "--tokens", "3", "--json"]);
     ok(block, "block");
     const s = JSON.parse(block.stdout) as { match: boolean; mismatches: number; tokens: number; matmuls: { match: boolean }[] };
     assert.equal(s.match, true);

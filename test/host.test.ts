@@ -70,7 +70,7 @@ describe("the host model", () => {
     for (const path of Object.values(models)) {
       for (const mode of [["--mode", "decode", "--context", "3"], ["--mode", "prefill", "--tokens", "4"]]) {
         for (const dequant of ["true", "false"]) {
-          const r = cli(["sim", path, "--block", "1", "--device", "kv260", ...small, "--set", `dequant=${dequant}`, ...mode, "--json"]);
+          const r = cli(["sim", path, "--scope", "matmuls", "--block", "1", "--device", "kv260", ...small, "--set", `dequant=${dequant}`, ...mode, "--json"]);
           assert.equal(r.status, 0, r.stderr);
           const s = JSON.parse(r.stdout) as { match: boolean; cycles: number; predictedCycles: number; matmuls: unknown[] };
           assert.equal(s.match, true);

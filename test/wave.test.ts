@@ -310,7 +310,7 @@ describe("waveforms", () => {
 
     it("--block draws its descriptor stream", () => {
       const svg = join(tmp, "block.svg");
-      const r = cli(["sim", MODEL, "--block", "0", ...ENGINE_FLAGS, "--wave", svg, "--json"]);
+      const r = cli(["sim", MODEL, "--scope", "matmuls", "--block", "0", ...ENGINE_FLAGS, "--wave", svg, "--json"]);
       assert.equal(r.status, 0, r.stderr);
       const out = JSON.parse(r.stdout) as { match: boolean; wave: { window: number[] } };
       assert.equal(out.match, true);

@@ -81,7 +81,7 @@ export async function hlsSimCommand(args: HlsSimArgs): Promise<number> {
   const scope = args.all ? "all" : `block ${args.block}`;
   const tensors = calls.map((c, i) => ({ tensor: c.name, n: c.matmul.planes[0]!.n, k: c.matmul.planes[0]!.k, match: r.matmuls[i]!.match, mismatches: r.matmuls[i]!.mismatches }));
   if (args.json) {
-    printJson({ backend: "hls", scope, mode: args.mode, tokens, ...figures(r), matmuls: tensors });
+    printJson({ backend: "hls", ...(args.all ? { scope } : { scope: "matmuls", block: args.block }), mode: args.mode, tokens, ...figures(r), matmuls: tensors });
   } else {
     console.log(table(["tensor", "n×k", "bit-exact"], tensors.map((t) => [t.tensor, `${t.n}×${t.k}`, t.match ? "yes" : `NO (${t.mismatches})`])));
     console.log(

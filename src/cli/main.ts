@@ -3,6 +3,8 @@ import { hideBin } from "yargs/helpers";
 import { SimulationError, ToolError, UserError } from "../util/errors.js";
 import { compileCommand, demoCommand, inspectCommand, makeModelCommand, refCommand, simCommand } from "./commands.js";
 import { estimateCommand } from "./estimate.js";
+import { blockSimCommand } from "./block-sim.js";
+import { scopeOf } from "./common.js";
 import { hlsSimCommand } from "./hls-sim.js";
 import { modelSimCommand } from "./model-sim.js";
 import { modeTokens } from "../sim/inputs.js";
@@ -127,7 +129,8 @@ await yargs(hideBin(process.argv))
     (y) =>
       engineOptions(y.positional("model", { type: "string", demandOption: true }))
         .option("tensor", { type: "string", describe: "one matmul" })
-        .option("block", { type: "number", describe: "every matmul of decoder block B, as one descriptor stream" })
+        .option("block", { type: "number", describe: "decoder block B: the whole block accelerator (--scope block, the default) or its matmuls as one descriptor stream (--scope matmuls)" })
+        .option("scope", { type: "string", describe: "--block: block (default) runs every unit of the block and checks its residual stream and KV cache; matmuls runs its ternary matmuls alone" })
         .option("all", { type: "boolean", describe: "every ternary matmul of the model, as one descriptor stream" })
         .option("mode", { choices: ["decode", "prefill"], default: "decode", describe: "one token, or --tokens M reusing each tile" })
         .option("context", { type: "number", describe: "--block/--all decode: prompt tokens in the KV cache before the decoded one (default 8)" })
@@ -150,6 +153,9 @@ await yargs(hideBin(process.argv))
       guarded(() => {
         const scopes = [a.tensor !== undefined, a.block !== undefined, a.all === true].filter(Boolean).length;
         if (scopes !== 1) throw new UserError("name what to simulate: one of --tensor NAME, --block B or --all");
+        const scope = scopeOf(a.scope);
+        if (a.block !== undefined && scope === "block") return blockSimCommand({ ...a, block: a.block });
+        if (a.block === undefined && a.scope === "block") throw new UserError("--scope block runs a whole decoder block: name it with --block B");
         // where the results go is checked before minutes of build and simulation
         if (a.out !== undefined) checkOutputFile(a.out, "--out");
         if (a.trace !== undefined) checkOutputFile(a.trace, "--trace");

@@ -55,7 +55,8 @@ export async function modelSimCommand(args: ModelSimArgs): Promise<number> {
   if (args.json) {
     printJson({
       ...(r.backend !== "verilator" ? { backend: r.backend } : {}),
-      scope: args.all ? "all" : `block ${args.block}`,
+      // --block at --scope matmuls: the block's ternary matmuls alone (--scope block runs the whole block)
+      ...(args.all ? { scope: "all" } : { scope: "matmuls", block: args.block }),
       mode: args.mode,
       tokens,
       match: r.match,

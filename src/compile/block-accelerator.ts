@@ -1,7 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Budget } from "../budget/budget.js";
-import { blockVectorLayout } from "../codegen/block-program.js";
 import { BLOCK_TOP, blockBuffers, generateBlockRtl, type BlockBuffer, type BlockCapacity } from "../codegen/block-rtl.js";
 import { type EngineGeometry } from "../engine/config.js";
 import { type BlockShape } from "../model/block-shape.js";
@@ -9,6 +8,7 @@ import { type ModelReader } from "../model/reader.js";
 import { describeArchitecture } from "../model/architecture.js";
 import { defaultContextLength } from "../model/workload.js";
 import { type SourceFile } from "../units/unit.js";
+import { blockCapacity } from "../plan/block-capacity.js";
 import { blockEngine, planModelBlock } from "../plan/block-estimate.js";
 
 /** The whole decoder block accelerator of a model (templates/rtl/block/trilut_block.v.hbs). */
@@ -21,23 +21,6 @@ export interface BlockAccelerator {
   readonly dequantAdded: boolean;
   readonly buffers: BlockBuffer[];
   readonly files: SourceFile[];
-}
-
-/**
- * The buffers one run of `tokens` tokens needs: the widest matmul input (max(hidden, ffn) int8)
- * and output (q|k|v or the interleaved gate|up), the vector buffer holding q|k|v with the
- * attention output or the FFN's gate half, the residual stream and the up half.
- */
-export function blockCapacity(shape: BlockShape, tokens: number): BlockCapacity {
-  const { hidden, ffn, kvHeads, headDim } = shape;
-  return {
-    maxK: Math.max(hidden, ffn),
-    maxN: Math.max(hidden + 2 * kvHeads * headDim, 2 * ffn),
-    tokens,
-    vector: Math.max(blockVectorLayout(shape, tokens).size, tokens * ffn),
-    residual: tokens * hidden,
-    up: tokens * ffn,
-  };
 }
 
 /**
