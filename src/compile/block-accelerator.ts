@@ -1,14 +1,13 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Budget } from "../budget/budget.js";
-import { BLOCK_TOP, blockBuffers, generateBlockRtl, type BlockBuffer, type BlockCapacity } from "../codegen/block-rtl.js";
+import { BLOCK_TOP, blockBuffers, blockCapacity, generateBlockRtl, type BlockBuffer, type BlockCapacity } from "../codegen/block-rtl.js";
 import { type EngineGeometry } from "../engine/config.js";
 import { type BlockShape } from "../model/block-shape.js";
 import { type ModelReader } from "../model/reader.js";
 import { describeArchitecture } from "../model/architecture.js";
 import { defaultContextLength } from "../model/workload.js";
 import { type SourceFile } from "../units/unit.js";
-import { blockCapacity } from "../plan/block-capacity.js";
 import { blockEngine, planModelBlock } from "../plan/block-estimate.js";
 
 /** The whole decoder block accelerator of a model (templates/rtl/block/trilut_block.v.hbs). */

@@ -1,7 +1,7 @@
 import { type Budget } from "../budget/budget.js";
 import { memoryTiming } from "../budget/memory.js";
 import { blockProgram, encodeProgram, PROGRAM_ITEM_BITS } from "../codegen/block-program.js";
-import { generateBlockRtl } from "../codegen/block-rtl.js";
+import { blockCapacity, generateBlockRtl } from "../codegen/block-rtl.js";
 import { type EngineGeometry } from "../engine/config.js";
 import { encodeIndices } from "../engine/pack.js";
 import { fixScales } from "../engine/scales.js";
@@ -18,7 +18,6 @@ import { regionOffset } from "../ref/spec/kv-cache.js";
 import { kvUnitLayout } from "../units/decoder/kv-cache.js";
 import { Rng } from "../util/random.js";
 import { UserError } from "../util/errors.js";
-import { blockCapacity } from "../plan/block-capacity.js";
 import { blockEngine, planModelBlock } from "../plan/block-estimate.js";
 import { itemsOf, signedOf, simulateUnit, type UnitDesign, type UnitRun } from "./unit-harness.js";
 
