@@ -24,7 +24,7 @@ export interface AttentionWidths {
   /** Bits of L (1..maxContext). */
   readonly LW: number;
   readonly AW: number;
-  /** Counter bits: up to max(maxContext, headDim, RECIP_BITS + 1). */
+  /** Counter bits: up to max(maxContext, headDim + 1, RECIP_BITS + 1). */
   readonly CW: number;
   /** Adder-tree levels of the q·k dot product. */
   readonly TL: number;
@@ -57,7 +57,7 @@ export function attentionWidths(shape: Pick<BlockShape, "headDim" | "maxContext"
     D,
     LW: bitsFor(L + 1),
     AW: bitsFor(L),
-    CW: Math.max(bitsFor(L + 1), bitsFor(D + 1), bitsFor(RECIP_BITS + 2)),
+    CW: Math.max(bitsFor(L + 1), bitsFor(D + 2), bitsFor(RECIP_BITS + 2)),
     TL,
     DW: 24 + TL,
     SW: 16 + lg,
@@ -91,8 +91,6 @@ export function attentionRtl(shape: BlockShape): SourceFile {
     RB: RECIP_BITS,
     WB: W_BITS,
     WSHIFT: 16 + V_GUARD - P_FRAC,
-    ks1: w.DW + 19,
-    oRoundW: w.ACCW + RECIP_BITS + 2,
     exp: table.map((v, f) => ({ f, v })),
     ...treeContext(shape.headDim),
   });
@@ -103,28 +101,30 @@ export function attentionRtl(shape: BlockShape): SourceFile {
 export const ATTENTION_CYCLES = {
   /** The len handshake. */
   len: 1,
-  /** A K row's handshake to its score written: input reg, products, TL tree levels, dot·g, shift. */
-  scoreLatencyBeyondTree: 4,
-  /** A V row's handshake to its accumulation: input reg + score read, table, P, P·m, w, w·v. */
-  valueLatency: 6,
+  /** q → int16 beyond its D steps: the registered shift amount, then shift | round and saturate. */
+  convertBeyondD: 2,
+  /** A K row's handshake to its score written: input reg, products, TL tree levels, dot·g, shift, round and saturate. */
+  scoreLatencyBeyondTree: 5,
+  /** A V row's handshake to its accumulation: input reg + score read, table, P, P·m, shift, w, w·v. */
+  valueLatency: 7,
   /** Division: one init cycle and RECIP_BITS + 1 quotient bits. */
   divide: RECIP_BITS + 2,
-  /** Output pipeline: acc·R, then round and saturate into the output register. */
-  outLatency: 2,
+  /** Output pipeline: acc·R, shift, then round and saturate into the output register. */
+  outLatency: 3,
 } as const;
 
 /**
  * Exact cycles of one job (one query head over L rows), every input offered from the job's first
- * cycle and the output always ready: len (1), q in (D), conversion (D), L K rows one a cycle and
+ * cycle and the output always ready: len (1), q in (D), conversion (D + 2), L K rows one a cycle and
  * the score pipeline's drain, L V rows and the accumulation pipeline's drain, the division, then D
- * outputs behind a 2-stage pipeline. Jobs run back to back, so a token's heads or a prefill's
+ * outputs behind a 3-stage pipeline. Jobs run back to back, so a token's heads or a prefill's
  * queries sum: attentionCycles(shape, [L0, L1, …]).
  */
 export function attentionJobCycles(shape: Pick<BlockShape, "headDim" | "maxContext" | "heads" | "kvHeads">, L: number): number {
   const w = attentionWidths(shape);
   if (!(Number.isInteger(L) && L >= 1 && L <= shape.maxContext)) throw new UserError(`attention context length ${L}: expected 1..${shape.maxContext}`);
   const c = ATTENTION_CYCLES;
-  return c.len + 2 * w.D + (L + w.TL + c.scoreLatencyBeyondTree) + (L + c.valueLatency) + c.divide + (w.D + c.outLatency);
+  return c.len + 2 * w.D + c.convertBeyondD + (L + w.TL + c.scoreLatencyBeyondTree) + (L + c.valueLatency) + c.divide + (w.D + c.outLatency);
 }
 
 /** Exact cycles of jobs of context lengths `lengths` run back to back (decode: heads × [L]; prefill: per query and head). */
@@ -228,7 +228,7 @@ export const attention: DecoderUnit = {
   rtl: (shape) => [attentionRtl(shape)],
   resources: (shape, family) => [{ module: "trilut_attention", instances: 1, resources: attentionResources(shape, family) }],
   paths: (shape, m) => attentionPaths(shape, m),
-  cycles: "per job (query head, context L): 1 + 2·headDim + (L + TL + 4) + (L + 6) + 26 + (headDim + 2): attentionJobCycles",
+  cycles: "per job (query head, context L): 1 + (2·headDim + 2) + (L + TL + 5) + (L + 7) + 26 + (headDim + 3): attentionJobCycles",
   cycleFigures: (shape) => ({ ...ATTENTION_CYCLES, treeLevels: attentionWidths(shape).TL }),
   hls: (shape) => attentionHls(shape),
 };
