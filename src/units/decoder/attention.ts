@@ -182,20 +182,31 @@ export function attentionPaths(shape: BlockShape, m: DelayModel): ClockPath[] {
   const p = new PathList();
   // a barrel shifter: one LUT level per shift-amount bit
   const shift = (_bits: number, stages: number): PathStep[] => Array.from({ length: stages }, (): PathStep => "lut");
-  p.add("trilut_attention", "q: lead(max|q|), shift, round, saturate to int16", "ff", ["lut", "lut", "lut", ...shift(32, 5), ...adderSteps(33), "lut"], "ff");
+  // q → int16: lead(max|q|) → sq registered; then (2q >>> sq) registered; then round and saturate
+  p.add("trilut_attention", "q: lead(max|q|) → sq", "ff", ["lut", "lut", "lut", ...adderSteps(6), "lut"], "ff");
+  p.add("trilut_attention", "q: 2q >>> sq", "ff", shift(33, 5), "ff");
+  p.add("trilut_attention", "q: round, saturate to int16", "ff", [...adderSteps(34), "lut", "lut"], "ff");
   p.add("trilut_attention", "q16·k8 product", "ff", ["dsp"], "ff");
   p.add("trilut_attention", "adder tree level", "ff", adderSteps(24 + w.TL), "ff");
-  p.add("trilut_attention", "dot·g", "ff", ["dsp", "dsp-cascade"], "ff");
-  p.add("trilut_attention", "score: round, shift, saturate", "ff", [...adderSteps(w.DW + 20), ...shift(w.DW + 20, 6), "lut", "lut"], "ff");
+  p.add("trilut_attention", "score shift amount from E", "ff", [...adderSteps(10), "lut"], "ff");
+  // yosys splits dot·g (DW+1 × 19 bits) over DSPs and sums the partial products in LUT adders
+  p.add("trilut_attention", "dot·g", "ff", ["dsp", ...adderSteps(w.DW + 19)], "ff");
+  // the old critical path (round, shift both ways, saturate: 26 levels, 8.6 ns) as two stages
+  p.add("trilut_attention", "score: p·2^32 >>> t", "ff", shift(w.DW + 51, 7), "ff");
+  p.add("trilut_attention", "score: round, saturate to int32", "ff", [...adderSteps(w.DW + 52), "lut", "lut", "lut"], "ff");
   p.add("trilut_attention", "score write and running max", "ff", adderSteps(32), "bram");
   p.add("trilut_attention", "max − x, exp ROM", "bram", [...adderSteps(33), ...adderSteps(28), ...muxSteps(2 ** EXP_INDEX_BITS, m)], "ff");
   p.add("trilut_attention", "P = EXP >> n, rounded", "ff", [...shift(17, 5), ...adderSteps(17)], "ff");
-  p.add("trilut_attention", "w: round, shift, saturate", "ff", [...adderSteps(33), ...shift(33, 6), "lut", "lut"], "ff");
+  p.add("trilut_attention", "w shift amount from e_v", "ff", [...adderSteps(9), ...adderSteps(9), "lut"], "ff");
+  p.add("trilut_attention", "w: P·m·2^(WB+1) >> t", "ff", shift(W_BITS + 32, 6), "ff");
+  p.add("trilut_attention", "w: round, saturate", "ff", [...adderSteps(W_BITS + 33), "lut", "lut"], "ff");
   p.add("trilut_attention", "w·v8 product", "ff", ["dsp"], "ff");
   p.add("trilut_attention", "accumulate", "ff", adderSteps(w.ACCW), "ff");
   p.add("trilut_attention", "divider step", "ff", [...adderSteps(w.SW + 1), "lut"], "ff");
-  p.add("trilut_attention", "acc·R", "ff", ["dsp", "dsp-cascade", "dsp-cascade"], "ff");
-  p.add("trilut_attention", "out: round, shift, saturate", "ff", [...adderSteps(w.ACCW + RECIP_BITS + 3), ...shift(64, 7), "lut", "lut"], "ff");
+  // as yosys maps acc·R ((ACCW+1) × (RB+2) bits): DSPs, then LUT adders over the partial products
+  p.add("trilut_attention", "acc·R", "ff", ["dsp", ...adderSteps(4), ...adderSteps(w.ACCW + RECIP_BITS + 2)], "ff");
+  p.add("trilut_attention", "out: acc·R >>> (s − 1)", "ff", shift(w.ACCW + RECIP_BITS + 2, 7), "ff");
+  p.add("trilut_attention", "out: round, saturate to int32", "ff", [...adderSteps(w.ACCW + RECIP_BITS + 3), "lut", "lut", "lut"], "ff");
   return p.paths;
 }
 
