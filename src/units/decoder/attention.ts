@@ -1,5 +1,5 @@
 import { type DelayModel, type PathStep } from "../../fabric/delays.js";
-import { adderSteps, muxSteps, PathList, type ClockPath } from "../../fabric/paths.js";
+import { adderSteps, PathList, type ClockPath } from "../../fabric/paths.js";
 import { bramBlocks, carryCells, res, type Family, type ModuleResources } from "../../fabric/resources.js";
 import { type BlockShape } from "../../model/block-shape.js";
 import { EXP_INDEX_BITS, expTable, P_FRAC, RECIP_BITS, scoreConstant, V_GUARD, W_BITS } from "../../ref/spec/attention.js";
@@ -92,6 +92,7 @@ export function attentionRtl(shape: BlockShape): SourceFile {
     WB: W_BITS,
     WSHIFT: 16 + V_GUARD - P_FRAC,
     exp: table.map((v, f) => ({ f, v })),
+    rslices: Array.from({ length: Math.ceil((w.ACCW + 1) / 17) }, (_, c, ) => ({ c, lo: 17 * c, top: c === Math.ceil((w.ACCW + 1) / 17) - 1 })),
     ...treeContext(shape.headDim),
   });
   return { name: "trilut_attention.v", content };
@@ -109,15 +110,15 @@ export const ATTENTION_CYCLES = {
   valueLatency: 7,
   /** Division: one init cycle and RECIP_BITS + 1 quotient bits. */
   divide: RECIP_BITS + 2,
-  /** Output pipeline: acc·R, shift, then round and saturate into the output register. */
-  outLatency: 3,
+  /** Output pipeline: acc·R by slices, their sum, shift, then round and saturate into the output register. */
+  outLatency: 4,
 } as const;
 
 /**
  * Exact cycles of one job (one query head over L rows), every input offered from the job's first
  * cycle and the output always ready: len (1), q in (D), conversion (D + 2), L K rows one a cycle and
  * the score pipeline's drain, L V rows and the accumulation pipeline's drain, the division, then D
- * outputs behind a 3-stage pipeline. Jobs run back to back, so a token's heads or a prefill's
+ * outputs behind a 4-stage pipeline. Jobs run back to back, so a token's heads or a prefill's
  * queries sum: attentionCycles(shape, [L0, L1, …]).
  */
 export function attentionJobCycles(shape: Pick<BlockShape, "headDim" | "maxContext" | "heads" | "kvHeads">, L: number): number {
@@ -177,7 +178,7 @@ const LUTRAM_PER_LANE = 496 / 58;
 const LUTRAM_FIXED = 107 - 6 * LUTRAM_PER_LANE;
 
 /** The register-to-register paths of trilut_attention, stage by stage. */
-export function attentionPaths(shape: BlockShape, m: DelayModel): ClockPath[] {
+export function attentionPaths(shape: BlockShape, _m: DelayModel): ClockPath[] {
   const w = attentionWidths(shape);
   const p = new PathList();
   // a barrel shifter: one LUT level per shift-amount bit
@@ -195,16 +196,19 @@ export function attentionPaths(shape: BlockShape, m: DelayModel): ClockPath[] {
   p.add("trilut_attention", "score: p·2^32 >>> t", "ff", shift(w.DW + 51, 7), "ff");
   p.add("trilut_attention", "score: round, saturate to int32", "ff", [...adderSteps(w.DW + 52), "lut", "lut", "lut"], "ff");
   p.add("trilut_attention", "score write and running max", "ff", adderSteps(32), "bram");
-  p.add("trilut_attention", "max − x, exp ROM", "bram", [...adderSteps(33), ...adderSteps(28), ...muxSteps(2 ** EXP_INDEX_BITS, m)], "ff");
-  p.add("trilut_attention", "P = EXP >> n, rounded", "ff", [...shift(17, 5), ...adderSteps(17)], "ff");
+  // the exp table is a block ROM (yosys: one RAMB18): its address is the path's end; ⌊t/1024⌋ > 16 ends in a FF
+  p.add("trilut_attention", "max − x, exp ROM address", "bram", [...adderSteps(33), ...adderSteps(28)], "bram");
+  p.add("trilut_attention", "max − x, P's zero flag", "bram", [...adderSteps(33), ...adderSteps(28), "lut", "lut"], "ff");
+  p.add("trilut_attention", "P = ((2·EXP >> n) + [n ≠ 0]) >> 1", "ff", [...shift(17, 5), ...adderSteps(18)], "ff");
   p.add("trilut_attention", "w shift amount from e_v", "ff", [...adderSteps(9), ...adderSteps(9), "lut"], "ff");
   p.add("trilut_attention", "w: P·m·2^(WB+1) >> t", "ff", shift(W_BITS + 32, 6), "ff");
   p.add("trilut_attention", "w: round, saturate", "ff", [...adderSteps(W_BITS + 33), "lut", "lut"], "ff");
   p.add("trilut_attention", "w·v8 product", "ff", ["dsp"], "ff");
   p.add("trilut_attention", "accumulate", "ff", adderSteps(w.ACCW), "ff");
   p.add("trilut_attention", "divider step", "ff", [...adderSteps(w.SW + 1), "lut"], "ff");
-  // as yosys maps acc·R ((ACCW+1) × (RB+2) bits): DSPs, then LUT adders over the partial products
-  p.add("trilut_attention", "acc·R", "ff", ["dsp", ...adderSteps(4), ...adderSteps(w.ACCW + RECIP_BITS + 2)], "ff");
+  const slices = Math.ceil((w.ACCW + 1) / 17);
+  p.add("trilut_attention", "acc slice × R", "ff", ["dsp"], "ff");
+  p.add("trilut_attention", "acc·R: sum of the slices' products", "ff", Array.from({ length: slices - 1 }, () => adderSteps(w.ACCW + RECIP_BITS + 2)).flat(), "ff");
   p.add("trilut_attention", "out: acc·R >>> (s − 1)", "ff", shift(w.ACCW + RECIP_BITS + 2, 7), "ff");
   p.add("trilut_attention", "out: round, saturate to int32", "ff", [...adderSteps(w.ACCW + RECIP_BITS + 3), "lut", "lut", "lut"], "ff");
   return p.paths;
@@ -239,7 +243,7 @@ export const attention: DecoderUnit = {
   rtl: (shape) => [attentionRtl(shape)],
   resources: (shape, family) => [{ module: "trilut_attention", instances: 1, resources: attentionResources(shape, family) }],
   paths: (shape, m) => attentionPaths(shape, m),
-  cycles: "per job (query head, context L): 1 + (2·headDim + 2) + (L + TL + 5) + (L + 7) + 26 + (headDim + 3): attentionJobCycles",
+  cycles: "per job (query head, context L): 1 + (2·headDim + 2) + (L + TL + 5) + (L + 7) + 26 + (headDim + 4): attentionJobCycles",
   cycleFigures: (shape) => ({ ...ATTENTION_CYCLES, treeLevels: attentionWidths(shape).TL }),
   hls: (shape) => attentionHls(shape),
 };
