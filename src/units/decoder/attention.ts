@@ -149,8 +149,8 @@ export function attentionPrefillCycles(shape: BlockShape, p0: number, n: number)
  * One instance's resources (ultrascale+), calibrated against yosys 0.55 (test/decoder-attention.test.ts)
  * at maxContext 1024 on headDim 6 and 64:
  * - DSP48E2, structural: D q16×k8 products, D w×v8 products, m_k·C and P·m_v (one each), acc·R
- *   (⌈(ACCW+1)/17⌉), dot·g (2, or 3 once the dot product is 30 bits or wider: yosys's split, seen
- *   at headDim 64);
+ *   (⌈(ACCW+1)/17⌉ registered slices), dot·g (1: g < 2^17, so {0, g} fits the 18-bit port; 2 once
+ *   the dot product is 28 bits or wider: yosys's split, seen at headDim 64);
  * - BRAM36: the score memory (maxContext × 32) and the 1024 × 16 exp ROM (one RAMB18);
  * - LUT, FF and LUTRAM (yosys turns the row delay lines into SRL16s): linear in headDim, fitted on
  *   those two shapes only (exact there); the widths that grow with maxContext (counters, ΣP, the
@@ -158,7 +158,7 @@ export function attentionPrefillCycles(shape: BlockShape, p0: number, n: number)
  */
 export function attentionResources(shape: BlockShape, family: Family): ModuleResources {
   const { D, DW, ACCW } = attentionWidths(shape);
-  const dspDot = DW >= 30 ? 3 : 2;
+  const dspDot = DW > 27 ? 2 : 1;
   const dsp = 2 * D + dspDot + 1 + 1 + Math.ceil((ACCW + 1) / 17);
   return res({
     lut: Math.round(LUT_FIXED + LUT_PER_LANE * D),
@@ -169,13 +169,15 @@ export function attentionResources(shape: BlockShape, family: Family): ModuleRes
     dsp,
   });
 }
-// yosys (ultrascale+): headDim 6 → 3542 LUT, 1555 FF, 107 LUTRAM; headDim 64 → 10007, 10870, 603
-const LUT_PER_LANE = 6465 / 58;
-const LUT_FIXED = 3542 - 6 * LUT_PER_LANE;
-const FF_PER_LANE = 9315 / 58;
-const FF_FIXED = 1555 - 6 * FF_PER_LANE;
+// yosys (ultrascale+), the pipelined shifts (clock ≤ 4 ns): headDim 6 → 2597 LUT, 1937 FF, 108 LUTRAM;
+// headDim 64 → 9213, 11255, 604 (before: 3542, 1555, 107 and 10007, 10870, 603: one shift instead of
+// separate left/right shifters saves LUTs, the added stages cost ~380 FF)
+const LUT_PER_LANE = 6616 / 58;
+const LUT_FIXED = 2597 - 6 * LUT_PER_LANE;
+const FF_PER_LANE = 9318 / 58;
+const FF_FIXED = 1937 - 6 * FF_PER_LANE;
 const LUTRAM_PER_LANE = 496 / 58;
-const LUTRAM_FIXED = 107 - 6 * LUTRAM_PER_LANE;
+const LUTRAM_FIXED = 108 - 6 * LUTRAM_PER_LANE;
 
 /** The register-to-register paths of trilut_attention, stage by stage. */
 export function attentionPaths(shape: BlockShape, _m: DelayModel): ClockPath[] {
@@ -190,8 +192,9 @@ export function attentionPaths(shape: BlockShape, _m: DelayModel): ClockPath[] {
   p.add("trilut_attention", "q16·k8 product", "ff", ["dsp"], "ff");
   p.add("trilut_attention", "adder tree level", "ff", adderSteps(24 + w.TL), "ff");
   p.add("trilut_attention", "score shift amount from E", "ff", [...adderSteps(10), "lut"], "ff");
-  // yosys splits dot·g (DW+1 × 19 bits) over DSPs and sums the partial products in LUT adders
-  p.add("trilut_attention", "dot·g", "ff", ["dsp", ...adderSteps(w.DW + 19)], "ff");
+  // dot·g: one DSP while the dot product fits its 27-bit port; wider, yosys splits it over two DSPs
+  // and sums the partial products in a LUT adder
+  p.add("trilut_attention", "dot·g", "ff", w.DW > 27 ? ["dsp", ...adderSteps(w.DW + 19)] : ["dsp"], "ff");
   // the old critical path (round, shift both ways, saturate: 26 levels, 8.6 ns) as two stages
   p.add("trilut_attention", "score: p·2^32 >>> t", "ff", shift(w.DW + 51, 7), "ff");
   p.add("trilut_attention", "score: round, saturate to int32", "ff", [...adderSteps(w.DW + 52), "lut", "lut", "lut"], "ff");
