@@ -1,5 +1,5 @@
 import { type DelayModel, type PathStep } from "../../fabric/delays.js";
-import { adderSteps, muxSteps, PathList, type ClockPath } from "../../fabric/paths.js";
+import { adderSteps, PathList, type ClockPath } from "../../fabric/paths.js";
 import { bramBlocks, carryCells, res, type Family, type ModuleResources } from "../../fabric/resources.js";
 import { type BlockShape } from "../../model/block-shape.js";
 import { EXP_INDEX_BITS, expTable, P_FRAC, RECIP_BITS, scoreConstant, V_GUARD, W_BITS } from "../../ref/spec/attention.js";
@@ -24,7 +24,7 @@ export interface AttentionWidths {
   /** Bits of L (1..maxContext). */
   readonly LW: number;
   readonly AW: number;
-  /** Counter bits: up to max(maxContext, headDim, RECIP_BITS + 1). */
+  /** Counter bits: up to max(maxContext, headDim + 1, RECIP_BITS + 1). */
   readonly CW: number;
   /** Adder-tree levels of the q·k dot product. */
   readonly TL: number;
@@ -57,7 +57,7 @@ export function attentionWidths(shape: Pick<BlockShape, "headDim" | "maxContext"
     D,
     LW: bitsFor(L + 1),
     AW: bitsFor(L),
-    CW: Math.max(bitsFor(L + 1), bitsFor(D + 1), bitsFor(RECIP_BITS + 2)),
+    CW: Math.max(bitsFor(L + 1), bitsFor(D + 2), bitsFor(RECIP_BITS + 2)),
     TL,
     DW: 24 + TL,
     SW: 16 + lg,
@@ -91,9 +91,8 @@ export function attentionRtl(shape: BlockShape): SourceFile {
     RB: RECIP_BITS,
     WB: W_BITS,
     WSHIFT: 16 + V_GUARD - P_FRAC,
-    ks1: w.DW + 19,
-    oRoundW: w.ACCW + RECIP_BITS + 2,
     exp: table.map((v, f) => ({ f, v })),
+    rslices: Array.from({ length: Math.ceil((w.ACCW + 1) / 17) }, (_, c, ) => ({ c, lo: 17 * c, top: c === Math.ceil((w.ACCW + 1) / 17) - 1 })),
     ...treeContext(shape.headDim),
   });
   return { name: "trilut_attention.v", content };
@@ -103,28 +102,30 @@ export function attentionRtl(shape: BlockShape): SourceFile {
 export const ATTENTION_CYCLES = {
   /** The len handshake. */
   len: 1,
-  /** A K row's handshake to its score written: input reg, products, TL tree levels, dot·g, shift. */
-  scoreLatencyBeyondTree: 4,
-  /** A V row's handshake to its accumulation: input reg + score read, table, P, P·m, w, w·v. */
-  valueLatency: 6,
+  /** q → int16 beyond its D steps: the registered shift amount, then shift | round and saturate. */
+  convertBeyondD: 2,
+  /** A K row's handshake to its score written: input reg, products, TL tree levels, dot·g, shift, round and saturate. */
+  scoreLatencyBeyondTree: 5,
+  /** A V row's handshake to its accumulation: input reg + score read, table, P, P·m, shift, w, w·v. */
+  valueLatency: 7,
   /** Division: one init cycle and RECIP_BITS + 1 quotient bits. */
   divide: RECIP_BITS + 2,
-  /** Output pipeline: acc·R, then round and saturate into the output register. */
-  outLatency: 2,
+  /** Output pipeline: acc·R by slices, their sum, shift, then round and saturate into the output register. */
+  outLatency: 4,
 } as const;
 
 /**
  * Exact cycles of one job (one query head over L rows), every input offered from the job's first
- * cycle and the output always ready: len (1), q in (D), conversion (D), L K rows one a cycle and
+ * cycle and the output always ready: len (1), q in (D), conversion (D + 2), L K rows one a cycle and
  * the score pipeline's drain, L V rows and the accumulation pipeline's drain, the division, then D
- * outputs behind a 2-stage pipeline. Jobs run back to back, so a token's heads or a prefill's
+ * outputs behind a 4-stage pipeline. Jobs run back to back, so a token's heads or a prefill's
  * queries sum: attentionCycles(shape, [L0, L1, …]).
  */
 export function attentionJobCycles(shape: Pick<BlockShape, "headDim" | "maxContext" | "heads" | "kvHeads">, L: number): number {
   const w = attentionWidths(shape);
   if (!(Number.isInteger(L) && L >= 1 && L <= shape.maxContext)) throw new UserError(`attention context length ${L}: expected 1..${shape.maxContext}`);
   const c = ATTENTION_CYCLES;
-  return c.len + 2 * w.D + (L + w.TL + c.scoreLatencyBeyondTree) + (L + c.valueLatency) + c.divide + (w.D + c.outLatency);
+  return c.len + 2 * w.D + c.convertBeyondD + (L + w.TL + c.scoreLatencyBeyondTree) + (L + c.valueLatency) + c.divide + (w.D + c.outLatency);
 }
 
 /** Exact cycles of jobs of context lengths `lengths` run back to back (decode: heads × [L]; prefill: per query and head). */
@@ -148,8 +149,8 @@ export function attentionPrefillCycles(shape: BlockShape, p0: number, n: number)
  * One instance's resources (ultrascale+), calibrated against yosys 0.55 (test/decoder-attention.test.ts)
  * at maxContext 1024 on headDim 6 and 64:
  * - DSP48E2, structural: D q16×k8 products, D w×v8 products, m_k·C and P·m_v (one each), acc·R
- *   (⌈(ACCW+1)/17⌉), dot·g (2, or 3 once the dot product is 30 bits or wider: yosys's split, seen
- *   at headDim 64);
+ *   (⌈(ACCW+1)/17⌉ registered slices), dot·g (1: g < 2^17, so {0, g} fits the 18-bit port; 2 once
+ *   the dot product is 28 bits or wider: yosys's split, seen at headDim 64);
  * - BRAM36: the score memory (maxContext × 32) and the 1024 × 16 exp ROM (one RAMB18);
  * - LUT, FF and LUTRAM (yosys turns the row delay lines into SRL16s): linear in headDim, fitted on
  *   those two shapes only (exact there); the widths that grow with maxContext (counters, ΣP, the
@@ -157,7 +158,7 @@ export function attentionPrefillCycles(shape: BlockShape, p0: number, n: number)
  */
 export function attentionResources(shape: BlockShape, family: Family): ModuleResources {
   const { D, DW, ACCW } = attentionWidths(shape);
-  const dspDot = DW >= 30 ? 3 : 2;
+  const dspDot = DW > 27 ? 2 : 1;
   const dsp = 2 * D + dspDot + 1 + 1 + Math.ceil((ACCW + 1) / 17);
   return res({
     lut: Math.round(LUT_FIXED + LUT_PER_LANE * D),
@@ -168,34 +169,51 @@ export function attentionResources(shape: BlockShape, family: Family): ModuleRes
     dsp,
   });
 }
-// yosys (ultrascale+): headDim 6 → 3542 LUT, 1555 FF, 107 LUTRAM; headDim 64 → 10007, 10870, 603
-const LUT_PER_LANE = 6465 / 58;
-const LUT_FIXED = 3542 - 6 * LUT_PER_LANE;
-const FF_PER_LANE = 9315 / 58;
-const FF_FIXED = 1555 - 6 * FF_PER_LANE;
+// yosys (ultrascale+), the pipelined shifts (clock ≤ 4 ns): headDim 6 → 2597 LUT, 1937 FF, 108 LUTRAM;
+// headDim 64 → 9213, 11255, 604 (before: 3542, 1555, 107 and 10007, 10870, 603: one shift instead of
+// separate left/right shifters saves LUTs, the added stages cost ~380 FF)
+const LUT_PER_LANE = 6616 / 58;
+const LUT_FIXED = 2597 - 6 * LUT_PER_LANE;
+const FF_PER_LANE = 9318 / 58;
+const FF_FIXED = 1937 - 6 * FF_PER_LANE;
 const LUTRAM_PER_LANE = 496 / 58;
-const LUTRAM_FIXED = 107 - 6 * LUTRAM_PER_LANE;
+const LUTRAM_FIXED = 108 - 6 * LUTRAM_PER_LANE;
 
 /** The register-to-register paths of trilut_attention, stage by stage. */
-export function attentionPaths(shape: BlockShape, m: DelayModel): ClockPath[] {
+export function attentionPaths(shape: BlockShape, _m: DelayModel): ClockPath[] {
   const w = attentionWidths(shape);
   const p = new PathList();
   // a barrel shifter: one LUT level per shift-amount bit
   const shift = (_bits: number, stages: number): PathStep[] => Array.from({ length: stages }, (): PathStep => "lut");
-  p.add("trilut_attention", "q: lead(max|q|), shift, round, saturate to int16", "ff", ["lut", "lut", "lut", ...shift(32, 5), ...adderSteps(33), "lut"], "ff");
+  // q → int16: lead(max|q|) → sq registered; then (2q >>> sq) registered; then round and saturate
+  p.add("trilut_attention", "q: lead(max|q|) → sq", "ff", ["lut", "lut", "lut", ...adderSteps(6), "lut"], "ff");
+  p.add("trilut_attention", "q: 2q >>> sq", "ff", shift(33, 5), "ff");
+  p.add("trilut_attention", "q: round, saturate to int16", "ff", [...adderSteps(34), "lut", "lut"], "ff");
   p.add("trilut_attention", "q16·k8 product", "ff", ["dsp"], "ff");
   p.add("trilut_attention", "adder tree level", "ff", adderSteps(24 + w.TL), "ff");
-  p.add("trilut_attention", "dot·g", "ff", ["dsp", "dsp-cascade"], "ff");
-  p.add("trilut_attention", "score: round, shift, saturate", "ff", [...adderSteps(w.DW + 20), ...shift(w.DW + 20, 6), "lut", "lut"], "ff");
+  p.add("trilut_attention", "score shift amount from E", "ff", [...adderSteps(10), "lut"], "ff");
+  // dot·g: one DSP while the dot product fits its 27-bit port; wider, yosys splits it over two DSPs
+  // and sums the partial products in a LUT adder
+  p.add("trilut_attention", "dot·g", "ff", w.DW > 27 ? ["dsp", ...adderSteps(w.DW + 19)] : ["dsp"], "ff");
+  // the old critical path (round, shift both ways, saturate: 26 levels, 8.6 ns) as two stages
+  p.add("trilut_attention", "score: p·2^32 >>> t", "ff", shift(w.DW + 51, 7), "ff");
+  p.add("trilut_attention", "score: round, saturate to int32", "ff", [...adderSteps(w.DW + 52), "lut", "lut", "lut"], "ff");
   p.add("trilut_attention", "score write and running max", "ff", adderSteps(32), "bram");
-  p.add("trilut_attention", "max − x, exp ROM", "bram", [...adderSteps(33), ...adderSteps(28), ...muxSteps(2 ** EXP_INDEX_BITS, m)], "ff");
-  p.add("trilut_attention", "P = EXP >> n, rounded", "ff", [...shift(17, 5), ...adderSteps(17)], "ff");
-  p.add("trilut_attention", "w: round, shift, saturate", "ff", [...adderSteps(33), ...shift(33, 6), "lut", "lut"], "ff");
+  // the exp table is a block ROM (yosys: one RAMB18): its address is the path's end; ⌊t/1024⌋ > 16 ends in a FF
+  p.add("trilut_attention", "max − x, exp ROM address", "bram", [...adderSteps(33), ...adderSteps(28)], "bram");
+  p.add("trilut_attention", "max − x, P's zero flag", "bram", [...adderSteps(33), ...adderSteps(28), "lut", "lut"], "ff");
+  p.add("trilut_attention", "P = ((2·EXP >> n) + [n ≠ 0]) >> 1", "ff", [...shift(17, 5), ...adderSteps(18)], "ff");
+  p.add("trilut_attention", "w shift amount from e_v", "ff", [...adderSteps(9), ...adderSteps(9), "lut"], "ff");
+  p.add("trilut_attention", "w: P·m·2^(WB+1) >> t", "ff", shift(W_BITS + 32, 6), "ff");
+  p.add("trilut_attention", "w: round, saturate", "ff", [...adderSteps(W_BITS + 33), "lut", "lut"], "ff");
   p.add("trilut_attention", "w·v8 product", "ff", ["dsp"], "ff");
   p.add("trilut_attention", "accumulate", "ff", adderSteps(w.ACCW), "ff");
   p.add("trilut_attention", "divider step", "ff", [...adderSteps(w.SW + 1), "lut"], "ff");
-  p.add("trilut_attention", "acc·R", "ff", ["dsp", "dsp-cascade", "dsp-cascade"], "ff");
-  p.add("trilut_attention", "out: round, shift, saturate", "ff", [...adderSteps(w.ACCW + RECIP_BITS + 3), ...shift(64, 7), "lut", "lut"], "ff");
+  const slices = Math.ceil((w.ACCW + 1) / 17);
+  p.add("trilut_attention", "acc slice × R", "ff", ["dsp"], "ff");
+  p.add("trilut_attention", "acc·R: sum of the slices' products", "ff", Array.from({ length: slices - 1 }, () => adderSteps(w.ACCW + RECIP_BITS + 2)).flat(), "ff");
+  p.add("trilut_attention", "out: acc·R >>> (s − 1)", "ff", shift(w.ACCW + RECIP_BITS + 2, 7), "ff");
+  p.add("trilut_attention", "out: round, saturate to int32", "ff", [...adderSteps(w.ACCW + RECIP_BITS + 3), "lut", "lut", "lut"], "ff");
   return p.paths;
 }
 
@@ -228,7 +246,7 @@ export const attention: DecoderUnit = {
   rtl: (shape) => [attentionRtl(shape)],
   resources: (shape, family) => [{ module: "trilut_attention", instances: 1, resources: attentionResources(shape, family) }],
   paths: (shape, m) => attentionPaths(shape, m),
-  cycles: "per job (query head, context L): 1 + 2·headDim + (L + TL + 4) + (L + 6) + 26 + (headDim + 2): attentionJobCycles",
+  cycles: "per job (query head, context L): 1 + (2·headDim + 2) + (L + TL + 5) + (L + 7) + 26 + (headDim + 4): attentionJobCycles",
   cycleFigures: (shape) => ({ ...ATTENTION_CYCLES, treeLevels: attentionWidths(shape).TL }),
   hls: (shape) => attentionHls(shape),
 };
