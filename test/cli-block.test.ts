@@ -123,10 +123,14 @@ describe("the CLI runs the whole decoder block (issue 14 item 6)", function () {
       assert.equal(mtext.replace(/\nscope matmuls:.*\n$/, "\n"), text.slice(0, text.indexOf("\nscope block:")) + "\n");
     });
 
-    it("refuses a model the block cannot map in one line (exit 2), which --scope matmuls still estimates", () => {
+    it("refuses a model the block cannot map in one line (exit 2) under --scope block; by default estimates the matmuls and says so", () => {
       const odd = join(dir, "odd.gguf");
       assert.equal(cli(["make-model", "-o", odd, "--format", "tq2_0", "--arch", "llama", "--hidden", "768", "--ffn", "256", "--layers", "1", "--heads", "256", "--kv-heads", "256", "--vocab", "32"]).status, 0);
-      refused(["estimate", odd, ...kv260], /odd\.gguf: head dimension 3 \(hidden 768 \/ 256 heads\) is odd; RoPE rotates pairs/);
+      refused(["estimate", odd, ...kv260, "--scope", "block"], /odd\.gguf: head dimension 3 \(hidden 768 \/ 256 heads\) is odd; RoPE rotates pairs/);
+      // by default the matmul estimate stands, and the missing block is said
+      assert.match(run(["estimate", odd, ...kv260]), /NOT ESTIMATED: one decoder block in hardware: odd\.gguf: head dimension 3 .* is odd/);
+      const j = JSON.parse(run(["estimate", odd, ...kv260, "--json"])) as { block: { estimated: boolean; reason: string } };
+      assert.deepEqual([j.block.estimated, /head dimension 3/.test(j.block.reason)], [false, true]);
       run(["estimate", odd, ...kv260, "--scope", "matmuls"]);
       refused(["estimate", model, ...kv260, "--scope", "all"], /--scope all: expected block or matmuls/);
     });
@@ -162,12 +166,15 @@ describe("the CLI runs the whole decoder block (issue 14 item 6)", function () {
       assert.deepEqual(readdirSync(join(m, "rtl")).sort(), readdirSync(join(out, "rtl")).filter((f) => f !== "block").sort());
     });
 
-    it("refuses a model the block cannot map in one line, writing nothing", () => {
+    it("refuses a model the block cannot map in one line under --scope block, writing nothing; by default writes the engine and says so", () => {
       const odd = join(dir, "odd.gguf");
       if (!existsSync(odd)) assert.equal(cli(["make-model", "-o", odd, "--format", "tq2_0", "--arch", "llama", "--hidden", "768", "--ffn", "256", "--layers", "1", "--heads", "256", "--kv-heads", "256", "--vocab", "32"]).status, 0);
       const out = join(dir, "odd");
-      refused(["compile", odd, ...kv260, "-o", out, "--no-report"], /head dimension 3 .* is odd/);
+      refused(["compile", odd, ...kv260, "-o", out, "--no-report", "--scope", "block"], /head dimension 3 .* is odd/);
       assert.equal(existsSync(out), false);
+      // by default the engine is written and the missing block is said
+      assert.match(run(["compile", odd, ...kv260, "-o", out, "--no-report"]), /NOT WRITTEN: rtl\/block\/, the whole decoder block accelerator: odd\.gguf: head dimension 3/);
+      assert.equal(existsSync(join(out, "rtl", "block")), false);
     });
   });
 

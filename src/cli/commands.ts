@@ -111,8 +111,18 @@ export async function compileCommand(args: CompileArgs): Promise<void> {
   }
   const { budget, engine } = plan(args);
   const scope = scopeOf(args.scope);
-  // planned (and refused) before anything is written
-  const block: BlockAccelerator | undefined = scope === "block" ? withModel(args.model, (m) => blockAccelerator(m, engine.geo, budget), openOptions(args)) : undefined;
+  // planned before anything is written. Asked for by name, a block that cannot be built is refused;
+  // by default the engine is still written and the missing block is said, in text and JSON
+  let block: BlockAccelerator | undefined;
+  let blockSkipped: string | undefined;
+  if (scope === "block") {
+    try {
+      block = withModel(args.model, (m) => blockAccelerator(m, engine.geo, budget), openOptions(args));
+    } catch (err) {
+      if (!(err instanceof UserError) || args.scope === "block") throw err;
+      blockSkipped = err.message;
+    }
+  }
   // the report is part of the output: the directory replaces an earlier one only with it written
   const result = await writeDirAtomicAsync(args.out, async (tmp) => {
     const r = withModel(args.model, (m) => compileInto(m, budget, engine, tmp, args.tensor, { hls: args.hls === true }), openOptions(args));
@@ -135,9 +145,11 @@ export async function compileCommand(args: CompileArgs): Promise<void> {
       rtlFiles: result.rtlFiles,
       hlsFiles: result.hlsFiles,
       scope,
+      ...(blockSkipped !== undefined ? { block: { written: false, reason: blockSkipped } } : {}),
       ...(block
         ? {
             block: {
+              written: true,
               top: block.top,
               rtlFiles: result.blockRtlFiles,
               shape: block.shape,
@@ -171,6 +183,8 @@ export async function compileCommand(args: CompileArgs): Promise<void> {
         `${block.dequantAdded ? " with its dequantization stage added" : ""}): hidden ${s.hidden}, ffn ${s.ffn}, ${s.heads} heads / ${s.kvHeads} KV heads of ${s.headDim}, ` +
         `${s.activation}${s.subNorms ? ", sub-norms" : ""}, KV cache of ${s.maxContext} positions; buffers for ${block.capacity.tokens} token a run, ${bram36(block).toFixed(1)} BRAM36`,
     );
+  } else if (blockSkipped !== undefined) {
+    console.log(`  NOT WRITTEN: rtl/block/, the whole decoder block accelerator: ${blockSkipped}`);
   } else {
     console.log("  scope matmuls: the engine alone (--scope block adds rtl/block/, the whole decoder block accelerator)");
   }

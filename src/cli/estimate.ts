@@ -1,3 +1,4 @@
+import { UserError } from "../util/errors.js";
 import { estimateModel } from "../estimate/model-estimate.js";
 import { type ModuleEstimate } from "../estimate/resources.js";
 import { type SynthCounts, type SynthResult } from "../estimate/synth/synth.js";
@@ -107,7 +108,18 @@ export async function estimateCommand(args: EstimateArgs): Promise<void> {
   const { architecture: arch, latency: e, clock } = estimate;
   const { analytic, synth } = estimate.resources;
   // after the model's own estimate, so its refusals (context, prompts) come first
-  const block = scope === "block" ? estimateBlock(args.model, engine.geo, budget, { contextLength: e.contextLength, promptLengths: prompts, open: openOptions(args) }) : undefined;
+  // asked for by name, a block that cannot be mapped is refused; by default the matmul estimate
+  // stands and the missing block is said, in text and JSON
+  let block: BlockEstimate | undefined;
+  let blockSkipped: string | undefined;
+  if (scope === "block") {
+    try {
+      block = estimateBlock(args.model, engine.geo, budget, { contextLength: e.contextLength, promptLengths: prompts, open: openOptions(args) });
+    } catch (err) {
+      if (!(err instanceof UserError) || args.scope === "block") throw err;
+      blockSkipped = err.message;
+    }
+  }
   if (args.json) {
     printJson({
       model: args.model,
@@ -119,6 +131,7 @@ export async function estimateCommand(args: EstimateArgs): Promise<void> {
       resources: resourcesJson(analytic, synth, budget),
       clock,
       ...(block ? { block } : {}),
+      ...(blockSkipped !== undefined ? { block: { scope: "block", estimated: false, reason: blockSkipped } } : {}),
     });
     return;
   }
@@ -160,7 +173,9 @@ export async function estimateCommand(args: EstimateArgs): Promise<void> {
   console.log(resourceTable(analytic, synth, budget));
   if (synth) for (const n of synth.notes) console.log(`  - ${n}`);
   console.log(clockText(clock, e.clockUsed));
-  console.log(block ? blockText(block) : "\nscope matmuls: the ternary matmuls and the memory traffic above only (--scope block adds one decoder block in hardware)");
+  if (block) console.log(blockText(block));
+  else if (blockSkipped !== undefined) console.log(`\nNOT ESTIMATED: one decoder block in hardware: ${blockSkipped} (the figures above are the matmuls' alone)`);
+  else console.log("\nscope matmuls: the ternary matmuls and the memory traffic above only (--scope block adds one decoder block in hardware)");
 }
 
 /** One decoder block in hardware: cycles by unit in decode and in each prefill, and what they cover. */
