@@ -73,7 +73,8 @@ module trilut_kv_reader #(
   // beats to the next 4 KB boundary (1..4096/BEAT)
   wire [12:0] to_boundary = 13'd4096 - {1'b0, req_addr[11:0]};
   /* verilator lint_off WIDTH */
-  wire [LW-1:0] to_boundary_beats = to_boundary / BEAT;
+  // 13 bits, not LW: up to 4096 / BEAT beats, more than LW holds at a short context
+  wire [12:0] to_boundary_beats = to_boundary / BEAT;
   wire [LW-1:0] burst_a = (req_left > MAXBURST) ? MAXBURST : req_left;
   wire [LW-1:0] burst = (burst_a > to_boundary_beats) ? to_boundary_beats : burst_a;
   wire [7:0] burst8 = burst;

@@ -7,7 +7,7 @@ import {
   dequantizeKv, kvLayout, loadRow, quantizeKv, readHead, regionOffset, rowWord, writeToken, type KvLayout,
 } from "../src/ref/spec/kv-cache.js";
 import { itemsOf, signedOf, simulateUnit, simulateUnitHls, type StreamItem, type UnitDesign } from "../src/sim/unit-harness.js";
-import { kvCacheHls, kvCountBits, kvReaderCycles, kvReaderResources, kvWriterResources, kvReaderWrapper, kvRowBits, kvWriterCycles, kvWriterWrapper } from "../src/units/decoder/kv-cache.js";
+import { KV_BEAT_BYTES, kvCacheHls, kvCountBits, kvReaderCycles, kvReaderResources, kvWriterResources, kvReaderWrapper, kvRowBits, kvWriterCycles, kvWriterWrapper } from "../src/units/decoder/kv-cache.js";
 import { hw } from "../src/units/unit.js";
 import { slowSuite } from "./helpers.js";
 
@@ -212,6 +212,32 @@ describe("KV cache: reader RTL (Verilator)", function () {
       }
     });
   }
+});
+
+describe("KV cache: reader RTL at a short context (Verilator)", function () {
+  this.timeout(1_200_000);
+  // regression: with maxContext 3 the reader's beat counters are 4 bits wide, and the beats to the
+  // next 4 KB boundary (4096 / 128 = 32 from a region at address 0) once wrapped to 0 in them:
+  // bursts of 0 beats (ar_len 255) that read past the K region (decoder block 0, decode at context 2)
+  it("streams bit-exact K then V rows from a 4 KB-aligned region and from the next, cycles as modeled", async function () {
+    const l = kvLayout({ headDim: 64, kvHeads: 2, layers: 1, maxContext: 3, beatBytes: KV_BEAT_BYTES });
+    const r = rng(77);
+    const mem = image(l, 13);
+    for (let p = 0; p < l.maxContext; p++) writeToken(mem, l, 0, p, Array.from({ length: 4 }, () => headVector(r, 64)).flat());
+    const design = readerDesign(l);
+    for (const kvHead of [0, 1]) {
+      const kAddr = regionOffset(l, 0, kvHead, 0);
+      for (const n of [1, 3]) {
+        const want = readHead(mem, l, kAddr, n);
+        const items = (rows: typeof want.k) => rows.map((row, u) => ({ data: rowWord(row), last: u === n - 1 }));
+        const run = { inputs: { cmd: [{ data: cmdWord(n, kAddr) }] }, expect: { k: n, v: n }, memories: { mem: { image: mem, timing: kv260 } } };
+        const got = await simulateUnit(design, run);
+        assert.deepEqual(got.outputs["k"], items(want.k), `K rows, kv head ${kvHead}, context ${n}`);
+        assert.deepEqual(got.outputs["v"], items(want.v), `V rows, kv head ${kvHead}, context ${n}`);
+        assert.equal(got.cycles, kvReaderCycles(l, kv260, n, kAddr), `cycles, kv head ${kvHead}, context ${n}`);
+      }
+    }
+  });
 });
 
 describe("KV cache: HLS (C simulation)", function () {
