@@ -131,7 +131,7 @@ describe("RoPE: Verilator against the spec", function () {
         const r1 = await simulateUnit(d, { inputs: one.inputs, expect: one.expect });
         check(r1.outputs["y"]!, one.expected, n, `position ${pos}`);
         assert.equal(r1.cycles, ropeCycles(shape, heads, 1));
-        assert.equal(r1.firstOutput["y"], headDim / 2 + 7);
+        assert.equal(r1.firstOutput["y"], headDim / 2 + 9);
       }
       if (headDim < 96) {
         for (const seed of [1, 2]) {

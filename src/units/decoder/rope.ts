@@ -11,12 +11,12 @@ import { type DecoderUnit } from "./decoder-unit.js";
 /**
  * RoPE (src/ref/spec/rope.ts, docs/numerics/rope.md) as a streaming unit: one A value a cycle in
  * and out, one position per token. A head's first half waits in one HALF-word LUTRAM and its second
- * half in another (one head in all); outputs trail inputs by HALF elements, then a 7-stage pipeline
+ * half in another (one head in all); outputs trail inputs by HALF elements, then a 9-stage pipeline
  * computes the phase, the interpolated cos/sin and the rotation (templates/rtl/decoder/rope.v.hbs).
  */
 
-/** Register stages from an output's issue to the output register (s1..s6, y). */
-export const ROPE_PIPELINE = 7;
+/** Register stages from an output's issue to the output register (s1..s3, s3a, s3b, s4..s6, y). */
+export const ROPE_PIPELINE = 9;
 
 const bitsFor = (n: number): number => Math.max(1, Math.ceil(Math.log2(n)));
 
@@ -117,14 +117,14 @@ export function ropeFreqColumns(shape: BlockShape): number {
  *   32 × 18 rotation products (two each), the two interpolation products (one each).
  * - BRAM: the two quarter-wave pair ROMs (256 × 34, read through a register) are block ROMs, one
  *   RAMB18 each: one BRAM36 in all.
- * - LUTRAM: mem_a and mem_b (HALF × 32 each, asynchronous read), plus 68 SRL16E that delay the
- *   operands a, b and the flags through stages 1..5.
+ * - LUTRAM: mem_a and mem_b (HALF × 32 each, asynchronous read), plus 80 SRL16E that delay the
+ *   operands a, b, the flags and the interpolation's entries through the pipeline.
  * - LUT: 473 fixed (interpolation, quadrant, rounding, saturation, handshake, the ROMs' addressing:
  *   the index counters' width did not show in the fit) + the frequency ROM, a LUT per distinct
- *   column per 64 entries. FF: 245.5 fixed + 3 per index bit (in_idx, out_idx, diff) + 3 per
+ *   column per 64 entries. FF: 351 fixed (245.5 before the interpolation took three stages) + 3 per index bit (in_idx, out_idx, diff) + 3 per
  *   position bit (in_pos, out_pos, p1) + f1's distinct columns. Carry: yosys's stat counts none.
- * 7-series (DSP48E1, RAMB18E1, RAM32M/RAM64M): fitted separately on the same two shapes (LUT 362
- * and 423, FF 155 and 194; its SRL count moves by 2 between them, so LUTRAM is within 1 there).
+ * 7-series (DSP48E1, RAMB18E1, RAM32M/RAM64M): fitted separately on the same two shapes (LUT 329
+ * and 388, FF 219 and 261, LUTRAM 116 and 156).
  */
 export function ropeResources(shape: BlockShape, family: Family): ModuleResources {
   const half = shape.headDim / 2;
@@ -142,12 +142,11 @@ export function ropeResources(shape: BlockShape, family: Family): ModuleResource
     dsp: 8,
   });
 }
-const ROPE_FIXED_LUT: Record<Family, number> = { "ultrascale+": 473, "7series": 347 };
+const ROPE_FIXED_LUT: Record<Family, number> = { "ultrascale+": 473, "7series": 313 };
 const ROPE_LUT_PER_COLUMN: Record<Family, number> = { "ultrascale+": 1, "7series": 2.5 };
 // 7-series: the DSP48E1 mapping keeps fewer pipeline registers in fabric
-const ROPE_FIXED_FF: Record<Family, number> = { "ultrascale+": 245.5, "7series": 105.5 };
-// 7-series: 66 SRL16E at headDim 6, 68 at 96 (within 1 either way)
-const ROPE_SRL: Record<Family, number> = { "ultrascale+": 68, "7series": 67 };
+const ROPE_FIXED_FF: Record<Family, number> = { "ultrascale+": 351, "7series": 169.5 };
+const ROPE_SRL: Record<Family, number> = { "ultrascale+": 80, "7series": 68 };
 
 /** The register-to-register paths of trilut_rope (stage by stage, as the template's comment lists them). */
 export function ropePaths(shape: BlockShape, m: DelayModel): ClockPath[] {
@@ -159,9 +158,12 @@ export function ropePaths(shape: BlockShape, m: DelayModel): ClockPath[] {
   p.add("trilut_rope", "phase pos·freq mod 2^32", "ff", ["dsp", "dsp-cascade"], "ff");
   // the pair ROMs are block ROMs addressed straight from the phase register
   p.add("trilut_rope", "quarter-wave ROM address", "ff", [], "bram");
-  // as yosys maps it: the entries' difference, the product by the fraction in a DSP, its rounding
-  // shift's carry, the sum with the entry (the longest path of the unit at headDim 6 and 96)
-  p.add("trilut_rope", "interpolation", "bram", ["lut", { carry: 20 }, "dsp", "lut", { carry: 8 }, "lut", { carry: 20 }], "ff");
+  // the interpolation in three stages (one 5.8 ns path when it was one): the entries' difference
+  // (18 bits), its product by the fraction in a DSP, the sum with the entry and the rounding
+  // constant in one adder (interpBits + 18 bits)
+  p.add("trilut_rope", "interpolation: entry difference", "bram", ["lut", { carry: 18 }], "ff");
+  p.add("trilut_rope", "interpolation: difference · fraction", "ff", ["dsp"], "ff");
+  p.add("trilut_rope", "interpolation: entry + rounded product", "ff", ["lut", { carry: INTERP_BITS + 18 }], "ff");
   p.add("trilut_rope", "quadrant and operands", "ff", ["lut", { carry: 18 }, "lut"], "ff");
   p.add("trilut_rope", "rotation products", "ff", ["dsp", "dsp-cascade"], "ff");
   p.add("trilut_rope", "sum, round half up, saturate", "ff", ["lut", { carry: 52 }, "lut", { carry: 36 }, "lut"], "ff");
@@ -177,7 +179,7 @@ export const rope: DecoderUnit = {
   rtl: (shape) => [ropeRtl(shape)],
   resources: (shape, family) => [{ module: "trilut_rope", instances: 1, resources: ropeResources(shape, family) }],
   paths: (shape, m) => ropePaths(shape, m),
-  cycles: "per vector of tokens × heads × headDim elements: elements + headDim/2 (the half head a pair waits for) + 7 (the pipeline): ropeCycles",
+  cycles: "per vector of tokens × heads × headDim elements: elements + headDim/2 (the half head a pair waits for) + 9 (the pipeline): ropeCycles",
   cycleFigures: (shape) => ({ pipeline: ROPE_PIPELINE, pairWait: shape.headDim / 2, buffer: shape.headDim }),
   hls: (shape) => ropeHls(shape),
 };
