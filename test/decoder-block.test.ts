@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type MemoryTiming } from "../src/budget/memory.js";
 import { attentionProgram, blockProgram, blockVectorLayout, encodeProgram, matmulInstruction, PROGRAM_ITEM_BITS, type BlockInstruction } from "../src/codegen/block-program.js";
-import { BLOCK_TOP, generateBlockRtl, type BlockCapacity } from "../src/codegen/block-rtl.js";
+import { type BlockCapacity } from "../src/codegen/block-rtl.js";
 import { engineGeometry, resolveEngine, type EngineGeometry } from "../src/engine/config.js";
 import { encodeIndices } from "../src/engine/pack.js";
 import { fixScales, scaledMatmul, type ScaledMatmul } from "../src/engine/scales.js";
@@ -18,6 +18,7 @@ import { normQuantInstances } from "../src/units/decoder/norm-quant.js";
 import { packScale, type Scale } from "../src/ref/spec/fixed.js";
 import { kvUnitLayout } from "../src/units/decoder/kv-cache.js";
 import { itemsOf, signedOf, simulateUnit, type UnitDesign } from "../src/sim/unit-harness.js";
+import { blockDesign } from "../src/sim/block-sim.js";
 import { Rng } from "../src/util/random.js";
 import { randomActs, randomTrits } from "./helpers.js";
 
@@ -30,24 +31,6 @@ const MEMORY: MemoryTiming = { bwNum: 384, bwDen: 5, latency: 38, maxQueued: 16 
 
 // llama-shaped: SiLU, grouped-query attention
 const LLAMA: BlockShape = { hidden: 32, ffn: 48, heads: 4, kvHeads: 2, headDim: 8, activation: "silu", subNorms: false, eps: 1e-5, ropeTheta: 10000, maxContext: 32 };
-
-function blockDesign(geo: EngineGeometry, shape: BlockShape, cap: BlockCapacity): UnitDesign {
-  return {
-    top: BLOCK_TOP,
-    sources: generateBlockRtl(geo, shape, cap),
-    inputs: [
-      { name: "prog", width: PROGRAM_ITEM_BITS },
-      { name: "xin", width: 8 },
-      { name: "ain", width: 32 },
-      { name: "nw", width: 24 },
-    ],
-    outputs: [{ name: "out", width: 32, last: true }],
-    memories: [
-      { name: "w", beatBytes: geo.beatBytes },
-      { name: "kv", beatBytes: kvUnitLayout(shape).beatBytes },
-    ],
-  };
-}
 
 // bitnet-b1.58-shaped: ReLU², sub-norms, as many KV heads as query heads
 const BITNET: BlockShape = { hidden: 48, ffn: 64, heads: 6, kvHeads: 6, headDim: 8, activation: "relu2", subNorms: true, eps: 1e-5, ropeTheta: 10000, maxContext: 32 };

@@ -1,12 +1,13 @@
 import { type Budget } from "../budget/budget.js";
 import { memoryTiming } from "../budget/memory.js";
 import { blockProgram, encodeProgram, PROGRAM_ITEM_BITS } from "../codegen/block-program.js";
-import { blockCapacity, generateBlockRtl } from "../codegen/block-rtl.js";
+import { BLOCK_TOP, blockCapacity, generateBlockRtl, type BlockCapacity } from "../codegen/block-rtl.js";
 import { type EngineGeometry } from "../engine/config.js";
 import { encodeIndices } from "../engine/pack.js";
 import { fixScales } from "../engine/scales.js";
 import { planImage, planMatmuls } from "../engine/tiles.js";
-import { atEngineClock, engineClockMHz, type EngineClock } from "../estimate/clock.js";
+import { blockClockMHz } from "../estimate/block-resources.js";
+import { atEngineClock, type EngineClock } from "../estimate/clock.js";
 import { blockProgramCycles } from "../estimate/cycles/block.js";
 import { describeArchitecture } from "../model/architecture.js";
 import { type BlockShape } from "../model/block-shape.js";
@@ -98,27 +99,13 @@ export async function simulateModelBlock(model: ModelReader, planned: EngineGeom
   const plan = planMatmuls(geo, matrices.map((m) => ({ n: m.planes[0]!.n, k: m.planes[0]!.k, scales: fixScales(m) })), tokens);
   const image = planImage(geo, matrices.map((m) => encodeIndices(geo, m.planes[0]!)), plan);
   const program = blockProgram(geo, shape, plan, { position, tokens, kvAddr });
-  const clock = engineClockMHz(geo, budget);
+  const clock = blockClockMHz(geo, shape, budget);
   const timing = memoryTiming(atEngineClock(budget, clock));
   const model_ = blockProgramCycles(geo, shape, program, timing);
   const kv = kvUnitLayout(shape);
   if (kv.regionBytes !== cache.layout.regionBytes) throw new Error("the model's KV cache and the block's KV units lay a region out differently");
   const norms = [w.attnNorm, ...(shape.subNorms ? [w.attnSubNorm!] : []), w.ffnNorm, ...(shape.subNorms ? [w.ffnSubNorm!] : [])];
-  const design: UnitDesign = {
-    top: "trilut_block",
-    sources: generateBlockRtl(geo, shape, blockCapacity(shape, tokens)),
-    inputs: [
-      { name: "prog", width: PROGRAM_ITEM_BITS },
-      { name: "xin", width: 8 },
-      { name: "ain", width: 32 },
-      { name: "nw", width: 24 },
-    ],
-    outputs: [{ name: "out", width: 32, last: true }],
-    memories: [
-      { name: "w", beatBytes: geo.beatBytes },
-      { name: "kv", beatBytes: kv.beatBytes },
-    ],
-  };
+  const design = blockDesign(geo, shape, blockCapacity(shape, tokens));
   const run: UnitRun = {
     inputs: { prog: itemsOf(encodeProgram(geo, program), PROGRAM_ITEM_BITS), xin: [], ain: itemsOf(h, 32), nw: itemsOf(norms.flatMap((v) => normWords(v, tokens)), 24) },
     expect: { out: expected.length },
@@ -151,5 +138,24 @@ export async function simulateModelBlock(model: ModelReader, planned: EngineGeom
     clock,
     dequantAdded,
     seconds,
+  };
+}
+
+/** The block accelerator as the unit harness runs it: its streams and its two memory ports. */
+export function blockDesign(geo: EngineGeometry, shape: BlockShape, cap: BlockCapacity): UnitDesign {
+  return {
+    top: BLOCK_TOP,
+    sources: generateBlockRtl(geo, shape, cap),
+    inputs: [
+      { name: "prog", width: PROGRAM_ITEM_BITS },
+      { name: "xin", width: 8 },
+      { name: "ain", width: 32 },
+      { name: "nw", width: 24 },
+    ],
+    outputs: [{ name: "out", width: 32, last: true }],
+    memories: [
+      { name: "w", beatBytes: geo.beatBytes },
+      { name: "kv", beatBytes: kvUnitLayout(shape).beatBytes },
+    ],
   };
 }
