@@ -12,7 +12,7 @@ import { bf16ToF32, f32ToFp16, fp16ToF32, roundToFp16 } from "../src/model/half.
 import { encodeTqBlocks, packTq1Byte, unpackTq1Trit, type TqTypeName } from "../src/model/tq-codec.js";
 import { makeLlamaModel } from "../src/model/make-model.js";
 import { formatInspect, inspectGguf } from "../src/model/inspect.js";
-import { FIXTURES, loadManifest, throwsUser, plainMatmul } from "./helpers.js";
+import { FIXTURES, loadManifest, throwsUser, plainMatmul, slowSuite } from "./helpers.js";
 
 const modelsDir = FIXTURES;
 
@@ -686,8 +686,8 @@ describe("GGUF model files", () => {
   });
 
   describe("decode speed", function () {
+    slowSuite(this);
     it("decodes TQ1_0 and TQ2_0 at over 100 M weights/s", function () {
-      if (!process.env["TRILUT_SLOW"]) this.skip();
       for (const format of ["tq1_0", "tq2_0"] as const) {
         const path = join(tmp, `speed-${format}.gguf`);
         makeLlamaModel({ path, format, hidden: 2048, ffn: 4096, layers: 1, heads: 16, kvHeads: 16, vocab: 8 });
